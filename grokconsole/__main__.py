@@ -1,0 +1,1 @@
+from grokconsole.cli import main; main()

@@ -1,0 +1,93 @@
+"""``grok run --follow``: a progress bar with live metrics, tailing the history by byte offset."""
+from __future__ import annotations
+
+import time
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from grokconsole.cli.common import console
+from grokconsole.core.history import as_float
+from grokconsole.core.jsonio import read_json
+from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.tail import JsonlTail
+
+POLL_SECONDS = 0.5
+EVENT_LINES = {
+    "memorization": "[bold]memorized[/] at epoch {epoch:g} (train acc ≥ threshold)",
+    "generalization": "generalized at epoch {epoch:g}",
+    "grokking": "[bold magenta]⚑ GROKKING detected[/] at epoch {epoch:g} (delay {delay:g} epochs after memorization)",
+    "early_stop": "early stopping at epoch {epoch:g}",
+    "resume": "resumed at epoch {epoch:g}",
+    "crash": "[red]crash:[/] {error}",
+}
+
+
+def _metrics_text(row: dict) -> str:
+    parts = []
+    for key, label in (("train_acc", "train"), ("val_acc", "val"), ("ood_acc", "ood"), ("irm_mean", "irm")):
+        if key in row and row[key] is not None:
+            parts.append(f"{label} {as_float(row[key]):.3f}")
+    return "  ".join(parts)
+
+
+def follow_run(paths: RunPaths) -> int:
+    """Follow a run until it ends; returns its exit code (130 if the user detaches with Ctrl-C)."""
+    config = read_json(paths.config, default={}) or {}
+    total = config.get("epochs")
+    history, events = JsonlTail(paths.history), JsonlTail(paths.events)
+    progress = Progress(TextColumn("[bold]{task.fields[run]}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), console=console,
+                        refresh_per_second=4)
+    try:
+        with progress:
+            bar = progress.add_task("train", total=total, run=paths.run_id, metrics="starting…")
+            while True:
+                state = read_run_state(paths.root)
+                status = effective_status(state)
+                for row in history.poll().rows:
+                    progress.update(bar, completed=as_float(row.get("epoch")), metrics=_metrics_text(row))
+                for ev in events.poll().rows:
+                    template = EVENT_LINES.get(str(ev.get("event")))
+                    if template:
+                        try:
+                            progress.console.print(template.format_map(_Defaults(ev)))
+                        except (ValueError, TypeError):
+                            progress.console.print(f"{ev.get('event')}: {ev}")
+                if status != "running":
+                    break
+                time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        console.print(f"detached; {paths.run_id} keeps running (grok ls, grok watch, grok stop {paths.run_id})")
+        return 130
+    state = read_run_state(paths.root)
+    status = effective_status(state)
+    summary = read_json(paths.summary, default={}) or {}
+    line = f"{paths.run_id}: {status}"
+    if summary.get("grokking_epoch") is not None:
+        line += f", grokked at epoch {summary['grokking_epoch']:g}"
+    console.print(line)
+    if status == "crashed":
+        return 1
+    return int(state.exit_code) if state and state.exit_code is not None else 1
+
+
+class _Defaults(dict):
+    """format_map helper: missing keys print as '?' and numbers format with :g."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+    def __getitem__(self, key: str):
+        value = super().get(key)
+        if value is None:
+            return _Q()
+        return value
+
+
+class _Q(str):
+    def __new__(cls) -> "_Q":
+        return super().__new__(cls, "?")
+
+    def __format__(self, spec: str) -> str:
+        return "?"

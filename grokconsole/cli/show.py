@@ -1,0 +1,65 @@
+"""``grok show RUN``: config, summary and events of one run."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, fmt_num, handle_errors, status_text
+from grokconsole.core.discovery import load_events, load_run
+from grokconsole.core.errors import GrokError
+from grokconsole.core.runfolder import resolve_run
+
+SUMMARY_KEYS = ("status", "epoch", "best_val", "best_ood", "memorization_epoch", "generalization_epoch",
+                "grokking_epoch", "delay", "transition_midpoint", "transition_width", "target_metric",
+                "end_reason", "wall_time")
+
+
+def _kv_table(title: str, items: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left", title_style="bold")
+    table.add_column("key", style="cyan")
+    table.add_column("value")
+    for key, value in items.items():
+        table.add_row(key, fmt_num(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                      else str(value))
+    return table
+
+
+@handle_errors
+def show(
+    run: Annotated[str, typer.Argument(help="Run id (or a unique part of it) or a run folder path.")],
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+) -> None:
+    """Show one run's status, config, summary and events.
+
+    Example: [bold]grok show 20261121-101500-modarith-grokking-n3000-s0[/]
+    """
+    paths = resolve_run(run, runs_dir or default_runs_dir())
+    rec = load_run(paths)
+    if rec.error:
+        raise GrokError(f"{paths.run_id}: {rec.error}")
+    console.print(f"[bold]{paths.run_id}[/]  {status_text(rec.status)}  [dim]{paths.root}[/]")
+    if rec.state:
+        console.print(f"pid {rec.state.pid} on {rec.state.host}, started {rec.state.start}"
+                      + (f", ended {rec.state.end} (exit {rec.state.exit_code})" if rec.state.end else ""))
+    console.print(_kv_table("config", rec.config))
+    summary = {k: rec.summary.get(k) for k in SUMMARY_KEYS if k in rec.summary}
+    if rec.status != summary.get("status") and "status" in summary:
+        summary["status"] = rec.status
+    if summary:
+        console.print(_kv_table("summary", summary))
+    final = rec.summary.get("final") or rec.last_row
+    if final:
+        console.print(_kv_table("final metrics", final))
+    events = load_events(paths)
+    if events:
+        table = Table(title="events", title_justify="left", title_style="bold")
+        for col in ("event", "epoch", "details"):
+            table.add_column(col)
+        for ev in events:
+            details = ", ".join(f"{k}={fmt_num(v, 4) if isinstance(v, float) else v}" for k, v in ev.items()
+                                if k not in ("event", "epoch", "wall"))
+            table.add_row(str(ev.get("event")), fmt_num(ev.get("epoch")), details)
+        console.print(table)

@@ -1,0 +1,159 @@
+"""Run lifecycle: ``run.json`` (status, pid, host, start/end, exit code, heartbeat).
+
+The process that trains owns its ``run.json``. A reader that finds ``running`` but no
+live process behind it (on this host) reports the run as ``crashed``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from grokconsole.core.jsonio import read_json, write_json_atomic
+
+STATUSES = ("running", "finished", "failed", "stopped", "crashed")
+TERMINAL = ("finished", "failed", "stopped", "crashed")
+HEARTBEAT_SECONDS = 5.0
+# A run on another host is crashed when its heartbeat is older than this.
+STALE_HEARTBEAT_SECONDS = 120.0
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (Linux), used to tell a reused pid from ours."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def pid_alive(pid: int | None, start_ticks: int | None = None) -> bool:
+    """True when ``pid`` is a live (non-zombie) process, and the same process if ``start_ticks`` is known."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+        state = stat[stat.rfind(")") + 2 :].split()[0]
+        if state in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill(0)
+    if start_ticks is not None:
+        current = process_start_ticks(pid)
+        if current is not None and current != start_ticks:
+            return False
+    return True
+
+
+@dataclass
+class RunState:
+    """The content of ``run.json``."""
+
+    status: str = "running"
+    pid: int | None = None
+    host: str = ""
+    start: str = ""
+    end: str | None = None
+    exit_code: int | None = None
+    heartbeat: str | None = None
+    heartbeat_unix: float | None = None
+    pid_start_ticks: int | None = None
+    kind: str = "train"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunState":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def read_run_state(run_dir: Path) -> RunState | None:
+    """``run.json`` of a run, or None if it has none (e.g. a legacy run)."""
+    data = read_json(Path(run_dir) / "run.json", default=None)
+    if not isinstance(data, dict):
+        return None
+    return RunState.from_dict(data)
+
+
+def effective_status(state: RunState | None, *, now: float | None = None) -> str:
+    """The status a reader should show: ``running`` with no live process becomes ``crashed``."""
+    if state is None:
+        return "finished"
+    if state.status != "running":
+        return state.status if state.status in STATUSES else "failed"
+    if state.host and state.host != socket.gethostname():
+        now = time.time() if now is None else now
+        if state.heartbeat_unix is not None and now - state.heartbeat_unix > STALE_HEARTBEAT_SECONDS:
+            return "crashed"
+        return "running"
+    return "running" if pid_alive(state.pid, state.pid_start_ticks) else "crashed"
+
+
+class Lifecycle:
+    """Owns ``run.json`` for the current process: running, heartbeats, and the end record."""
+
+    def __init__(self, run_dir: Path, *, kind: str = "train", pid: int | None = None) -> None:
+        self.path = Path(run_dir) / "run.json"
+        pid = os.getpid() if pid is None else pid
+        self.state = RunState(
+            status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
+            pid_start_ticks=process_start_ticks(pid), kind=kind,
+        )
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self) -> None:
+        """Write ``running`` once, without a heartbeat (the launcher does this for its child)."""
+        self._write()
+
+    def start(self, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+        """Record ``running`` and keep a heartbeat in the background."""
+        self._write()
+        self._thread = threading.Thread(target=self._beat, args=(heartbeat_seconds,), daemon=True)
+        self._thread.start()
+
+    def _beat(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self._write()
+
+    def _write(self) -> None:
+        with self._lock:
+            if self.state.status == "running" or self.state.end is not None:
+                self.state.heartbeat = now_iso()
+                self.state.heartbeat_unix = time.time()
+                write_json_atomic(self.path, asdict(self.state))
+
+    def end(self, status: str, exit_code: int) -> None:
+        """Write the end record (once); the heartbeat stops."""
+        if status not in TERMINAL:
+            raise ValueError(f"not a terminal status: {status}")
+        self._stop.set()
+        with self._lock:
+            if self.state.end is not None:
+                return
+            self.state.status = status
+            self.state.exit_code = exit_code
+            self.state.end = now_iso()
+        self._write()

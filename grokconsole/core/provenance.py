@@ -1,0 +1,35 @@
+"""Provenance fields written into every config.json: version, git commit, command line, time."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from grokconsole import __version__
+from grokconsole.core.lifecycle import now_iso
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The commit of the working directory's git checkout (``+dirty`` when modified), or None."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5)
+        if out.returncode != 0:
+            return None
+        commit = out.stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=5)
+        return commit + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(argv: list[str] | None = None) -> dict[str, Any]:
+    """Fields that say where a run came from."""
+    return {
+        "grokconsole_version": __version__,
+        "git_commit": git_commit(),
+        "command_line": list(sys.argv if argv is None else argv),
+        "created": now_iso(),
+        "python": sys.version.split()[0],
+    }

@@ -1,0 +1,62 @@
+"""Starting runs as detached subprocesses (their own session: closing the terminal does not kill them).
+
+The launcher imports no torch: it writes the run folder, starts the process, records the
+child's pid in ``run.json`` and returns. The training process then owns ``run.json``.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.core.lifecycle import Lifecycle
+from grokconsole.core.provenance import provenance
+from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
+
+ENV_RUN_DIR = "GROK_RUN_DIR"
+ENV_RUN_ID = "GROK_RUN_ID"
+ENV_CONFIG = "GROK_CONFIG"
+ENV_RESUME = "GROK_RESUME"
+
+
+def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None) -> RunPaths:
+    """Create the folder and write ``config.json`` (config + provenance)."""
+    check_writable(runs_dir)
+    tail = name or default_tail(str(config["task"]), str(config["condition"]), int(config["n_train"]),
+                                int(config["seed"]))
+    paths = create_run_dir(runs_dir, tail)
+    full = {"run_id": paths.run_id, **config, **provenance(argv)}
+    write_json_atomic(paths.config, full)
+    return paths
+
+
+def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str] | None = None) -> int:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env[ENV_RUN_DIR] = str(paths.root.resolve())
+    env[ENV_RUN_ID] = paths.run_id
+    env[ENV_CONFIG] = str(paths.config.resolve())
+    env.update(extra_env or {})
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                start_new_session=True, close_fds=True)
+    Lifecycle(paths.root, kind=kind, pid=proc.pid).record()
+    return proc.pid
+
+
+def start_training(paths: RunPaths, *, resume: bool = False) -> int:
+    """Start grokconsole's own trainer on a prepared run folder; returns its pid."""
+    cmd = [sys.executable, "-m", "grokconsole.train.loop", str(paths.root.resolve())]
+    if resume:
+        cmd.append("--resume")
+    return _spawn(paths, cmd, "train")
+
+
+def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) -> int:
+    """Start any training command under grokconsole's supervisor; returns the supervisor's pid."""
+    cmd = [sys.executable, "-m", "grokconsole.supervise", str(paths.root.resolve()), "--", *command]
+    return _spawn(paths, cmd, "command", {ENV_RESUME: "1"} if resume else None)

@@ -1,0 +1,1 @@
+"""Training: tasks, models, metrics and the loop (everything here may import torch)."""

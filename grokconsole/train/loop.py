@@ -1,0 +1,229 @@
+"""The training loop, top to bottom: config, task, model, optimizer, loop, eval, checkpoint.
+
+It owns logging (through the Tracker), checkpoints, signals, grokking detection, early
+stopping and the device; the task owns data, model and evaluation.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from grokconsole.core.jsonio import read_json, write_json_atomic
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.tracker import Tracker
+from grokconsole.train import checkpoint as ckpt
+from grokconsole.train.grad_filter import make_grad_filter
+from grokconsole.train.metrics import weight_norm
+from grokconsole.train.tasks import make_task
+
+EXIT_STOPPED = 143
+LATEST_EVERY_SECONDS = 30.0
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+def make_optimizer(model: torch.nn.Module, c: dict[str, Any]) -> torch.optim.Optimizer:
+    lr, wd = float(c["lr"]), float(c["weight_decay"])
+    betas = (float(c["beta1"]), float(c["beta2"]))
+    if c["optimizer"] == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd, betas=betas)
+    if c["optimizer"] == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, betas=betas)
+    return torch.optim.SGD(model.parameters(), lr=lr, weight_decay=wd, momentum=float(c["momentum"]))
+
+
+def make_scheduler(opt: torch.optim.Optimizer, c: dict[str, Any], total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup = int(c["warmup_steps"])
+    cosine = c["lr_schedule"] == "cosine"
+
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        if cosine:
+            progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+            return 0.5 * (1 + math.cos(math.pi * progress))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT; the loop checks it between steps and stops cleanly."""
+
+    def __init__(self) -> None:
+        self.set = False
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.set = True
+
+
+def train(run_dir: Path, resume: bool = False) -> int:
+    """Train the run in ``run_dir``; returns the process exit code."""
+    paths = RunPaths(Path(run_dir))
+    config = read_json(paths.config)
+    tracker = Tracker(run_dir=paths.root, own_lifecycle=True)
+    stop = StopFlag()
+    try:
+        return _train(paths, config, tracker, stop, resume)
+    except Exception as exc:  # the run fails, but leaves a clear record
+        traceback.print_exc()
+        tracker.event("crash", error=f"{type(exc).__name__}: {exc}")
+        tracker.finish(status="failed", exit_code=1)
+        return 1
+
+
+def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag, resume: bool) -> int:
+    threads = int(c["threads"]) or (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    device = resolve_device(str(c["device"]))
+    if c.get("device_resolved") != str(device):
+        c["device_resolved"] = str(device)
+        write_json_atomic(paths.config, {**read_json(paths.config), "device_resolved": str(device)})
+    seed = int(c["seed"])
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    data_gen = torch.Generator().manual_seed(seed + 1)
+
+    task = make_task(c, device)
+    model = task.build_model().to(device)
+    opt = make_optimizer(model, c)
+    epochs = int(c["epochs"])
+    steps_per_epoch = sum(1 for _ in task.train_batches(torch.Generator().manual_seed(0)))
+    sched = make_scheduler(opt, c, epochs * steps_per_epoch)
+    gfilter = make_grad_filter(c)
+    eval_every = int(c["eval_every"])
+    ckpt_every = int(c["checkpoint_every"]) or max(eval_every, epochs // 10)
+    patience = int(c["early_stopping_patience"])
+    es_metric = str(c["early_stopping_metric"])
+    stop_after = int(c["stop_after_grokking"])
+    amp = c["amp"] == "bf16"
+
+    epoch, step = 0, 0
+    best, bad_evals = -math.inf, 0
+    grok_epoch: float | None = None
+    latest_path = paths.checkpoints / ckpt.LATEST
+    if resume:
+        state = ckpt.load(latest_path)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        if gfilter and state.get("grad_filter"):
+            gfilter.load_state_dict(state["grad_filter"])
+        ckpt.set_rng_state(state["rng"], data_gen)
+        epoch, step = int(state["epoch"]), int(state["step"])
+        best, bad_evals = state["early_stopping"]
+        kept = tracker.resume(step)
+        tracker.event("resume", epoch=epoch, step=step, rows_kept=len(kept))
+        print(f"resumed at epoch {epoch} (step {step})", flush=True)
+        grok_epoch = tracker.detector.result.grokking_epoch
+
+    def save(periodic: bool) -> None:
+        payload = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                   "grad_filter": gfilter.state_dict() if gfilter else None, "rng": ckpt.rng_state(data_gen),
+                   "epoch": epoch, "step": step, "early_stopping": (best, bad_evals), "config": c}
+        ckpt.save(latest_path, payload)
+        if periodic:
+            ckpt.save(paths.checkpoints / f"step_{step}.pt", payload)
+            ckpt.prune(paths.checkpoints, int(c["keep_checkpoints"]))
+
+    def evaluate_and_log() -> None:
+        nonlocal best, bad_evals, grok_epoch
+        model.eval()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            metrics = task.evaluate(model)
+        model.train()
+        metrics["weight_norm"] = weight_norm(model)
+        row = tracker.log(epoch=epoch, step=step, **metrics)
+        value = row.get(es_metric)
+        if value is not None:
+            value = -value if es_metric.endswith("loss") else value
+            if value > best + 1e-9:
+                best, bad_evals = value, 0
+            else:
+                bad_evals += 1
+        if grok_epoch is None and tracker.grokking_detected:
+            grok_epoch = epoch
+        print(f"epoch {epoch} step {step} " + " ".join(
+            f"{k}={row[k]:.4f}" for k in ("train_acc", "val_acc", "ood_acc") if k in row), flush=True)
+
+    if not resume:
+        evaluate_and_log()
+        save(periodic=False)
+    last_latest = time.time()
+    model.train()
+    end_status, end_reason = "finished", "completed"
+    while epoch < epochs:
+        if stop.set:
+            end_status = "stopped"
+            break
+        epoch += 1
+        for batch in task.train_batches(data_gen):
+            step += 1
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = task.training_loss(model, batch, step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if gfilter:
+                gfilter.apply(model)
+            if float(c["grad_clip"]) > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), float(c["grad_clip"]))
+            opt.step()
+            sched.step()
+        if epoch % eval_every == 0 or epoch == epochs:
+            evaluate_and_log()
+            periodic = epoch % ckpt_every == 0
+            if periodic or time.time() - last_latest >= LATEST_EVERY_SECONDS:
+                save(periodic)
+                last_latest = time.time()
+            if patience and bad_evals >= patience:
+                end_reason = "early_stopping"
+                tracker.event("early_stop", epoch=epoch, step=step, metric=es_metric, patience=patience)
+                break
+            if stop_after >= 0 and grok_epoch is not None and epoch - grok_epoch >= stop_after:
+                end_reason = "stop_after_grokking"
+                break
+    if stop.set:
+        end_status = "stopped"
+    save(periodic=True)
+    extra: dict[str, Any] = {"end_reason": "stopped" if end_status == "stopped" else end_reason,
+                             "device": str(device)}
+    if end_status == "finished":
+        model.eval()
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            extra.update(task.final_metrics(model))
+    else:
+        tracker.event("stop", epoch=epoch, step=step)
+    tracker.finish(status=end_status, exit_code=EXIT_STOPPED if end_status == "stopped" else 0, extra=extra)
+    print(f"{end_status} at epoch {epoch} (step {step})", flush=True)
+    return EXIT_STOPPED if end_status == "stopped" else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print("usage: python -m grokconsole.train.loop RUN_DIR [--resume]", file=sys.stderr)
+        return 2
+    return train(Path(argv[0]), resume="--resume" in argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
