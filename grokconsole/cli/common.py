@@ -62,6 +62,15 @@ def fmt_num(value: Any, digits: int = 3) -> str:
     return f"{f:.{digits}f}"
 
 
+def fmt_acc(value: Any) -> str:
+    """An accuracy with three decimals; '—' when missing."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if f != f else f"{f:.3f}"
+
+
 def status_text(status: str) -> str:
     style = STATUS_STYLE.get(status, "")
     return f"[{style}]{status}[/]" if style else status
