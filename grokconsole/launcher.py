@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.core.lifecycle import Lifecycle
+from grokconsole.core.lifecycle import Lifecycle, read_run_state
 from grokconsole.core.provenance import provenance
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
 
@@ -44,7 +44,11 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                 start_new_session=True, close_fds=True)
-    Lifecycle(paths.root, kind=kind, pid=proc.pid).record()
+    # The child writes run.json itself as soon as it starts; record it here too so that a
+    # listing never sees a run without one, but never overwrite what the child already wrote.
+    existing = read_run_state(paths.root)
+    if existing is None or existing.pid != proc.pid:
+        Lifecycle(paths.root, kind=kind, pid=proc.pid).record()
     return proc.pid
 
 
