@@ -1,0 +1,35 @@
+"""One terminal plot panel (textual-plotext), drawn from a precomputed :class:`Panel`."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual_plotext import PlotextPlot
+
+from grokconsole.tui.plotmodel import Panel
+
+
+class MetricPlot(PlotextPlot):
+    """Draws lines and grokking markers; never lets a plotext error take the app down."""
+
+    def draw(self, panel: Panel, xlabel: str) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        plt.title(panel.title + (" (log10)" if panel.ylog else ""))
+        plt.xlabel(xlabel)
+        for line in panel.lines:
+            kwargs = {"color": line.color, "marker": line.marker}
+            if line.label:
+                kwargs["label"] = line.label
+            if line.right:
+                kwargs["yside"] = "right"
+            plt.plot(line.xs, line.ys, **kwargs)
+        for x, color in panel.vlines:
+            plt.vline(x, color)
+        if panel.ylim:
+            plt.ylim(*panel.ylim)
+        self.refresh()
+
+    def render(self):  # type: ignore[override]
+        try:
+            return super().render()
+        except Exception as exc:  # noqa: BLE001 - plotext raises on odd data (log of 0, …)
+            return Text(f"plot unavailable: {exc}", style="dim")
