@@ -30,7 +30,7 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 class WatchApp(App[None]):
     """``grok watch``."""
 
-    CSS_PATH = "watch.tcss"
+    CSS_PATH = Path(__file__).with_name("watch.tcss")  # absolute: subclasses live elsewhere
     TITLE = "grok watch"
     BINDINGS = [
         Binding("space", "mark", "mark"),
@@ -76,24 +76,32 @@ class WatchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Kept as attributes: a modal screen on top must not hide them from poll updates.
+        self.run_table = self.query_one(RunTable)
+        self.plot_grid = self.query_one(PlotGrid)
+        self.status_header = self.query_one(StatusHeader)
+        self.filter_box = self.query_one("#filter", Input)
+        self.small_note = self.query_one("#too-small", Static)
         # The first screen needs only summaries and last rows; histories load when plotted.
         for view in self.watcher.start():
             self.views[view.run_id] = view
         self.counts = self.watcher.counts()
         self._apply_filter()
-        self.query_one(RunTable).focus()
+        self.run_table.focus()
         self._check_size(self.size.width, self.size.height)
         self.set_interval(self.refresh_s, self.tick)
         self.tick()
 
     def on_resize(self, event: Resize) -> None:
+        if not hasattr(self, "small_note"):
+            return  # before on_mount, which checks the size itself
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen_stack[0].set_class(small, "too-small")
         if small:
-            self.query_one("#too-small", Static).update(
+            self.small_note.update(
                 f"grok watch needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
                 f"{width}×{height}.\nEnlarge it (or press q to quit).")
 
@@ -118,7 +126,7 @@ class WatchApp(App[None]):
 
     def on_poll_done(self, message: PollDone) -> None:
         res = message.result
-        table = self.query_one(RunTable)
+        table = self.run_table
         for key in res.removed:
             self.views.pop(key, None)
             self.marked.discard(key)
@@ -152,7 +160,7 @@ class WatchApp(App[None]):
     def on_plot_ready(self, message: PlotReady) -> None:
         if message.data.version != self.spec.version:
             return  # a newer view was asked for meanwhile
-        self.query_one(PlotGrid).show_data(message.data)
+        self.plot_grid.show_data(message.data)
         self.plots_drawn += 1
 
     @on(DataTable.RowHighlighted)
@@ -167,7 +175,7 @@ class WatchApp(App[None]):
         if self.pattern is not None:
             keys = [k for k in keys if self.pattern.search(self.views[k].search_text)]
         self.shown = keys
-        table = self.query_one(RunTable)
+        table = self.run_table
         table.show_rows([self.views[k] for k in keys], self.marked)
         selected = table.current_key()
         if selected != self.spec.selected or self.spec.grouped:
@@ -176,14 +184,14 @@ class WatchApp(App[None]):
             self._update_header()
 
     def _update_header(self) -> None:
-        self.query_one(StatusHeader).show(
+        self.status_header.show(
             str(self.runs_dir), self.counts, visible=len(self.shown), total=len(self.views),
             marked=len(self.marked), smoothing=self.spec.smoothing, x_axis=self.spec.x_axis,
             grouped=self.spec.grouped, irm_log=self.spec.irm_log,
             pattern=self.pattern.pattern if self.pattern else None)
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.add_class("visible")
         box.value = self.pattern.pattern if self.pattern else ""
         box.focus()
@@ -200,18 +208,18 @@ class WatchApp(App[None]):
         self._apply_filter()
 
     def _close_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.remove_class("visible")
-        self.query_one(RunTable).focus()
+        self.run_table.focus()
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
-        if event.key == "escape" and self.query_one("#filter", Input).has_focus:
+        if event.key == "escape" and self.filter_box.has_focus:
             event.stop()
             self._close_filter()
 
     # -- view keys --------------------------------------------------------------------------
     def selected_key(self) -> str | None:
-        return self.query_one(RunTable).current_key()
+        return self.run_table.current_key()
 
     def action_mark(self) -> None:
         key = self.selected_key()
@@ -219,7 +227,7 @@ class WatchApp(App[None]):
             return
         self.marked.symmetric_difference_update({key})
         if key in self.views:
-            self.query_one(RunTable).update_run(self.views[key], key in self.marked)
+            self.run_table.update_run(self.views[key], key in self.marked)
         self.request_plot()
 
     def action_group(self) -> None:

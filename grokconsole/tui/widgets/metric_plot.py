@@ -8,7 +8,15 @@ from grokconsole.tui.plotmodel import Panel
 
 
 class MetricPlot(PlotextPlot):
-    """Draws lines and grokking markers; never lets a plotext error take the app down."""
+    """Draws lines and grokking markers; never lets a plotext error take the app down.
+
+    plotext rebuilds the whole figure on every ``render()``; the result is cached until the
+    data, the size or the theme changes, so a keypress elsewhere does not redraw the plots.
+    """
+
+    _cache_key: tuple | None = None
+    _cache_text: Text | None = None
+    _generation = 0
 
     def draw(self, panel: Panel, xlabel: str) -> None:
         plt = self.plt
@@ -26,10 +34,16 @@ class MetricPlot(PlotextPlot):
             plt.vline(x, color)
         if panel.ylim:
             plt.ylim(*panel.ylim)
+        self._generation += 1
         self.refresh()
 
     def render(self):  # type: ignore[override]
+        key = (self._generation, self.size.width, self.size.height, self.app.theme, self.theme)
+        if key == self._cache_key and self._cache_text is not None:
+            return self._cache_text
         try:
-            return super().render()
+            text = super().render()
         except Exception as exc:  # noqa: BLE001 - plotext raises on odd data (log of 0, …)
-            return Text(f"plot unavailable: {exc}", style="dim")
+            text = Text(f"plot unavailable: {exc}", style="dim")
+        self._cache_key, self._cache_text = key, text
+        return text
