@@ -62,6 +62,7 @@ class WatchApp(App[None]):
         self.counts: dict[str, int] = {}
         self.polls = 0  # completed polls (tests wait on it)
         self.plots_drawn = 0
+        self.drawn_version = -1  # the view version the plots show
         self._polling = False
 
     # -- layout ---------------------------------------------------------------------
@@ -162,6 +163,7 @@ class WatchApp(App[None]):
             return  # a newer view was asked for meanwhile
         self.plot_grid.show_data(message.data)
         self.plots_drawn += 1
+        self.drawn_version = message.data.version
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:

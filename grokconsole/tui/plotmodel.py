@@ -123,12 +123,14 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
     keys = spec.runs()
     with watcher.lock:
         watcher.keep_loaded(set(keys))
-        snapshot: list[tuple[str, dict[str, list[float]], float | None, tuple[str, Any]]] = []
+        snapshot: list[tuple[str, dict[str, list[float]], float | None, tuple[str, Any]]] = []  # tag, columns, ⚑, group
         for key in keys:
             run = watcher.get(key)
             if run is not None:
                 cols = {k: list(v) for k, v in run.columns.items()}
-                snapshot.append((key, cols, run.grok_epoch, run.group_key()))
+                cond, n = run.group_key()
+                tag = f"{str(cond)[:4]} n{n} s{run.record.get('seed', '?')}"
+                snapshot.append((tag, cols, run.grok_epoch, (cond, n)))
     data = PlotData(version=spec.version)
     if not snapshot:
         data.note = "no run selected"
@@ -152,7 +154,7 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
 def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
     overlay = len(snapshot) > 1
     xlabel = None
-    for i, (key, cols, grok, _group) in enumerate(snapshot):
+    for i, (tag, cols, grok, _group) in enumerate(snapshot):
         xs, xlabel = _x_values(cols, spec.x_axis)
         color_run = RUN_COLORS[i % len(RUN_COLORS)]
         for j, metric in enumerate(left + right):
@@ -161,8 +163,8 @@ def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: V
                 continue
             label = METRIC_LABELS.get(metric, metric)
             if overlay:
-                label = f"{i + 1}:{label}"
-                marker = ("braille", "dot", "fhd")[j % 3]
+                label = f"{tag} {label}"
+                marker = ("braille", "hd", "dot")[j % 3]
             else:
                 marker = "braille"
             panel.lines.append(Line(label, curve.xs, curve.ys,
@@ -183,6 +185,8 @@ def _grouped_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec
     for i, ((cond, n), items) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
         color = RUN_COLORS[i % len(RUN_COLORS)]
         for metric in left + right:
+            if metric == "train_acc":
+                continue  # grouped accuracy shows val and OOD only: train curves would bury the bands
             curves = []
             for _key, cols, _grok, _g in items:
                 xs, xlabel = _x_values(cols, spec.x_axis)
@@ -199,13 +203,14 @@ def _grouped_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec
             if not band.xs:
                 continue
             mean = downsample_minmax(band.xs, band.mean, spec.max_points)
-            tag = f"{cond} n={n} {METRIC_LABELS.get(metric, metric)} ({len(curves)} seeds)"
+            tag = f"{str(cond)[:4]} n{n} {METRIC_LABELS.get(metric, metric)} ×{len(curves)}"
             is_right = metric in right
-            panel.lines.append(Line(tag, mean.xs, mean.ys, color, "braille", is_right))
+            # The mean is drawn bold (half blocks), the ±std edges thin (braille) in the same colour.
+            panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", is_right))
             if len(curves) > 1:
                 for edge in (band.lower, band.upper):
                     s = downsample_minmax(band.xs, edge, spec.max_points)
-                    panel.lines.append(Line("", s.xs, s.ys, color, "dot", is_right))
+                    panel.lines.append(Line("", s.xs, s.ys, color, "braille", is_right))
         grok_epochs = [g for _k, _c, g, _ in items if g is not None]
         if grok_epochs and panel.lines:
             x = _x_of_epoch(items[0][1], sum(grok_epochs) / len(grok_epochs), spec.x_axis)

@@ -88,8 +88,9 @@ async def test_group_smoothing_axis_and_irm_log(make_app) -> None:
 
         data = build_plot_data(app.watcher, app.spec)
         labels = [line.label for p in data.panels for line in p.lines]
-        assert "grokking n=500 val (3 seeds)" in labels  # two native seeds + the legacy seed 2
-        assert "standard n=500 val (2 seeds)" in labels and "grokking n=2000 val (1 seeds)" in labels
+        assert "grok n500 val ×3" in labels  # two native seeds + the legacy seed 2
+        assert "stan n500 val ×2" in labels and "grok n2000 val ×1" in labels
+        assert not any("train" in label for label in labels)
         assert "grouped" in str(app.query_one("#header", Static).render())
         await pilot.press("g")
         assert not app.spec.grouped
@@ -116,10 +117,10 @@ async def test_filter_regex_over_name_and_config(make_app) -> None:
         await pilot.press("slash")
         box = app.query_one("#filter", Input)
         assert box.has_focus
-        await pilot.press(*"standard", "enter")
+        await pilot.press(*"stand", "enter")
         assert table.row_count == 2 and not box.has_focus
         assert "2/6 shown" in str(app.query_one("#header", Static).render())
-        await pilot.press("slash", "ctrl+u", *"n_train=2000", "enter")
+        await pilot.press("slash", "ctrl+u", *"n_train=2", "enter")
         assert table.row_count == 1 and app.shown == [LIVE]
         await pilot.press("slash", "ctrl+u", "(", "enter")  # bad regex: error, filter unchanged
         assert any("bad regex" in m for m, _ in app.notes) and table.row_count == 1

@@ -24,7 +24,7 @@ class StatusHeader(Static):
         if visible != total:
             text.append(f"{visible}/{total} shown ", style="bold")
         if marked:
-            text.append(f"{marked} marked ")
+            text.append(f"{marked} marked · ")
         smooth = f"EMA {smoothing:g}" if smoothing else "off"
         text.append(f"smoothing {smooth} · x {x_axis}")
         if grouped:
