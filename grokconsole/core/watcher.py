@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from grokconsole.core.tail import JsonlTail
 
 # A running run's process is checked at most this often (a /proc read per check).
 LIVENESS_SECONDS = 2.0
+# summary.json and run.json are stat'ed at most this often; history and events on every poll.
+FILES_SECONDS = 1.0
 
 
 def file_sig(path: os.PathLike[str] | str) -> tuple[int, int, int] | None:
@@ -91,7 +94,7 @@ class WatchedRun:
     record: RunRecord
     quiet: bool = True  # the first poll flags grokking without a notification
     keep: bool = False  # keep full columns (the run is plotted)
-    columns: dict[str, list[float]] = field(default_factory=dict)
+    columns: dict[str, array] = field(default_factory=dict)  # only while loaded
     rows: int = 0
     last_row: dict[str, Any] = field(default_factory=dict)
     grok_epoch: float | None = None
@@ -103,6 +106,8 @@ class WatchedRun:
     _state_sig: tuple[int, int, int] | None = None
     _summary_sig: tuple[int, int, int] | None = None
     _checked_alive: float = 0.0
+    _checked_files: float = 0.0
+    _native: bool = True  # history.jsonl (else the legacy history.json), re-checked when it is missing
     _search: str = ""
     _pending: list[GrokNotice] = field(default_factory=list)
 
@@ -115,7 +120,8 @@ class WatchedRun:
         run.detector = GrokDetector(_detection_config(rec.config))
         run._state_sig = file_sig(paths.run_json)
         run._summary_sig = file_sig(paths.summary)
-        run._checked_alive = time.monotonic()
+        run._checked_alive = run._checked_files = time.monotonic()
+        run._native = paths.history.exists() or not paths.legacy_history.exists()
         run._events = JsonlTail(paths.events)
         run._hist = JsonlTail(paths.history)
         if rec.status in TERMINAL:
@@ -127,9 +133,6 @@ class WatchedRun:
     def run_id(self) -> str:
         return self.paths.run_id
 
-    @property
-    def legacy(self) -> bool:
-        return not self.paths.history.exists() and self.paths.legacy_history.exists()
 
     def _skip_to_end(self) -> None:
         """A finished run's old rows are summarised already: tail only what might be appended."""
@@ -173,7 +176,7 @@ class WatchedRun:
         for ev in self._events.poll().rows if self._events else []:
             if ev.get("event") == "grokking":
                 self._flag(_num(ev.get("epoch")), "event", quiet, delta)
-        if self._poll_files(now):
+        if now - self._checked_files >= FILES_SECONDS and self._poll_files(now):
             delta.changed = True
             self._flag(_num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)
         for notice in self._pending:
@@ -192,14 +195,18 @@ class WatchedRun:
             delta.notice = GrokNotice(self.run_id, epoch, source)
 
     def _poll_history(self, quiet: bool) -> tuple[int, bool]:
-        if self.paths.history.exists() or not self.paths.legacy_history.exists():
-            res = self._hist.poll() if self._hist else None
-            if res is None:
-                return 0, False
+        if self._native and self._hist is not None:
+            res = self._hist.poll()
             if res.reset:
                 self._reset_rows()
             self._take(res.rows)
+            if not res.exists and self.paths.legacy_history.exists():
+                self._native = False
             return len(res.rows), res.reset
+        if self.paths.history.exists():
+            self._native = True
+            self._reset_rows()
+            return self._poll_history(quiet)
         return self._poll_legacy()
 
     def _poll_legacy(self) -> tuple[int, bool]:
@@ -249,7 +256,8 @@ class WatchedRun:
                 continue
             col = cols.get(key)
             if col is None:
-                col = cols[key] = [math.nan] * n
+                # Packed doubles: 8 bytes a value instead of 32 for a list of floats.
+                col = cols[key] = array("d", [math.nan]) * n
             col.append(as_float(value))
         for key, col in cols.items():
             if len(col) < n + 1:
@@ -257,6 +265,7 @@ class WatchedRun:
 
     def _poll_files(self, now: float) -> bool:
         """Re-read summary and run.json when they changed; re-check liveness now and then."""
+        self._checked_files = now
         changed = False
         sig = file_sig(self.paths.summary)
         if sig != self._summary_sig:

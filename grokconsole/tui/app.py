@@ -21,7 +21,7 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.watcher import RunView
 from grokconsole.core.watchset import Watcher
 from grokconsole.tui.messages import PlotReady, PollDone
-from grokconsole.tui.plotmodel import SMOOTHING, X_AXES, ViewSpec, build_plot_data
+from grokconsole.tui.plotmodel import MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpec, build_plot_data
 from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -137,8 +137,7 @@ class WatchApp(App[None]):
         if res.added or res.removed:
             self._apply_filter()
         else:
-            for view in message.views:
-                table.update_run(view, view.run_id in self.marked)
+            table.update_runs([(view, view.run_id in self.marked) for view in message.views])
             self._update_header()
         for notice in res.notices:
             epoch = f" at epoch {notice.epoch:g}" if notice.epoch is not None else ""
@@ -233,6 +232,10 @@ class WatchApp(App[None]):
         self.request_plot()
 
     def action_group(self) -> None:
+        base = self.marked or self.shown
+        if not self.spec.grouped and len(base) > MAX_GROUP_RUNS:
+            self.notify(f"grouping the first {MAX_GROUP_RUNS} of {len(base)} runs: filter (/) or mark "
+                        "(space) to choose", severity="warning")
         self.request_plot(grouped=not self.spec.grouped)
 
     def action_smooth(self) -> None:

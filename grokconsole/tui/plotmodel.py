@@ -127,7 +127,7 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
         for key in keys:
             run = watcher.get(key)
             if run is not None:
-                cols = {k: list(v) for k, v in run.columns.items()}
+                cols = {k: v[:] for k, v in run.columns.items()}  # a copy: the poll thread appends
                 cond, n = run.group_key()
                 tag = f"{str(cond)[:4]} n{n} s{run.record.get('seed', '?')}"
                 snapshot.append((tag, cols, run.grok_epoch, (cond, n)))

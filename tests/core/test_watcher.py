@@ -99,7 +99,7 @@ def test_load_release_and_truncation(tmp_path: Path) -> None:
     assert len(run.columns["epoch"]) == 20 and len(run.columns["irm_mean"]) == 20
     (root / "results" / "history.jsonl").write_text(json.dumps(curve_row(0, grok_at=None)) + "\n")
     res = w.poll()
-    assert res.changed == ["r"] and run.columns["epoch"] == [0.0]
+    assert res.changed == ["r"] and list(run.columns["epoch"]) == [0.0]
     w.keep_loaded(set())
     assert run.columns == {} and not run.keep
 
@@ -112,7 +112,7 @@ def test_columns_stay_aligned_when_rows_differ(tmp_path: Path) -> None:
         '{"epoch": 0, "val_acc": 0.1}\n{"epoch": 1, "ood_acc": 0.2}\n{"epoch": 2, "val_acc": 0.3, "note": "s"}\n')
     run = WatchedRun.open(RunPaths(root))
     run.load()
-    assert run.columns["epoch"] == [0.0, 1.0, 2.0]
+    assert list(run.columns["epoch"]) == [0.0, 1.0, 2.0]
     assert run.columns["val_acc"][0] == 0.1 and run.columns["val_acc"][2] == 0.3
     assert len(run.columns["ood_acc"]) == 3 and "note" not in run.columns
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from grokconsole.cli.common import STATUS_STYLE, fmt_num
 from grokconsole.core.watcher import RunView
@@ -40,6 +41,10 @@ def row_cells(view: RunView, marked: bool) -> list[object]:
 class RunTable(DataTable):
     """A DataTable keyed by run id; rows are updated in place, never rebuilt on a poll."""
 
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self._shown: dict[str, tuple[RunView, bool]] = {}
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
@@ -50,16 +55,34 @@ class RunTable(DataTable):
         """Replace every row (after a filter change), keeping the cursor on the same run if possible."""
         current = self.current_key()
         self.clear()
+        self._shown = {v.run_id: (v, v.run_id in marked) for v in views}
         for view in views:
             self.add_row(*row_cells(view, view.run_id in marked), key=view.run_id)
         if current is not None and current in self.rows:
             self.move_cursor(row=self.get_row_index(current))
 
     def update_run(self, view: RunView, marked: bool) -> None:
-        if view.run_id not in self.rows:
+        self.update_runs([(view, marked)])
+
+    def update_runs(self, items: list[tuple[RunView, bool]]) -> None:
+        """Update many rows with one repaint (``update_cell`` repaints per cell: 200 runs took 50 ms)."""
+        shown = self._shown
+        todo = [(v, m) for v, m in items if v.run_id in self.rows and shown.get(v.run_id) != (v, m)]
+        if not todo:
             return
-        for (key, _label), cell in zip(COLUMNS, row_cells(view, marked)):
-            self.update_cell(view.run_id, key, cell)
+        data = getattr(self, "_data", None)
+        for view, marked in todo:
+            shown[view.run_id] = (view, marked)
+            cells = row_cells(view, marked)
+            row = data.get(RowKey(view.run_id)) if isinstance(data, dict) else None
+            if row is None:  # not the DataTable internals we know: the slow public path
+                for (key, _label), cell in zip(COLUMNS, cells):
+                    self.update_cell(view.run_id, key, cell)
+                continue
+            for (key, _label), cell in zip(COLUMNS, cells):
+                row[ColumnKey(key)] = cell
+        self._update_count += 1
+        self.refresh()
 
     def current_key(self) -> str | None:
         if not self.row_count:
