@@ -46,7 +46,8 @@ def test_running_run_detects_grokking_on_new_rows(tmp_path: Path) -> None:
     assert w.poll().notices == []  # flagged once
 
 
-def test_grokking_event_and_summary_sources(tmp_path: Path) -> None:
+def test_grokking_event_and_summary_sources(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(watcher_mod, "FILES_SECONDS", 0.0)
     a = make_run(tmp_path, "a", rows=5, grok_at=None, status="running", summary=False)
     b = make_run(tmp_path, "b", rows=5, grok_at=None, status="running", summary=False)
     w = Watcher(tmp_path)
@@ -150,11 +151,14 @@ def test_selectors(tmp_path: Path) -> None:
     assert w.poll().added == ["20260102-c-grokking"]
 
 
-def test_status_follows_run_json(tmp_path: Path) -> None:
+def test_status_follows_run_json(tmp_path: Path, monkeypatch) -> None:
     root = make_run(tmp_path, "r", status="running", summary=False)
     w = Watcher(tmp_path)
     w.start()
     assert w.counts() == {"running": 1}
+    w.poll()  # catches up with the history
     (root / "run.json").write_text(json.dumps({"status": "finished", "exit_code": 0}))
+    assert w.poll().changed == []  # summary and run.json are looked at once a second, not every poll
+    monkeypatch.setattr(watcher_mod, "FILES_SECONDS", 0.0)
     res = w.poll()
     assert res.changed == ["r"] and w.counts() == {"finished": 1}
