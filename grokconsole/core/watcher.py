@@ -124,8 +124,8 @@ class WatchedRun:
         run._native = paths.history.exists() or not paths.legacy_history.exists()
         run._events = JsonlTail(paths.events)
         run._hist = JsonlTail(paths.history)
-        if rec.status in TERMINAL:
-            run._skip_to_end()
+        if rec.status in TERMINAL and "grokking_epoch" in rec.summary:
+            run._skip_to_end()  # the summary has the verdict; otherwise the first poll replays the rows
         run._search = _search_text(rec)
         return run
 

@@ -32,19 +32,20 @@ class WatchApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("watch.tcss")  # absolute: subclasses live elsewhere
     TITLE = "grok watch"
+    ENABLE_COMMAND_PALETTE = False  # every action has its key; ^p would only crowd the footer
     BINDINGS = [
         Binding("space", "mark", "mark"),
         Binding("g", "group", "group"),
         Binding("s", "smooth", "smooth"),
-        Binding("x", "x_axis", "x axis"),
+        Binding("x", "x_axis", "axis"),
         Binding("y", "irm_log", "IRM log", show=False),
         Binding("slash", "filter", "filter"),
         Binding("l", "logs", "logs"),
         Binding("k", "stop", "stop"),
-        Binding("n", "launch", "new run"),
+        Binding("n", "launch", "new"),
         Binding("e", "export", "export"),
         Binding("question_mark", "help", "help"),
-        Binding("q", "quit", "quit"),
+        Binding("q", "quit", "quit", show=False),  # listed by ?: the footer must fit 80 columns
     ]
 
     def __init__(self, runs_dir: Path, refs: list[str] | None = None, *, refresh: float = 0.5,
@@ -74,7 +75,7 @@ class WatchApp(App[None]):
         yield Input(placeholder="regex over run name and config — Enter applies, empty clears, Esc cancels",
                     id="filter")
         yield Static("", id="too-small")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # Kept as attributes: a modal screen on top must not hide them from poll updates.
@@ -87,6 +88,7 @@ class WatchApp(App[None]):
         for view in self.watcher.start():
             self.views[view.run_id] = view
         self.counts = self.watcher.counts()
+        self.run_table.fit(self.size.width)
         self._apply_filter()
         self.run_table.focus()
         self._check_size(self.size.width, self.size.height)
@@ -99,6 +101,8 @@ class WatchApp(App[None]):
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
+        if self.run_table.fit(width):
+            self.run_table.show_rows([self.views[k] for k in self.shown if k in self.views], self.marked)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen_stack[0].set_class(small, "too-small")
         if small:

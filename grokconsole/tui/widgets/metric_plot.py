@@ -22,7 +22,8 @@ class MetricPlot(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         plt.title(panel.title + (" (log10)" if panel.ylog else ""))
-        plt.xlabel(xlabel)
+        if xlabel != "epoch":  # the header names the x axis; a label row is dear in 24 lines
+            plt.xlabel(xlabel)
         for line in panel.lines:
             kwargs = {"color": line.color, "marker": line.marker}
             if line.label:

@@ -8,34 +8,40 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from grokconsole.cli.common import STATUS_STYLE, fmt_num
 from grokconsole.core.watcher import RunView
 
-COLUMNS = (("mark", " "), ("run", "run"), ("task", "task"), ("condition", "condition"), ("n", "n"),
-           ("seed", "seed"), ("status", "status"), ("epoch", "epoch"), ("train", "train"),
-           ("val", "val"), ("ood", "OOD"), ("grok", "grok"))
-RUN_WIDTH = 26
+# (key, label, width); the run column takes what is left.
+COLUMNS = (("mark", " ", 1), ("run", "run", 0), ("task", "task", 9), ("condition", "condition", 9),
+           ("n", "n", 5), ("seed", "seed", 4), ("status", "status", 8), ("epoch", "epoch", 11),
+           ("train", "train", 5), ("val", "val", 5), ("ood", "OOD", 5), ("grok", "grok", 6))
+# Below this width the table drops what the run id usually says anyway (task, condition, n, seed).
+WIDE = 120
+NARROW_HIDDEN = ("task", "condition", "n", "seed", "train")
+RUN_MIN, RUN_MAX = 16, 44
 
 
-def _short(run_id: str) -> str:
-    return run_id if len(run_id) <= RUN_WIDTH else run_id[: RUN_WIDTH - 1] + "…"
+def _short(run_id: str, width: int) -> str:
+    return run_id if len(run_id) <= width else run_id[: width - 1] + "…"
 
 
-def _progress(view: RunView) -> str:
+def _progress(view: RunView, compact: bool) -> str:
     if view.epoch is None:
         return "—"
-    if view.epochs:
+    if view.epochs and not compact:
         return f"{fmt_num(view.epoch)}/{fmt_num(view.epochs)}"
     return fmt_num(view.epoch)
 
 
-def row_cells(view: RunView, marked: bool) -> list[object]:
-    """The cells of one run's row."""
+def row_cells(view: RunView, marked: bool, run_width: int = 26, compact: bool = False) -> dict[str, object]:
+    """The cells of one run's row, by column key."""
     grok = Text(f"⚑ {fmt_num(view.grok_epoch)}", style="bold magenta") if view.grok_epoch is not None \
         else Text("—", style="dim")
     status = Text(view.status + ("!" if view.error else ""), style=STATUS_STYLE.get(view.status, ""))
-    return [
-        Text("●", style="bold yellow") if marked else Text(" "),
-        _short(view.run_id), view.task, view.condition, fmt_num(view.n_train), fmt_num(view.seed), status,
-        _progress(view), fmt_num(view.train_acc), fmt_num(view.val_acc), fmt_num(view.ood_acc), grok,
-    ]
+    return {
+        "mark": Text("●", style="bold yellow") if marked else Text(" "),
+        "run": _short(view.run_id, run_width), "task": view.task, "condition": view.condition,
+        "n": fmt_num(view.n_train), "seed": fmt_num(view.seed), "status": status,
+        "epoch": _progress(view, compact), "train": fmt_num(view.train_acc), "val": fmt_num(view.val_acc),
+        "ood": fmt_num(view.ood_acc), "grok": grok,
+    }
 
 
 class RunTable(DataTable):
@@ -44,12 +50,36 @@ class RunTable(DataTable):
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
         self._shown: dict[str, tuple[RunView, bool]] = {}
+        self.columns_shown: list[str] = []
+        self.run_width = 26
+        self.compact = False
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for key, label in COLUMNS:
-            self.add_column(label, key=key, width=RUN_WIDTH if key == "run" else None)
+
+    def fit(self, width: int) -> bool:
+        """Choose the columns for a terminal ``width``; True when they changed (rows must be re-added)."""
+        compact = width < WIDE
+        keys = [k for k, _l, _w in COLUMNS if not (compact and k in NARROW_HIDDEN)]
+        fixed = sum(w for k, _l, w in COLUMNS if k in keys and k != "run") + 2 * len(keys) + 2 - 4 * compact
+        run_width = max(RUN_MIN, min(RUN_MAX, width - fixed))
+        if keys == self.columns_shown and run_width == self.run_width:
+            return False
+        self.compact, self.run_width, self.columns_shown = compact, run_width, keys
+        self.clear(columns=True)
+        for key, label, w in COLUMNS:
+            if key in keys:
+                if key == "run":
+                    w = run_width
+                elif key == "epoch" and compact:
+                    w = 7  # no "/total" in the compact layout
+                self.add_column(label, key=key, width=w)
+        return True
+
+    def _cells(self, view: RunView, marked: bool) -> list[object]:
+        cells = row_cells(view, marked, self.run_width, self.compact)
+        return [cells[k] for k in self.columns_shown]
 
     def show_rows(self, views: list[RunView], marked: set[str]) -> None:
         """Replace every row (after a filter change), keeping the cursor on the same run if possible."""
@@ -57,7 +87,7 @@ class RunTable(DataTable):
         self.clear()
         self._shown = {v.run_id: (v, v.run_id in marked) for v in views}
         for view in views:
-            self.add_row(*row_cells(view, view.run_id in marked), key=view.run_id)
+            self.add_row(*self._cells(view, view.run_id in marked), key=view.run_id)
         if current is not None and current in self.rows:
             self.move_cursor(row=self.get_row_index(current))
 
@@ -73,13 +103,13 @@ class RunTable(DataTable):
         data = getattr(self, "_data", None)
         for view, marked in todo:
             shown[view.run_id] = (view, marked)
-            cells = row_cells(view, marked)
+            cells = self._cells(view, marked)
             row = data.get(RowKey(view.run_id)) if isinstance(data, dict) else None
             if row is None:  # not the DataTable internals we know: the slow public path
-                for (key, _label), cell in zip(COLUMNS, cells):
+                for key, cell in zip(self.columns_shown, cells):
                     self.update_cell(view.run_id, key, cell)
                 continue
-            for (key, _label), cell in zip(COLUMNS, cells):
+            for key, cell in zip(self.columns_shown, cells):
                 row[ColumnKey(key)] = cell
         self._update_count += 1
         self.refresh()

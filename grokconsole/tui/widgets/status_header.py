@@ -14,10 +14,11 @@ class StatusHeader(Static):
 
     def show(self, source: str, counts: dict[str, int], *, visible: int, total: int, marked: int,
              smoothing: float, x_axis: str, grouped: bool, irm_log: bool, pattern: str | None) -> None:
-        text = Text.assemble(("grok watch", "bold"), f" · {source} · ")
+        wide = self.size.width >= 110 or not self.size.width
+        text = Text.assemble(("grok watch", "bold"), f" · {source} · ") if wide else Text()
         for status in SHOWN:
             n = counts.get(status, 0)
-            if n or status in ("running", "finished", "crashed"):
+            if n or status == "running":
                 text.append(f"{n} {status}", style=STATUS_STYLE.get(status, ""))
                 text.append("  ")
         text.append("· ")
@@ -26,7 +27,7 @@ class StatusHeader(Static):
         if marked:
             text.append(f"{marked} marked · ")
         smooth = f"EMA {smoothing:g}" if smoothing else "off"
-        text.append(f"smoothing {smooth} · x {x_axis}")
+        text.append(f"smooth {smooth} · x {x_axis}")
         if grouped:
             text.append(" · grouped", style="bold")
         if irm_log:
