@@ -5,7 +5,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -45,20 +45,23 @@ class LaunchScreen(ModalScreen[str | None]):
         tasks = sorted(TASKS)
         with Vertical(id="dialog", classes="form"):
             yield Static("[b]launch a run[/b] (same launcher as grok run)")
-            yield Label("task")
-            yield Select([(t, t) for t in tasks], value=default_task(), allow_blank=False, id="task")
-            yield Label("condition")
-            yield Select([(c, c) for c in CONDITIONS], value=CONDITIONS[0], allow_blank=False, id="condition")
-            yield Label("n_train (empty: the task's default)")
-            yield Input(placeholder="e.g. 3000", id="n_train")
-            yield Label("seed")
-            yield Input(value="0", id="seed")
-            yield Label("epochs (empty: the preset's)")
-            yield Input(placeholder="e.g. 3000", id="epochs")
+            with Grid(id="fields"):
+                yield Label("task")
+                yield Select([(t, t) for t in tasks], value=default_task(), allow_blank=False, id="task",
+                             compact=True)
+                yield Label("condition")
+                yield Select([(c, c) for c in CONDITIONS], value=CONDITIONS[0], allow_blank=False,
+                             id="condition", compact=True)
+                yield Label("n_train")
+                yield Input(placeholder="empty: the task's default", id="n_train", compact=True)
+                yield Label("seed")
+                yield Input(value="0", id="seed", compact=True)
+                yield Label("epochs")
+                yield Input(placeholder="empty: the preset's", id="epochs", compact=True)
             yield Static("", id="form-error")
             with Horizontal(id="buttons"):
-                yield Button("Launch", variant="success", id="launch")
-                yield Button("Cancel", id="cancel")
+                yield Button("Launch", variant="success", id="launch", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value

@@ -12,8 +12,16 @@ SHOWN = ("running", "finished", "stopped", "failed", "crashed")
 class StatusHeader(Static):
     """``grok watch · runs/ · 3 running 10 finished 1 crashed · smoothing off · x epoch``."""
 
+    _last: tuple | None = None
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show(*self._last[0], **self._last[1])  # the title is dropped when narrow
+
     def show(self, source: str, counts: dict[str, int], *, visible: int, total: int, marked: int,
              smoothing: float, x_axis: str, grouped: bool, irm_log: bool, pattern: str | None) -> None:
+        self._last = ((source, counts), dict(visible=visible, total=total, marked=marked, smoothing=smoothing,
+                                             x_axis=x_axis, grouped=grouped, irm_log=irm_log, pattern=pattern))
         wide = self.size.width >= 110 or not self.size.width
         text = Text.assemble(("grok watch", "bold"), f" · {source} · ") if wide else Text()
         for status in SHOWN:
