@@ -18,9 +18,14 @@ def test_main_screen(make_app, snap_compare) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app))
 
 
-def test_grouped_marked_screen(make_app, snap_compare) -> None:
+def test_grouped_screen(make_app, snap_compare) -> None:
     app = make_app(refresh=60)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "down", "space", "g"))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "g"))
+
+
+def test_marked_overlay_screen(make_app, snap_compare) -> None:
+    app = make_app(refresh=60)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "space", "down", "space"))
 
 
 def test_smallest_terminal(make_app, snap_compare) -> None:
