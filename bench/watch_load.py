@@ -75,6 +75,7 @@ def live_bench(n_runs: int, rows_per_s: float, seconds: float, refresh: float) -
     dirs = [make_run(root, f"live-{i:04d}", rows=20, every=1, grok_at=None, status="running",
                      summary=False, epochs=100000) for i in range(n_runs)]
     ticks: list[float] = []
+    ticks_cpu: list[float] = []
     polls: list[float] = []
     ui: list[float] = []
     plot_build: list[float] = []
@@ -84,12 +85,13 @@ def live_bench(n_runs: int, rows_per_s: float, seconds: float, refresh: float) -
 
     class BenchApp(WatchApp):
         def on_poll_done(self, message: PollDone) -> None:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             super().on_poll_done(message)
             spent = time.perf_counter() - t0
             ui.append(spent)
             polls.append(message.result.seconds)
             ticks.append(message.result.seconds + spent)
+            ticks_cpu.append(message.result.cpu_seconds + time.thread_time() - c0)
             rows_read.append(message.result.rows)
             sel = self.spec.selected
             run = self.watcher.get(sel) if sel else None
@@ -123,7 +125,7 @@ def live_bench(n_runs: int, rows_per_s: float, seconds: float, refresh: float) -
             while app.polls < 2:
                 await pilot.pause(0.05)
             proc = mp.Process(target=writer, args=([str(d) for d in dirs], rows_per_s, seconds, 20))
-            ticks.clear(), polls.clear(), ui.clear(), plot_build.clear(), lat_plot.clear(), rows_read.clear()
+            ticks.clear(), ticks_cpu.clear(), polls.clear(), ui.clear(), plot_build.clear(), lat_plot.clear(), rows_read.clear()
             proc.start()
             t_end = time.time() + seconds
             while time.time() < t_end:
@@ -140,6 +142,7 @@ def live_bench(n_runs: int, rows_per_s: float, seconds: float, refresh: float) -
         "runs": n_runs, "rows_per_s_per_run": rows_per_s, "seconds": seconds, "refresh": refresh,
         "ticks": len(ticks), "rows_per_tick_median": statistics.median(rows_read) if rows_read else 0,
         "tick_ms_median": 1e3 * statistics.median(ticks), "tick_ms_p90": 1e3 * _p90(ticks),
+        "tick_cpu_ms_median": 1e3 * statistics.median(ticks_cpu),
         "poll_ms_median": 1e3 * statistics.median(polls), "ui_ms_median": 1e3 * statistics.median(ui),
         "plot_build_ms_median": 1e3 * statistics.median(plot_build) if plot_build else float("nan"),
         "latency_table_s_median": statistics.median(lat_table) if lat_table else float("nan"),
@@ -188,16 +191,17 @@ def big_bench(n_runs: int, n_rows: int, real_files: bool) -> dict:
     from grokconsole.tui.app import WatchApp  # imported before timing: a CLI start pays it once anyway
 
     async def main() -> None:
-        t_start = time.perf_counter()
+        t_start, c_start = time.perf_counter(), time.process_time()
         app = WatchApp(root, refresh=1.0)
         async with app.run_test(size=SIZE) as pilot:
+            while app.plots_drawn < 1 or not app.run_table.row_count:
+                await pilot.pause(0.01)
+            out["first_screen_s"] = time.perf_counter() - t_start
+            out["first_screen_cpu_s"] = time.process_time() - c_start
+            out["rss_first_screen_mb"] = rss_mb()
             while app.run_table.row_count < n_runs:
                 await pilot.pause(0.01)
             out["table_s"] = time.perf_counter() - t_start
-            while app.plots_drawn < 1:
-                await pilot.pause(0.01)
-            out["first_screen_s"] = time.perf_counter() - t_start
-            out["rss_first_screen_mb"] = rss_mb()
             while app.polls < 3:
                 await pilot.pause(0.05)
             out["rss_after_polls_mb"] = rss_mb()
@@ -232,8 +236,8 @@ def main() -> None:
         res = live_bench(args.live_runs, args.rows_per_s, args.live_seconds, args.refresh)
         print(f"\nlive: {res['runs']} runs × {res['rows_per_s_per_run']:g} rows/s for {res['seconds']:g} s, "
               f"refresh {res['refresh']:g} s, {res['ticks']} ticks, median {res['rows_per_tick_median']:g} rows/tick")
-        print(f"  refresh tick (poll + UI update): median {res['tick_ms_median']:.1f} ms, "
-              f"p90 {res['tick_ms_p90']:.1f} ms   [target ≤ 20 ms]")
+        print(f"  refresh tick (poll + UI update): median {res['tick_ms_median']:.1f} ms wall "
+              f"(p90 {res['tick_ms_p90']:.1f} ms), median {res['tick_cpu_ms_median']:.1f} ms CPU   [target ≤ 20 ms]")
         print(f"    reader poll {res['poll_ms_median']:.1f} ms (thread) · UI update {res['ui_ms_median']:.1f} ms"
               f" · plot data {res['plot_build_ms_median']:.1f} ms (thread)")
         print(f"  write → table: median {res['latency_table_s_median']:.2f} s, max {res['latency_table_s_max']:.2f} s"
@@ -243,7 +247,8 @@ def main() -> None:
         res = big_bench(args.big_runs, args.big_rows, args.real_files)
         print(f"\nbig: {res['runs']} runs × {res['rows']} rows ({'files' if res['real_files'] else 'hard links'}, "
               f"generated in {res['generate_s']:.1f} s)")
-        print(f"  first screen (table + plots): {res['first_screen_s']:.2f} s (table alone {res['table_s']:.2f} s)"
+        print(f"  first screen (header, first rows, plots): {res['first_screen_s']:.2f} s wall, "
+              f"{res['first_screen_cpu_s']:.2f} s CPU · all {res['runs']} rows in the list: {res['table_s']:.2f} s"
               "   [target ≤ 1.5 s]")
         print(f"  RSS: before app {res['rss_before_app_mb']:.0f} MB · first screen {res['rss_first_screen_mb']:.0f} MB"
               f" · after 3 polls {res['rss_after_polls_mb']:.0f} MB · grouped (64 histories) "

@@ -65,6 +65,7 @@ class WatchApp(App[None]):
         self.plots_drawn = 0
         self.drawn_version = -1  # the view version the plots show
         self._polling = False
+        self._poll_error = False  # reported once, not on every tick
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -126,6 +127,10 @@ class WatchApp(App[None]):
             spec = self.spec
             if set(spec.runs()) & set(res.changed):
                 self.post_message(PlotReady(build_plot_data(self.watcher, spec)))
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not close the console
+            if not self._poll_error:
+                self._poll_error = True
+                self.call_from_thread(self.notify, f"reading runs failed: {exc!r}", severity="error")
         finally:
             self._polling = False
 

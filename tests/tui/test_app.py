@@ -269,3 +269,18 @@ def test_view_spec_runs() -> None:
     assert ViewSpec(selected="a", marked=("b", "a")).runs() == ["a", "b"]
     assert ViewSpec(selected="a", grouped=True, visible=("a", "b")).runs() == ["a", "b"]
     assert ViewSpec(selected="a", grouped=True, marked=("c",), visible=("a", "b")).runs() == ["c"]
+
+
+async def test_long_lists_fill_in_chunks(make_app, monkeypatch) -> None:
+    from grokconsole.tui.widgets import run_table
+
+    monkeypatch.setattr(run_table, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(run_table, "CHUNK", 1)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(RunTable)
+        assert table.row_count < 6 or not table.filling  # the first paint does not wait for every row
+        await wait_for(pilot, lambda: table.row_count == 6 and not table.filling)
+        await started(app, pilot)
+        assert [str(k.value) for k in table.rows] == sorted(app.views)
+        assert cell(app, LIVE, "status") == "running" and cell(app, G0, "grok") == "⚑ 300"

@@ -16,6 +16,7 @@ COLUMNS = (("mark", " ", 1), ("run", "run", 0), ("task", "task", 9), ("condition
 WIDE = 120
 NARROW_HIDDEN = ("task", "condition", "n", "seed", "train")
 RUN_MIN, RUN_MAX = 16, 44
+FIRST_CHUNK, CHUNK = 100, 250  # rows added before the first paint, then per repaint
 
 
 def _short(run_id: str, width: int) -> str:
@@ -50,6 +51,8 @@ class RunTable(DataTable):
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
         self._shown: dict[str, tuple[RunView, bool]] = {}
+        self._pending: dict[str, tuple[RunView, bool]] = {}
+        self._restore: str | None = None
         self.columns_shown: list[str] = []
         self.run_width = 26
         self.compact = False
@@ -82,14 +85,34 @@ class RunTable(DataTable):
         return [cells[k] for k in self.columns_shown]
 
     def show_rows(self, views: list[RunView], marked: set[str]) -> None:
-        """Replace every row (after a filter change), keeping the cursor on the same run if possible."""
+        """Replace every row (after a filter change), keeping the cursor on the same run if possible.
+
+        The first rows go in at once; the rest follow in chunks after each repaint, so a list of
+        a thousand runs does not hold back the first screen (DataTable measures every cell).
+        """
         current = self.current_key()
         self.clear()
-        self._shown = {v.run_id: (v, v.run_id in marked) for v in views}
-        for view in views:
-            self.add_row(*self._cells(view, view.run_id in marked), key=view.run_id)
-        if current is not None and current in self.rows:
-            self.move_cursor(row=self.get_row_index(current))
+        self._shown = {}
+        self._pending = {v.run_id: (v, v.run_id in marked) for v in views}
+        self._restore = current
+        self._add_chunk(FIRST_CHUNK)
+
+    def _add_chunk(self, size: int = CHUNK) -> None:
+        pending = self._pending
+        for key in list(pending)[:size]:
+            view, marked = pending.pop(key)
+            self._shown[key] = (view, marked)
+            self.add_row(*self._cells(view, marked), key=key)
+        if self._restore is not None and self._restore in self.rows:
+            self.move_cursor(row=self.get_row_index(self._restore))
+            self._restore = None
+        if pending:
+            self.call_after_refresh(self._add_chunk)
+
+    @property
+    def filling(self) -> bool:
+        """Rows still waiting to be added."""
+        return bool(self._pending)
 
     def update_run(self, view: RunView, marked: bool) -> None:
         self.update_runs([(view, marked)])
@@ -97,6 +120,9 @@ class RunTable(DataTable):
     def update_runs(self, items: list[tuple[RunView, bool]]) -> None:
         """Update many rows with one repaint (``update_cell`` repaints per cell: 200 runs took 50 ms)."""
         shown = self._shown
+        for v, m in items:
+            if v.run_id in self._pending:
+                self._pending[v.run_id] = (v, m)  # added later with its latest values
         todo = [(v, m) for v, m in items if v.run_id in self.rows and shown.get(v.run_id) != (v, m)]
         if not todo:
             return
