@@ -284,3 +284,19 @@ async def test_long_lists_fill_in_chunks(make_app, monkeypatch) -> None:
         await started(app, pilot)
         assert [str(k.value) for k in table.rows] == sorted(app.views)
         assert cell(app, LIVE, "status") == "running" and cell(app, G0, "grok") == "⚑ 300"
+
+
+async def test_empty_runs_folder_and_keys_without_a_run(tmp_path: Path) -> None:
+    from tests.tui.conftest import RecordingApp
+
+    (tmp_path / "runs").mkdir()
+    app = RecordingApp(tmp_path / "runs", refresh=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        await pilot.press("space", "g", "s", "x", "y", "l", "k", "e")
+        assert app.query_one(RunTable).row_count == 0 and app.is_running
+        assert sum("no run selected" in m for m, _ in app.notes) == 2 and any("no runs to export" in m for m, _ in app.notes)
+        await pilot.press("g")
+        make_run(tmp_path / "runs", "first")
+        await wait_for(pilot, lambda: app.query_one(RunTable).row_count == 1 and app.drawn_version == app.spec.version)
+        assert app.spec.selected == "first"
