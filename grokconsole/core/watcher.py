@@ -150,6 +150,10 @@ class WatchedRun:
         self.keep = True
         self._reset_rows()
         self._poll_history(quiet=True)
+        # Replayed rows may confirm an old grokking: flag it, but it is not news.
+        for notice in self._pending:
+            self._flag(notice.epoch, notice.source, True, RunDelta())
+        self._pending = []
 
     def release(self) -> None:
         """Drop the columns (the run is no longer plotted); tailing goes on."""

@@ -162,3 +162,18 @@ def test_status_follows_run_json(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(watcher_mod, "FILES_SECONDS", 0.0)
     res = w.poll()
     assert res.changed == ["r"] and w.counts() == {"finished": 1}
+
+
+def test_loading_an_old_run_is_not_news(tmp_path: Path) -> None:
+    root = make_run(tmp_path, "old", rows=41, grok_at=300, summary=False)
+    w = Watcher(tmp_path)
+    w.start()
+    assert w.poll().notices == []  # replayed quietly on the first poll (no summary verdict)
+    run = w.get("old")
+    assert run.grok_epoch == 300
+    run.grok_epoch = None  # as if the first poll had not flagged it
+    run.release()
+    run.load()
+    assert run.grok_epoch == 300 and w.poll().notices == []
+    append_rows(root, [curve_row(410, grok_at=300)])
+    assert w.poll().notices == []
