@@ -7,6 +7,7 @@ on the event loop, through messages.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from grokconsole.tui.plotmodel import MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpe
 from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+GROUPED_REDRAW_SECONDS = 2.0
 
 
 class WatchApp(App[None]):
@@ -66,6 +68,8 @@ class WatchApp(App[None]):
         self.drawn_version = -1  # the view version the plots show
         self._polling = False
         self._poll_error = False  # reported once, not on every tick
+        self._plot_stale = False  # plotted runs changed since the plots were drawn from a poll
+        self._last_live_plot = 0.0
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -126,6 +130,12 @@ class WatchApp(App[None]):
             self.post_message(PollDone(res, views, self.watcher.counts()))
             spec = self.spec
             if set(spec.runs()) & set(res.changed):
+                self._plot_stale = True
+            # A grouped view averages up to 64 histories: redraw it from live data every 2 s at most.
+            now = time.monotonic()
+            if self._plot_stale and (not spec.grouped or now - self._last_live_plot >= GROUPED_REDRAW_SECONDS):
+                self._plot_stale = False
+                self._last_live_plot = now
                 self.post_message(PlotReady(build_plot_data(self.watcher, spec)))
         except Exception as exc:  # noqa: BLE001 - a reader bug must not close the console
             if not self._poll_error:
