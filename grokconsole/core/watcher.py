@@ -23,7 +23,7 @@ from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
 from grokconsole.core.history import as_float, read_legacy_history
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import TERMINAL, effective_status, read_run_state
+from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.tail import JsonlTail
 
@@ -124,8 +124,10 @@ class WatchedRun:
         run._native = paths.history.exists() or not paths.legacy_history.exists()
         run._events = JsonlTail(paths.events)
         run._hist = JsonlTail(paths.history)
-        if rec.status in TERMINAL and "grokking_epoch" in rec.summary:
-            run._skip_to_end()  # the summary has the verdict; otherwise the first poll replays the rows
+        if "grokking_epoch" in rec.summary:
+            # A tracker-written run: its summary holds the verdict and its events announce grokking,
+            # so old rows need no replay. Otherwise the first poll replays them through the detector.
+            run._skip_to_end()
         run._search = _search_text(rec)
         return run
 

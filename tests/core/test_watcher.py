@@ -177,3 +177,11 @@ def test_loading_an_old_run_is_not_news(tmp_path: Path) -> None:
     assert run.grok_epoch == 300 and w.poll().notices == []
     append_rows(root, [curve_row(410, grok_at=300)])
     assert w.poll().notices == []
+
+
+def test_tracker_runs_are_not_replayed(tmp_path: Path) -> None:
+    make_run(tmp_path, "tracked", rows=41, grok_at=None, status="running")  # summary with a verdict
+    make_run(tmp_path, "script", rows=41, grok_at=None, status="running", summary=False)
+    w = Watcher(tmp_path)
+    w.start()
+    assert w.poll().rows == 41  # only the run without a summary verdict is replayed
