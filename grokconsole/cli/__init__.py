@@ -7,6 +7,7 @@ from grokconsole.cli import ls as _ls
 from grokconsole.cli import run as _run
 from grokconsole.cli import show as _show
 from grokconsole.cli import stop as _stop
+from grokconsole.cli import watch as _watch
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -19,6 +20,7 @@ app.command("run", context_settings={"allow_interspersed_args": True})(_run.run)
 app.command("ls")(_ls.ls)
 app.command("show")(_show.show)
 app.command("stop")(_stop.stop)
+app.command("watch")(_watch.watch)
 
 
 def main() -> None:

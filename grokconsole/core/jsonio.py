@@ -56,6 +56,8 @@ def read_json(path: Path, default: Any = ...) -> Any:
         raise GrokError(f"missing file: {path}") from None
     except OSError as exc:
         raise GrokError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GrokError(f"malformed JSON in {path}: not UTF-8 text") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -85,6 +85,16 @@ class RunState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunState":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        # A hand-edited or foreign run.json may hold odd types: drop them rather than crash readers.
+        for key in ("pid", "exit_code", "pid_start_ticks"):
+            if key in known and not (known[key] is None or (isinstance(known[key], int)
+                                                            and not isinstance(known[key], bool))):
+                known[key] = None
+        if "heartbeat_unix" in known and not isinstance(known["heartbeat_unix"], (int, float, type(None))):
+            known["heartbeat_unix"] = None
+        for key in ("status", "host", "start", "kind"):
+            if key in known and not isinstance(known[key], str):
+                known[key] = str(known[key])
         return cls(**known)
 
 

@@ -1,0 +1,37 @@
+"""``grok watch``: the live console (Textual is imported inside the command)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grokconsole.cli.common import RUNS_DIR_HELP, default_runs_dir, handle_errors
+from grokconsole.core.errors import GrokError
+
+
+@handle_errors
+def watch(
+    runs: Annotated[Optional[list[str]], typer.Argument(
+        help="Runs to watch: ids (or unique parts), globs over ids ('*grokking*'), run folders. "
+             "Default: every run.", show_default=False)] = None,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    refresh: Annotated[float, typer.Option("--refresh", help="Seconds between polls of the run folders.")] = 0.5,
+    export_dir: Annotated[Path, typer.Option("--export-dir", help="Where `e` writes figures.")] = Path("figures"),
+) -> None:
+    """Live console: run list, curves, grokking flags; keys to mark, group, filter, stop, launch, export.
+
+    Example: [bold]grok watch --runs-dir runs[/] · [bold]grok watch '*grokking*' --refresh 1[/]
+    """
+    folder = runs_dir or default_runs_dir()
+    if not refresh > 0 or refresh > 3600:
+        raise GrokError(f"--refresh must be between 0 and 3600 seconds, got {refresh}")
+    if folder.exists() and not folder.is_dir():
+        raise GrokError(f"runs folder {folder} is not a folder")
+    if not folder.exists() and not runs:
+        raise GrokError(f"no runs folder {folder} (start a run with: grok run, or pass --runs-dir)")
+    from grokconsole.core.watchset import Watcher
+    from grokconsole.tui.app import WatchApp
+
+    watcher = Watcher(folder, list(runs or []))
+    WatchApp(folder, refresh=refresh, watcher=watcher, export_dir=export_dir).run()

@@ -1,0 +1,331 @@
+"""Live state of one run for the watch console, built on byte-offset tailing (no Textual here).
+
+A :class:`WatchedRun` starts from what a listing needs (config, summary, ``run.json``, the
+last rows) and then follows the run: new history rows (native JSON lines by byte offset;
+the legacy ``history.json`` re-read only when its size or mtime changes), new events, a
+changed summary or ``run.json``. Full columns are kept only while the run is *loaded*
+(plotted); otherwise a run costs a few stats per poll.
+
+Grokking is flagged from three sources: the summary's ``grokking_epoch``, a ``grokking``
+event, and the core detector fed with new rows (for scripts that write no events).
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from grokconsole.core.detection import DetectionConfig, GrokDetector
+from grokconsole.core.discovery import RunRecord, load_run
+from grokconsole.core.errors import GrokError
+from grokconsole.core.history import as_float, read_legacy_history
+from grokconsole.core.jsonio import read_json
+from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.tail import JsonlTail
+
+# A running run's process is checked at most this often (a /proc read per check).
+LIVENESS_SECONDS = 2.0
+# summary.json and run.json are stat'ed at most this often; history and events on every poll.
+FILES_SECONDS = 1.0
+
+
+def file_sig(path: os.PathLike[str] | str) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of a file, or None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass
+class GrokNotice:
+    """Grokking newly seen in a run."""
+
+    run_id: str
+    epoch: float | None
+    source: str  # "event" | "detector" | "summary" | "history"
+
+
+@dataclass
+class RunDelta:
+    """What one poll of a run changed."""
+
+    new_rows: int = 0
+    changed: bool = False
+    reset: bool = False
+    notice: GrokNotice | None = None
+
+
+@dataclass
+class RunView:
+    """One line of the run list: plain values, safe to hand to the UI thread."""
+
+    run_id: str
+    task: str
+    condition: str
+    n_train: Any
+    seed: Any
+    status: str
+    epoch: float | None
+    epochs: float | None
+    train_acc: float | None
+    val_acc: float | None
+    ood_acc: float | None
+    grok_epoch: float | None
+    search_text: str
+    error: str | None = None
+
+
+def _num(value: Any) -> float | None:
+    f = as_float(value)
+    return None if math.isnan(f) else f
+
+
+@dataclass
+class WatchedRun:
+    """Follows one run folder across polls."""
+
+    paths: RunPaths
+    record: RunRecord
+    quiet: bool = True  # the first poll flags grokking without a notification
+    keep: bool = False  # keep full columns (the run is plotted)
+    columns: dict[str, array] = field(default_factory=dict)  # only while loaded
+    rows: int = 0
+    last_row: dict[str, Any] = field(default_factory=dict)
+    grok_epoch: float | None = None
+    detector: GrokDetector = field(default_factory=GrokDetector)
+    _hist: JsonlTail | None = None
+    _events: JsonlTail | None = None
+    _legacy_sig: tuple[int, int, int] | None = None
+    _legacy_count: int = 0
+    _state_sig: tuple[int, int, int] | None = None
+    _summary_sig: tuple[int, int, int] | None = None
+    _checked_alive: float = 0.0
+    _checked_files: float = 0.0
+    _native: bool = True  # history.jsonl (else the legacy history.json), re-checked when it is missing
+    _search: str = ""
+    _pending: list[GrokNotice] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, paths: RunPaths, *, quiet: bool = True) -> "WatchedRun":
+        rec = load_run(paths)
+        run = cls(paths=paths, record=rec, quiet=quiet)
+        run.last_row = dict(rec.last_row)
+        run.grok_epoch = _num(rec.summary.get("grokking_epoch"))
+        run.detector = GrokDetector(_detection_config(rec.config))
+        run._state_sig = file_sig(paths.run_json)
+        run._summary_sig = file_sig(paths.summary)
+        run._checked_alive = run._checked_files = time.monotonic()
+        run._native = paths.history.exists() or not paths.legacy_history.exists()
+        run._events = JsonlTail(paths.events)
+        run._hist = JsonlTail(paths.history)
+        if "grokking_epoch" in rec.summary:
+            # A tracker-written run: its summary holds the verdict and its events announce grokking,
+            # so old rows need no replay. Otherwise the first poll replays them through the detector.
+            run._skip_to_end()
+        run._search = _search_text(rec)
+        return run
+
+    @property
+    def run_id(self) -> str:
+        return self.paths.run_id
+
+
+    def _skip_to_end(self) -> None:
+        """A finished run's old rows are summarised already: tail only what might be appended."""
+        sig = file_sig(self.paths.history)
+        if sig is not None and self._hist is not None:
+            self._hist.offset, self._hist.inode = sig[0], sig[2]
+        self._legacy_sig = file_sig(self.paths.legacy_history)
+        self._legacy_count = -1  # unknown until re-read
+
+    # -- loading for plots ---------------------------------------------------------
+    def load(self) -> None:
+        """Keep full columns from now on, reading the history from its start."""
+        if self.keep:
+            return
+        self.keep = True
+        self._reset_rows()
+        self._poll_history(quiet=True)
+        # Replayed rows may confirm an old grokking: flag it, but it is not news.
+        for notice in self._pending:
+            self._flag(notice.epoch, notice.source, True, RunDelta())
+        self._pending = []
+
+    def release(self) -> None:
+        """Drop the columns (the run is no longer plotted); tailing goes on."""
+        self.keep = False
+        self.columns = {}
+
+    def _reset_rows(self) -> None:
+        self.columns = {}
+        self.rows = 0
+        self.detector = GrokDetector(self.detector.config)
+        self._hist = JsonlTail(self.paths.history)
+        self._legacy_sig = None
+        self._legacy_count = 0
+
+    # -- polling ---------------------------------------------------------------------
+    def poll(self, now: float | None = None) -> RunDelta:
+        """Read whatever changed since the last poll."""
+        now = time.monotonic() if now is None else now
+        delta = RunDelta()
+        quiet = self.quiet
+        self.quiet = False
+        delta.new_rows, delta.reset = self._poll_history(quiet)
+        delta.changed = delta.new_rows > 0 or delta.reset
+        for ev in self._events.poll().rows if self._events else []:
+            if ev.get("event") == "grokking":
+                self._flag(_num(ev.get("epoch")), "event", quiet, delta)
+        if now - self._checked_files >= FILES_SECONDS and self._poll_files(now):
+            delta.changed = True
+            self._flag(_num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)
+        for notice in self._pending:
+            self._flag(notice.epoch, notice.source, quiet, delta)
+        self._pending = []
+        if delta.notice is not None:
+            delta.changed = True
+        return delta
+
+    def _flag(self, epoch: float | None, source: str, quiet: bool, delta: RunDelta) -> None:
+        if epoch is None or self.grok_epoch is not None:
+            return
+        self.grok_epoch = epoch
+        delta.changed = True
+        if not quiet:
+            delta.notice = GrokNotice(self.run_id, epoch, source)
+
+    def _poll_history(self, quiet: bool) -> tuple[int, bool]:
+        if self._native and self._hist is not None:
+            res = self._hist.poll()
+            if res.reset:
+                self._reset_rows()
+            self._take(res.rows)
+            if not res.exists and self.paths.legacy_history.exists():
+                self._native = False
+            return len(res.rows), res.reset
+        if self.paths.history.exists():
+            self._native = True
+            self._reset_rows()
+            return self._poll_history(quiet)
+        return self._poll_legacy()
+
+    def _poll_legacy(self) -> tuple[int, bool]:
+        sig = file_sig(self.paths.legacy_history)
+        if sig == self._legacy_sig:
+            return 0, False
+        self._legacy_sig = sig
+        try:
+            rows = read_legacy_history(self.paths.legacy_history)
+        except GrokError as exc:
+            self.record.error = str(exc)  # half-written by a script that rewrites it: retry next change
+            return 0, False
+        reset = False
+        if self._legacy_count < 0:  # skipped at start: only the count matters
+            self._legacy_count = len(rows)
+            if rows:
+                self.last_row = rows[-1]
+            return 0, False
+        if len(rows) < self._legacy_count:
+            reset = True
+            self._reset_rows()
+            self._legacy_sig = sig
+        new = rows[self._legacy_count:]
+        self._legacy_count = len(rows)
+        self._take(new)
+        return len(new), reset
+
+    def _take(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            self.rows += 1
+            for ev in self.detector.update(row):
+                if ev.get("event") == "grokking":
+                    self._pending.append(GrokNotice(self.run_id, _num(ev.get("epoch")), "detector"))
+            if row.get("grokking_detected") is True and self.grok_epoch is None and not self._pending:
+                self._pending.append(GrokNotice(self.run_id, _num(row.get("epoch")), "history"))
+            if self.keep:
+                self._append_columns(row)
+        self.last_row = rows[-1]
+
+    def _append_columns(self, row: dict[str, Any]) -> None:
+        cols = self.columns
+        n = self.rows - 1  # rows before this one
+        for key, value in row.items():
+            if isinstance(value, str):
+                continue
+            col = cols.get(key)
+            if col is None:
+                # Packed doubles: 8 bytes a value instead of 32 for a list of floats.
+                col = cols[key] = array("d", [math.nan]) * n
+            col.append(as_float(value))
+        for key, col in cols.items():
+            if len(col) < n + 1:
+                col.append(math.nan)
+
+    def _poll_files(self, now: float) -> bool:
+        """Re-read summary and run.json when they changed; re-check liveness now and then."""
+        self._checked_files = now
+        changed = False
+        sig = file_sig(self.paths.summary)
+        if sig != self._summary_sig:
+            self._summary_sig = sig
+            try:
+                value = read_json(self.paths.summary, default={})
+                if isinstance(value, dict):
+                    self.record.summary = value
+                    changed = True
+            except GrokError:
+                pass  # being rewritten; the next change brings it
+        sig = file_sig(self.paths.run_json)
+        recheck = self.record.status == "running" and now - self._checked_alive >= LIVENESS_SECONDS
+        if sig != self._state_sig or recheck:
+            self._state_sig = sig
+            self._checked_alive = now
+            try:
+                self.record.state = read_run_state(self.paths.root)
+            except GrokError:
+                return changed
+            status = effective_status(self.record.state) if self.record.state else self.record.status
+            if status != self.record.status:
+                self.record.status = status
+                changed = True
+        return changed
+
+    # -- views -------------------------------------------------------------------------
+    def view(self) -> RunView:
+        rec = self.record
+        last = self.last_row or rec.last_row
+        return RunView(
+            run_id=self.run_id, task=str(rec.get("task", "—")), condition=rec.condition,
+            n_train=rec.get("n_train"), seed=rec.get("seed"), status=rec.status,
+            epoch=_num(last.get("epoch")), epochs=_num(rec.config.get("epochs")),
+            train_acc=_num(last.get("train_acc")), val_acc=_num(last.get("val_acc")),
+            ood_acc=_num(last.get("ood_acc")), grok_epoch=self.grok_epoch,
+            search_text=self._search, error=rec.error,
+        )
+
+    def group_key(self) -> tuple[str, Any]:
+        return (self.record.condition, self.record.get("n_train"))
+
+
+def _detection_config(config: dict[str, Any]) -> DetectionConfig:
+    try:
+        return DetectionConfig.from_config(config)
+    except (TypeError, ValueError):
+        return DetectionConfig()
+
+
+def _search_text(rec: RunRecord) -> str:
+    """What ``/`` filters over: the run id and every scalar config value as key=value."""
+    parts = [rec.run_id]
+    for key, value in rec.config.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            parts.append(f"{key}={value}")
+    return " ".join(parts)

@@ -1,0 +1,219 @@
+"""What the plot panels draw, computed off the UI thread (no Textual here).
+
+The UI hands a :class:`ViewSpec` (selected and marked runs, grouping, smoothing, x axis) and
+gets :class:`PlotData`: per panel, already smoothed and min/max-downsampled lines plus the
+grokking markers, so ``render()`` on the UI thread only draws a few hundred points.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from grokconsole.core.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
+from grokconsole.core.watchset import Watcher
+
+SMOOTHING = (0.0, 0.6, 0.9)
+X_AXES = ("epoch", "log epoch", "wall time")
+RUN_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "red", "orange", "white")
+METRIC_COLORS = {"train_acc": "blue", "val_acc": "green", "ood_acc": "magenta", "irm_mean": "orange",
+                 "weight_norm": "cyan", "feature_rank": "yellow", "center_conf": "green",
+                 "border_conf": "red", "shortcut_ratio": "orange"}
+METRIC_LABELS = {"train_acc": "train", "val_acc": "val", "ood_acc": "OOD", "irm_mean": "IRM",
+                 "weight_norm": "‖W‖", "feature_rank": "rank", "center_conf": "centre",
+                 "border_conf": "border", "shortcut_ratio": "ratio"}
+# (key, title, left-axis metrics, right-axis metrics)
+PANELS = (
+    ("accuracy", "accuracy", ("train_acc", "val_acc", "ood_acc"), ()),
+    ("irm", "IRM penalty", ("irm_mean",), ()),
+    ("mechanisms", "mechanisms", ("weight_norm",), ("feature_rank",)),
+    ("shortcut", "shortcut", ("center_conf", "border_conf"), ("shortcut_ratio",)),
+)
+MAX_GROUP_RUNS = 64  # runs loaded at most for a grouped view
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Everything the plots depend on besides the data itself."""
+
+    selected: str | None = None
+    marked: tuple[str, ...] = ()
+    visible: tuple[str, ...] = ()
+    grouped: bool = False
+    smoothing: float = 0.0
+    x_axis: str = "epoch"
+    irm_log: bool = False
+    max_points: int = 240
+    version: int = 0
+
+    def runs(self) -> list[str]:
+        """The runs whose histories the view needs."""
+        if self.grouped:
+            base = list(self.marked) or list(self.visible)
+            return base[:MAX_GROUP_RUNS]
+        out = [self.selected] if self.selected else []
+        out += [k for k in self.marked if k != self.selected]
+        return out
+
+
+@dataclass
+class Line:
+    label: str
+    xs: list[float]
+    ys: list[float]
+    color: str
+    marker: str = "braille"
+    right: bool = False
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    lines: list[Line] = field(default_factory=list)
+    vlines: list[tuple[float, str]] = field(default_factory=list)
+    ylim: tuple[float, float] | None = None
+    ylog: bool = False
+
+
+@dataclass
+class PlotData:
+    version: int
+    panels: list[Panel] = field(default_factory=list)
+    xlabel: str = "epoch"
+    note: str = ""
+
+
+def _x_values(cols: dict[str, list[float]], x_axis: str) -> tuple[list[float], str]:
+    epochs = cols.get("epoch", [])
+    if x_axis == "log epoch":
+        return log10_safe(epochs), "log10 epoch"
+    if x_axis == "wall time":
+        times = cols.get("time")
+        if times and any(math.isfinite(t) for t in times):
+            return times, "wall time (s)"
+        return epochs, "epoch (no wall time logged)"
+    return epochs, "epoch"
+
+
+def _x_of_epoch(cols: dict[str, list[float]], epoch: float, x_axis: str) -> float | None:
+    if x_axis == "log epoch":
+        return math.log10(epoch) if epoch > 0 else None
+    if x_axis == "wall time" and cols.get("time"):
+        for e, t in zip(cols.get("epoch", []), cols["time"]):
+            if e >= epoch and math.isfinite(t):
+                return t
+        return None
+    return epoch
+
+
+def _curve(cols: dict[str, list[float]], metric: str, xs: list[float], spec: ViewSpec,
+           log_y: bool) -> Series | None:
+    ys = cols.get(metric)
+    if not ys or not any(math.isfinite(y) for y in ys):
+        return None
+    ys = ema_debiased(ys, spec.smoothing)
+    if log_y:
+        ys = log10_safe(ys)
+    return downsample_minmax(xs, ys, spec.max_points)
+
+
+def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
+    """Load what the view needs and compute every panel (call from a worker thread)."""
+    keys = spec.runs()
+    with watcher.lock:
+        watcher.keep_loaded(set(keys))
+        snapshot: list[tuple[str, dict[str, list[float]], float | None, tuple[str, Any]]] = []  # tag, columns, ⚑, group
+        for key in keys:
+            run = watcher.get(key)
+            if run is not None:
+                cols = {k: v[:] for k, v in run.columns.items()}  # a copy: the poll thread appends
+                cond, n = run.group_key()
+                tag = f"{str(cond)[:4]} n{n} s{run.record.get('seed', '?')}"
+                snapshot.append((tag, cols, run.grok_epoch, (cond, n)))
+    data = PlotData(version=spec.version)
+    if not snapshot:
+        data.note = "no run selected"
+        return data
+    xlabel = "epoch"
+    for key, title, left, right in PANELS:
+        panel = Panel(key, title, ylim=(0.0, 1.02) if key == "accuracy" else None,
+                      ylog=key == "irm" and spec.irm_log)
+        if spec.grouped:
+            xlabel = _grouped_panel(panel, snapshot, left, right, spec) or xlabel
+        else:
+            xlabel = _runs_panel(panel, snapshot, left, right, spec) or xlabel
+        if panel.lines:
+            data.panels.append(panel)
+    data.xlabel = xlabel
+    if spec.grouped and len(spec.marked or spec.visible) > MAX_GROUP_RUNS:
+        data.note = f"grouping the first {MAX_GROUP_RUNS} runs (mark runs with space to choose)"
+    return data
+
+
+def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
+    overlay = len(snapshot) > 1
+    xlabel = None
+    for i, (tag, cols, grok, _group) in enumerate(snapshot):
+        xs, xlabel = _x_values(cols, spec.x_axis)
+        color_run = RUN_COLORS[i % len(RUN_COLORS)]
+        for j, metric in enumerate(left + right):
+            curve = _curve(cols, metric, xs, spec, panel.ylog)
+            if curve is None or not len(curve):
+                continue
+            label = METRIC_LABELS.get(metric, metric)
+            if overlay:
+                label = f"{tag} {label}"
+                marker = ("braille", "hd", "dot")[j % 3]
+            else:
+                marker = "braille"
+            panel.lines.append(Line(label, curve.xs, curve.ys,
+                                    color_run if overlay else METRIC_COLORS.get(metric, "white"),
+                                    marker, right=metric in right))
+        if grok is not None and panel.lines:
+            x = _x_of_epoch(cols, grok, spec.x_axis)
+            if x is not None:
+                panel.vlines.append((x, "red" if not overlay else color_run))
+    return xlabel
+
+
+def _grouped_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
+    groups: dict[tuple[str, Any], list] = {}
+    for item in snapshot:
+        groups.setdefault(item[3], []).append(item)
+    xlabel = None
+    for i, ((cond, n), items) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        for metric in left + right:
+            if metric == "train_acc":
+                continue  # grouped accuracy shows val and OOD only: train curves would bury the bands
+            curves = []
+            for _key, cols, _grok, _g in items:
+                xs, xlabel = _x_values(cols, spec.x_axis)
+                ys = cols.get(metric)
+                if not ys:
+                    continue
+                ys = ema_debiased(ys, spec.smoothing)
+                if panel.ylog:
+                    ys = log10_safe(ys)
+                curves.append(Series(list(xs), list(ys)))
+            if not curves:
+                continue
+            band = mean_std(curves)
+            if not band.xs:
+                continue
+            mean = downsample_minmax(band.xs, band.mean, spec.max_points)
+            tag = f"{str(cond)[:4]} n{n} {METRIC_LABELS.get(metric, metric)} ×{len(curves)}"
+            is_right = metric in right
+            # The mean is drawn bold (half blocks), the ±std edges thin (braille) in the same colour.
+            panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", is_right))
+            if len(curves) > 1:
+                for edge in (band.lower, band.upper):
+                    s = downsample_minmax(band.xs, edge, spec.max_points)
+                    panel.lines.append(Line("", s.xs, s.ys, color, "braille", is_right))
+        grok_epochs = [g for _k, _c, g, _ in items if g is not None]
+        if grok_epochs and panel.lines:
+            x = _x_of_epoch(items[0][1], sum(grok_epochs) / len(grok_epochs), spec.x_axis)
+            if x is not None:
+                panel.vlines.append((x, color))
+    return xlabel

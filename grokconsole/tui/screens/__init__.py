@@ -1,0 +1,1 @@
+"""Modal screens of the watch console, one per module."""

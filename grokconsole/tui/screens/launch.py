@@ -1,0 +1,90 @@
+"""``n``: a form to launch a run through the same path as ``grok run`` (presets → folder → launcher)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.presets import CONDITIONS, TASKS, default_task, resolve_config
+
+
+def launch_run(runs_dir: Path, task: str, condition: str, n_train: str, seed: str, epochs: str) -> str:
+    """Validate like ``grok run`` does, create the folder, start training; returns the run id."""
+    from grokconsole import launcher
+
+    explicit: dict[str, object] = {}
+    for key, text in (("n_train", n_train), ("seed", seed), ("epochs", epochs)):
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            explicit[key] = int(text)
+        except ValueError:
+            raise GrokError(f"{key} must be an integer, got {text!r}") from None
+    config = resolve_config(task, condition, explicit=explicit)
+    paths = launcher.new_run_folder(config, runs_dir, None, ["grok", "watch"])
+    launcher.start_training(paths)
+    return paths.run_id
+
+
+class LaunchScreen(ModalScreen[str | None]):
+    """Returns the new run id, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+
+    def compose(self) -> ComposeResult:
+        tasks = sorted(TASKS)
+        with Vertical(id="dialog", classes="form"):
+            yield Static("[b]launch a run[/b] (same launcher as grok run)")
+            with Grid(id="fields"):
+                yield Label("task")
+                yield Select([(t, t) for t in tasks], value=default_task(), allow_blank=False, id="task",
+                             compact=True)
+                yield Label("condition")
+                yield Select([(c, c) for c in CONDITIONS], value=CONDITIONS[0], allow_blank=False,
+                             id="condition", compact=True)
+                yield Label("n_train")
+                yield Input(placeholder="empty: the task's default", id="n_train", compact=True)
+                yield Label("seed")
+                yield Input(value="0", id="seed", compact=True)
+                yield Label("epochs")
+                yield Input(placeholder="empty: the preset's", id="epochs", compact=True)
+            yield Static("", id="form-error")
+            with Horizontal(id="buttons"):
+                yield Button("Launch", variant="success", id="launch", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def _value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "launch":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def submit(self) -> None:
+        task = str(self.query_one("#task", Select).value)
+        condition = str(self.query_one("#condition", Select).value)
+        try:
+            run_id = launch_run(self.runs_dir, task, condition, self._value("n_train"), self._value("seed"),
+                                self._value("epochs"))
+        except (GrokError, OSError) as exc:
+            self.query_one("#form-error", Static).update(f"[red]error:[/] {exc}")
+            return
+        self.dismiss(run_id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

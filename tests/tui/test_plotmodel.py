@@ -1,0 +1,74 @@
+"""Plot data: panels present only with their columns, markers, axes, smoothing, thinning, groups."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from grokconsole.core.watchset import Watcher
+from grokconsole.tui.plotmodel import ViewSpec, build_plot_data
+from tests.tui.fakeruns import make_run
+
+
+def _watcher(tmp_path: Path) -> Watcher:
+    make_run(tmp_path, "a", seed=0, grok_at=300, rows=401, every=1)
+    make_run(tmp_path, "b", seed=1, grok_at=320, rows=401, every=1)
+    make_run(tmp_path, "plain", extras=False, ood=False, grok_at=None)
+    w = Watcher(tmp_path)
+    w.start()
+    return w
+
+
+def test_single_run_panels_marker_and_thinning(tmp_path: Path) -> None:
+    w = _watcher(tmp_path)
+    data = build_plot_data(w, ViewSpec(selected="a", max_points=60, version=3))
+    assert data.version == 3 and [p.key for p in data.panels] == ["accuracy", "irm", "mechanisms", "shortcut"]
+    acc = data.panels[0]
+    assert [line.label for line in acc.lines] == ["train", "val", "OOD"]
+    assert all(len(line.xs) <= 60 for line in acc.lines)
+    val = acc.lines[1]
+    assert max(val.ys) == 0.99 and min(val.ys) < 0.2  # the jump survives thinning
+    assert all(p.vlines == [(300.0, "red")] for p in data.panels)
+    mech = data.panels[2]
+    assert [(line.label, line.right) for line in mech.lines] == [("‖W‖", False), ("rank", True)]
+    plain = build_plot_data(w, ViewSpec(selected="plain"))
+    assert [p.key for p in plain.panels] == ["accuracy"] and [line.label for line in plain.panels[0].lines] == \
+        ["train", "val"]
+
+
+def test_axes_smoothing_and_log(tmp_path: Path) -> None:
+    w = _watcher(tmp_path)
+    raw = build_plot_data(w, ViewSpec(selected="a", max_points=1000)).panels[0].lines[1]
+    smooth = build_plot_data(w, ViewSpec(selected="a", max_points=1000, smoothing=0.9)).panels[0].lines[1]
+    i = raw.xs.index(305.0)
+    assert raw.ys[i] == 0.99 and smooth.ys[i] < 0.9  # EMA lags the jump
+    logx = build_plot_data(w, ViewSpec(selected="a", x_axis="log epoch"))
+    assert logx.xlabel == "log10 epoch"
+    line = logx.panels[0].lines[0]
+    assert min(line.xs) == 0.0 and all(math.isfinite(x) for x in line.xs)  # epoch 0 dropped
+    assert logx.panels[0].vlines[0][0] == math.log10(300)
+    wall = build_plot_data(w, ViewSpec(selected="a", x_axis="wall time"))
+    assert wall.xlabel == "wall time (s)" and wall.panels[0].vlines[0][0] == 150.0
+    irm = build_plot_data(w, ViewSpec(selected="a", irm_log=True)).panels[1]
+    assert irm.ylog and max(irm.lines[0].ys) < 0.001 and min(irm.lines[0].ys) < -2
+
+
+def test_overlay_and_groups(tmp_path: Path) -> None:
+    w = _watcher(tmp_path)
+    over = build_plot_data(w, ViewSpec(selected="a", marked=("b",)))
+    labels = [line.label for line in over.panels[0].lines]
+    assert labels[:2] == ["grok n500 s0 train", "grok n500 s0 val"] and "grok n500 s1 OOD" in labels
+    assert len(over.panels[0].vlines) == 2
+    grouped = build_plot_data(w, ViewSpec(selected="a", grouped=True, visible=("a", "b", "plain")))
+    acc = grouped.panels[0]
+    mean = next(line for line in acc.lines if line.label == "grok n500 val ×3")
+    edges = [line for line in acc.lines if line.label == "" and line.color == mean.color]
+    assert len(edges) >= 2 and mean.marker == "hd"
+    assert all(lo <= m + 1e-12 for lo, m in zip(edges[0].ys, mean.ys)) or len(edges[0].ys) != len(mean.ys)
+    assert acc.vlines and acc.vlines[0][0] == 310.0  # the seeds' mean grokking epoch
+
+
+def test_nothing_selected(tmp_path: Path) -> None:
+    w = _watcher(tmp_path)
+    data = build_plot_data(w, ViewSpec())
+    assert data.panels == [] and data.note == "no run selected"
+    assert build_plot_data(w, ViewSpec(selected="gone")).panels == []
