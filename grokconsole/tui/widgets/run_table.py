@@ -5,7 +5,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from grokconsole.cli.common import STATUS_STYLE, fmt_num
+from grokconsole.cli.common import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.core.watcher import RunView
 
 # (key, label, width); the run column takes what is left.
@@ -40,8 +40,8 @@ def row_cells(view: RunView, marked: bool, run_width: int = 26, compact: bool = 
         "mark": Text("●", style="bold yellow") if marked else Text(" "),
         "run": _short(view.run_id, run_width), "task": view.task, "condition": view.condition,
         "n": fmt_num(view.n_train), "seed": fmt_num(view.seed), "status": status,
-        "epoch": _progress(view, compact), "train": fmt_num(view.train_acc), "val": fmt_num(view.val_acc),
-        "ood": fmt_num(view.ood_acc), "grok": grok,
+        "epoch": _progress(view, compact), "train": fmt_acc(view.train_acc), "val": fmt_acc(view.val_acc),
+        "ood": fmt_acc(view.ood_acc), "grok": grok,
     }
 
 
