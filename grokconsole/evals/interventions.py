@@ -1,6 +1,6 @@
 """Causal interventions on penultimate (avgpool) features, as pure torch functions.
 
-M4, ablate-and-evaluate: a linear probe fitted on training features finds the shortcut
+M4, ablate-and-evaluate: a linear (LDA) probe fitted on training features finds the shortcut
 direction(s) (the border stain, or the environment when no stain label exists); projecting
 them out of the features and re-reading the head tells how much OOD accuracy depends on them.
 M5, steering: ``features + α·σ·v_s`` along the probe's main direction, σ the training spread
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -35,43 +34,42 @@ class ShortcutProbe:
         return self.directions[:, 0]
 
 
-def fit_probe(features: torch.Tensor, targets: torch.Tensor, *, l2: float = 1e-3, max_iter: int = 200) -> ShortcutProbe:
-    """Fit a softmax-regression probe of ``targets`` on ``features``; return its subspace.
+def fit_probe(features: torch.Tensor, targets: torch.Tensor, *, shrinkage: float = 1e-2) -> ShortcutProbe:
+    """Fit a linear (Fisher discriminant) probe of ``targets`` on ``features``; return its subspace.
 
-    The fit runs on standardised features (well conditioned); weights are mapped back to raw
-    feature space before the directions are taken (k classes give k-1 directions).
+    LDA rather than logistic regression: closed form (fast, deterministic) and well defined on
+    separable data, where a logistic probe's direction drifts with the optimiser. Its
+    directions are the top k-1 eigenvectors of Σ_w⁻¹Σ_b, Σ_w the within-class covariance
+    shrunk towards ``shrinkage``·(mean variance)·I; they weigh what tells the classes apart
+    *given* the rest, so a feature merely correlated with the shortcut is left alone.
     """
     feats = features.detach().double().cpu()
     classes, t = torch.unique(targets.detach().cpu(), return_inverse=True)
-    k = len(classes)
+    k, d = len(classes), feats.shape[1]
     if k < 2:
         raise ValueError("the probe target has a single value: nothing to separate")
     mean = feats.mean(0)
-    scale = feats.std(0).clamp_min(1e-8)
-    z = (feats - mean) / scale
-    w = torch.zeros(k, feats.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = F.cross_entropy(z @ w.T + b, t) + l2 * (w * w).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    with torch.no_grad():
-        acc = float(((z @ w.T + b).argmax(1) == t).double().mean())
-        raw = w / scale                      # logit_k = (f − μ)·raw_k + b_k
-        centred = raw - raw.mean(0, keepdim=True)
-        _, s, vh = torch.linalg.svd(centred, full_matrices=False)
-        rank = max(1, min(k - 1, int((s > s[0] * 1e-6).sum())))
-        dirs = vh[:rank].T.contiguous()      # (d, r), orthonormal columns
-        proj = (feats - mean) @ dirs[:, 0]
-        if proj[t == k - 1].mean() < proj[t == 0].mean():
-            dirs[:, 0] = -dirs[:, 0]
-            proj = -proj
-        sigma = float(proj.std())
+    means = torch.stack([feats[t == c].mean(0) for c in range(k)])
+    within = feats - means[t]
+    cov_w = within.T @ within / max(1, len(feats) - k)
+    cov_w = cov_w + shrinkage * float(cov_w.diagonal().mean().clamp_min(1e-12)) * torch.eye(d, dtype=torch.float64)
+    diff = means - mean
+    counts = torch.bincount(t, minlength=k).double()
+    cov_b = (diff.T * counts) @ diff / len(feats)
+    # Σ_w⁻¹Σ_b is not symmetric: solve in the whitened space, where it is.
+    evals, evecs = torch.linalg.eigh(cov_w)
+    whiten = evecs @ torch.diag(evals.clamp_min(1e-12).rsqrt()) @ evecs.T
+    s_vals, s_vecs = torch.linalg.eigh(whiten @ cov_b @ whiten)
+    order = s_vals.argsort(descending=True)[: k - 1]
+    lda = whiten @ s_vecs[:, order]                      # (d, k-1) discriminant directions
+    dirs, _ = torch.linalg.qr(lda)                       # orthonormal basis of the same subspace
+    proj = (feats - mean) @ dirs
+    centres = torch.stack([proj[t == c].mean(0) for c in range(k)])
+    acc = float((torch.cdist(proj, centres).argmin(1) == t).double().mean())
+    if centres[-1, 0] < centres[0, 0]:
+        dirs[:, 0] = -dirs[:, 0]
+        proj[:, 0] = -proj[:, 0]
+    sigma = float(proj[:, 0].std())
     return ShortcutProbe(dirs.float(), mean.float(), sigma, acc)
 
 

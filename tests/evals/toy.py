@@ -1,0 +1,52 @@
+"""A toy shortcut problem with a known feature geometry, for suites and interventions.
+
+Features are the inputs: dimension 0 carries the core signal (the label, always), dimension 1
+the shortcut (a ±1 "stain" that agrees with the label in the training environments and
+disagrees in the OOD one), the rest noise. A model's head weighs the two as asked, so it is
+known in advance which direction its OOD accuracy depends on.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from grokconsole.evals.data import EvalSplit
+
+
+class ToyNet(nn.Module):
+    """``features`` = a fixed (identity) map; ``head`` = a linear layer with chosen weights."""
+
+    def __init__(self, w_core: float = 0.3, w_shortcut: float = 1.0, d: int = 4) -> None:
+        super().__init__()
+        self.body = nn.Linear(d, d, bias=False)
+        self.head = nn.Linear(d, 2)
+        with torch.no_grad():
+            self.body.weight.copy_(torch.eye(d))
+            self.head.weight.zero_()
+            self.head.bias.zero_()
+            self.head.weight[1, 0], self.head.weight[1, 1] = w_core, w_shortcut
+            self.head.weight[0, 0], self.head.weight[0, 1] = -w_core, -w_shortcut
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def make_split(name: str, n: int, agree: float, env_id: int, ood: bool, seed: int, d: int = 4) -> EvalSplit:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    sign = 2 * y - 1
+    flip = torch.rand(n, generator=g) >= agree
+    stain = torch.where(flip, -sign, sign)
+    x = torch.randn(n, d, generator=g) * 0.3
+    x[:, 0] += sign.float()
+    x[:, 1] += 3 * stain.float()
+    return EvalSplit(name, x, y, torch.full((n,), env_id), ood, shortcut=(stain > 0).long())
+
+
+def toy_splits(n: int = 400) -> list[EvalSplit]:
+    """Train (env 0, stain agrees 90 %), id_val (env 0), OOD test (env 1, stain agrees 10 %)."""
+    return [make_split("train", n, 0.9, 0, False, 1), make_split("id_val", n // 2, 0.9, 0, False, 2),
+            make_split("test", n, 0.1, 1, True, 3)]
