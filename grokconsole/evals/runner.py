@@ -117,6 +117,7 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, 
     """Do the job; returns ``finished`` or ``stopped``."""
     run = RunPaths(Path(run_dir))
     ep = EvalPaths(run)
+    ep.root.mkdir(parents=True, exist_ok=True)
     config = read_json(run.config)
     if req.interventions and config.get("task") not in INTERVENABLE_TASKS:
         raise RuntimeError(f"interventions need an image task ({', '.join(INTERVENABLE_TASKS)})")

@@ -50,3 +50,53 @@ def toy_splits(n: int = 400) -> list[EvalSplit]:
     """Train (env 0, stain agrees 90 %), id_val (env 0), OOD test (env 1, stain agrees 10 %)."""
     return [make_split("train", n, 0.9, 0, False, 1), make_split("id_val", n // 2, 0.9, 0, False, 2),
             make_split("test", n, 0.1, 1, True, 3)]
+
+
+class ToyTask:
+    """Stands in for an image task (``shortcut``) in the eval runner: a ToyNet and the toy splits."""
+
+    def __init__(self, config: dict, device: torch.device) -> None:
+        self.config = config
+
+    def build_model(self) -> ToyNet:
+        return ToyNet()
+
+    def eval_splits(self) -> list[EvalSplit]:
+        return toy_splits()
+
+
+def write_toy_run(root, models: dict) -> None:
+    """A run folder of task ``shortcut`` whose checkpoints (step → ToyNet) are the given models."""
+    from pathlib import Path
+
+    from grokconsole.core.jsonio import write_json_atomic
+    from grokconsole.train import checkpoint as ckpt
+
+    root = Path(root)
+    (root / "checkpoints").mkdir(parents=True)
+    write_json_atomic(root / "config.json", {"task": "shortcut", "condition": "grokking", "n_train": 400,
+                                             "seed": 0, "device": "cpu", "threads": 1})
+    for step, model in models.items():
+        ckpt.save(root / "checkpoints" / f"step_{step}.pt", {"model": model.state_dict(), "epoch": step // 2,
+                                                            "step": step})
+
+
+def make_tiny_modarith_run(runs_dir):
+    """A real 40-epoch modarith run (p=13) with periodic checkpoints at steps 10, 20, 30, 40."""
+    import signal
+
+    from grokconsole.core.presets import resolve_config
+    from grokconsole.launcher import new_run_folder
+    from grokconsole.train.loop import train
+
+    config = resolve_config("modarith", "grokking", explicit={"n_train": 100, "epochs": 40, "device": "cpu"},
+                            sets=["p=13", "eval_every=10", "checkpoint_every=10", "threads=1",
+                                  "d_embed=16", "d_hidden=32"])
+    paths = new_run_folder(config, runs_dir, "tiny", None)
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        assert train(paths.root) == 0
+    finally:
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+    return paths
