@@ -281,7 +281,8 @@ def draw_stage_compare(w: DiagramWriter, cur: SuiteTable, ref: SuiteTable, cur_l
 
 def export_checkpoint_diagrams(run_dirs: Sequence[Path], out_dir: Path, snapshots: Sequence[int] | None = None,
                                compare: Path | None = None, *, baseline: int | None = None,
-                               formats: Sequence[str] = ("png",)) -> tuple[list[Path], list[tuple[str, str]]]:
+                               formats: Sequence[str] = ("png",), dpi: int = 120,
+                               ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Draw every checkpoint-eval diagram of each run (into ``out_dir/<run>/`` when several).
 
     ``compare`` is a reference run (e.g. the previous stage) drawn against each run. Returns
@@ -302,7 +303,7 @@ def export_checkpoint_diagrams(run_dirs: Sequence[Path], out_dir: Path, snapshot
         run_dir = Path(run_dir)
         label = run_dir.name
         root = eval_root(run_dir)
-        w = DiagramWriter(out_dir / label if len(run_dirs) > 1 else out_dir, tuple(formats))
+        w = DiagramWriter(out_dir / label if len(run_dirs) > 1 else out_dir, tuple(formats), dpi)
         if root is None:
             skipped.append((label, "no eval/by_checkpoint results (run `grok eval` first)"))
             continue
