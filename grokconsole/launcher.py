@@ -13,7 +13,7 @@ from typing import Any
 
 from grokconsole.core.evaljobs import EvalPaths
 from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.core.lifecycle import Lifecycle
+from grokconsole.core.lifecycle import Lifecycle, read_run_state
 from grokconsole.core.provenance import provenance
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
 
@@ -48,7 +48,12 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                 start_new_session=True, close_fds=True)
-    Lifecycle(state_dir or paths.root, kind=kind, pid=proc.pid).record()
+    # The child writes run.json itself as soon as it starts; record it here too so that a
+    # listing never sees a run without one, but never overwrite what the child already wrote.
+    state_dir = state_dir or paths.root
+    existing = read_run_state(state_dir)
+    if existing is None or existing.pid != proc.pid:
+        Lifecycle(state_dir, kind=kind, pid=proc.pid).record()
     return proc.pid
 
 

@@ -115,22 +115,27 @@ class Tracker:
             if value is None:
                 continue  # a metric the task doesn't have is absent, never 0
             row[key] = float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int)) else value
-        events = self.detector.update(row)
+        events = self._observe(row)
         row["grokking_detected"] = self.detector.grokking_detected
         if self._writer is None:
             self._writer = HistoryWriter(self.paths.history)
         self._writer.append(row)
-        self.builder.update(row)
-        name = self.detector.result.target_metric
-        if name:
-            self._fit_x.append(as_float(row.get("epoch")))
-            self._fit_y.append(as_float(row.get(name)))
         for ev in events:
             self.event(ev.pop("event"), **ev)
         now = time.time()
         if events or now - self._last_summary >= SUMMARY_EVERY_SECONDS:
             self.write_summary("running")
         return row
+
+    def _observe(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """Feed a row to the detector, the summary and the transition fit; returns new events."""
+        events = self.detector.update(row)
+        self.builder.update(row)
+        name = self.detector.result.target_metric
+        if name:
+            self._fit_x.append(as_float(row.get("epoch")))
+            self._fit_y.append(as_float(row.get(name)))
+        return events
 
     def event(self, name: str, **fields: Any) -> None:
         """Append an event (memorization, grokking, resume, stop, crash, or your own)."""
@@ -158,12 +163,7 @@ class Tracker:
         self._fit_x.clear()
         self._fit_y.clear()
         for row in kept:
-            self.detector.update(row)
-            self.builder.update(row)
-            name = self.detector.result.target_metric
-            if name:
-                self._fit_x.append(as_float(row.get("epoch")))
-                self._fit_y.append(as_float(row.get(name)))
+            self._observe(row)
         last_time = as_float(kept[-1].get("time")) if kept else 0.0
         self._time_offset = 0.0 if math.isnan(last_time) else last_time
         self._t0 = time.time()

@@ -12,7 +12,7 @@ from rich.console import Console
 from grokconsole.core.errors import GrokError
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_USAGE = 2
 STATUS_STYLE = {"running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
@@ -60,6 +60,15 @@ def fmt_num(value: Any, digits: int = 3) -> str:
     if f.is_integer() and abs(f) < 1e9:
         return str(int(f))
     return f"{f:.{digits}f}"
+
+
+def fmt_acc(value: Any) -> str:
+    """An accuracy with three decimals; '—' when missing."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if f != f else f"{f:.3f}"
 
 
 def status_text(status: str) -> str:

@@ -5,21 +5,27 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, fmt_num, handle_errors, status_text
+from grokconsole.cli.common import (RUNS_DIR_HELP, STATUS_STYLE, console, default_runs_dir, err_console, fmt_acc, fmt_num,
+                                    handle_errors)
+from grokconsole.cli.fasttable import Cell, render
 from grokconsole.core.discovery import RunRecord, discover_runs
 
 
-def run_row(rec: RunRecord) -> list[str]:
+def run_row(rec: RunRecord) -> list[Cell]:
     last = rec.last_row
     grok = rec.summary.get("grokking_epoch")
     return [
-        rec.run_id, str(rec.get("task", "—")), rec.condition, fmt_num(rec.get("n_train")), fmt_num(rec.get("seed")),
-        status_text(rec.status), fmt_num(last.get("epoch")), fmt_num(last.get("train_acc")),
-        fmt_num(last.get("val_acc")), fmt_num(last.get("ood_acc")),
-        f"[magenta]⚑ {fmt_num(grok)}[/]" if grok is not None else "—",
+        Cell(rec.run_id), Cell(str(rec.get("task", "—"))), Cell(rec.condition), Cell(fmt_num(rec.get("n_train"))),
+        Cell(fmt_num(rec.get("seed"))), Cell(rec.status, STATUS_STYLE.get(rec.status, "")),
+        Cell(fmt_num(last.get("epoch"))), Cell(fmt_acc(last.get("train_acc"))), Cell(fmt_acc(last.get("val_acc"))),
+        Cell(fmt_acc(last.get("ood_acc"))),
+        Cell(f"⚑ {fmt_num(grok)}", "bold magenta") if grok is not None else Cell("—"),
     ]
+
+
+HEADERS = ["run", "task", "condition", "n", "seed", "status", "epoch", "train", "val", "ood", "grok"]
+RIGHT = {3, 4, 6, 7, 8, 9, 10}
 
 
 @handle_errors
@@ -35,17 +41,7 @@ def ls(
     if not records:
         console.print(f"no runs in {runs} — start one with: grok run --condition grokking")
         return
-    table = Table(title=f"{len(records)} runs in {runs}", header_style="bold")
-    for col, justify in (("run", "left"), ("task", "left"), ("condition", "left"), ("n", "right"),
-                         ("seed", "right"), ("status", "left"), ("epoch", "right"), ("train", "right"),
-                         ("val", "right"), ("ood", "right"), ("grok", "right")):
-        if col == "run":
-            table.add_column(col, justify=justify, overflow="fold", min_width=16, ratio=1)
-        else:
-            table.add_column(col, justify=justify, no_wrap=True)
-    for rec in records:
-        table.add_row(*run_row(rec))
-    console.print(table)
+    render(console, HEADERS, [run_row(rec) for rec in records], RIGHT, title=f"{len(records)} runs in {runs}")
     for rec in records:
         if rec.error:
             err_console.print(f"[yellow]warning:[/] {rec.run_id}: {rec.error}")

@@ -22,8 +22,13 @@ def _kv_table(title: str, items: dict[str, Any]) -> Table:
     table.add_column("key", style="cyan")
     table.add_column("value")
     for key, value in items.items():
-        table.add_row(key, fmt_num(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool)
-                      else str(value))
+        if isinstance(value, float):
+            text = f"{value:.6g}"
+        elif isinstance(value, list):
+            text = " ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        table.add_row(key, text)
     return table
 
 

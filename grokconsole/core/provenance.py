@@ -24,12 +24,19 @@ def git_commit(cwd: Path | None = None) -> str | None:
         return None
 
 
+def _command_line(argv: list[str]) -> list[str]:
+    """The command as the user typed it: ``grok ...`` rather than a path to ``__main__.py``."""
+    if argv and (argv[0].endswith("grokconsole/__main__.py") or Path(argv[0]).name == "grok"):
+        return ["grok", *argv[1:]]
+    return argv
+
+
 def provenance(argv: list[str] | None = None) -> dict[str, Any]:
     """Fields that say where a run came from."""
     return {
         "grokconsole_version": __version__,
         "git_commit": git_commit(),
-        "command_line": list(sys.argv if argv is None else argv),
+        "command_line": _command_line(list(sys.argv if argv is None else argv)),
         "created": now_iso(),
         "python": sys.version.split()[0],
     }

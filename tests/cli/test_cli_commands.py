@@ -1,0 +1,124 @@
+"""CliRunner tests: every command, and every bad input gives one line, exit 2, nothing created."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from grokconsole.cli import app
+from tests.conftest import write_finished_run
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_help_lists_commands() -> None:
+    res = invoke("--help")
+    assert res.exit_code == 0
+    for cmd in ("run", "ls", "show", "stop"):
+        assert cmd in res.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--condition", "bogus"], "unknown condition"),
+    (["--task", "bogus"], "unknown task"),
+    (["--n-train", "0"], "n_train must be a positive"),
+    (["--task", "modarith", "--n-train", "99999999"], "at most"),
+    (["--set", "nope=1"], "unknown key"),
+    (["--set", "lr=fast"], "expected a number"),
+    (["--set", "lr"], "expected key=value"),
+    (["--name", "../escape"], "invalid run name"),
+    (["--preset", "nope"], "unknown preset"),
+    (["--resume", "missing-run"], "no run"),
+    (["--condition", "bogus", "--", "python", "-c", "pass"], "unknown condition"),
+    (["--", "definitely-not-a-command-xyz"], "command not found"),
+])
+def test_run_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
+    runs = tmp_path / "runs"
+    res = invoke("run", "--runs-dir", str(runs), *args)
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert len([line for line in res.output.splitlines() if line.strip()]) == 1
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_run_unwritable_runs_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = invoke("run", "--runs-dir", str(blocker / "runs"))
+    assert res.exit_code == 2 and "runs folder" in res.output
+    if os.geteuid() != 0:  # root can write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        res = invoke("run", "--runs-dir", str(ro))
+        assert res.exit_code == 2 and "not writable" in res.output
+
+
+def test_dry_run_prints_resolved_config(tmp_path: Path) -> None:
+    res = invoke("run", "--task", "modarith", "--condition", "standard", "--set", "lr=0.02", "--dry-run",
+                 "--runs-dir", str(tmp_path / "runs"))
+    assert res.exit_code == 0
+    cfg = json.loads(res.output)
+    assert cfg["condition"] == "standard" and cfg["lr"] == 0.02 and cfg["weight_decay"] == 0.01
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resume_refuses_finished_run(tmp_path: Path) -> None:
+    root = write_finished_run(tmp_path, "20260101-000000-done", [{"epoch": 0, "train_acc": 1.0}])
+    res = invoke("run", "--resume", root.name, "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "has finished" in res.output
+
+
+def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:
+    root = write_finished_run(tmp_path, "20260101-000000-stopped", [{"epoch": 0}], status="stopped")
+    res = invoke("run", "--resume", root.name, "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "no checkpoint" in res.output
+
+
+def test_ls_empty_and_listing(tmp_path: Path) -> None:
+    res = invoke("ls", "--runs-dir", str(tmp_path / "none"))
+    assert res.exit_code == 0 and "no runs" in res.output
+    write_finished_run(tmp_path, "20260101-000000-a", [{"epoch": 10, "train_acc": 1.0, "val_acc": 0.5}])
+    root = write_finished_run(tmp_path, "20260101-000001-b", [{"epoch": 20, "train_acc": 1.0, "val_acc": 0.97}],
+                              config={"condition": "standard"})
+    (root / "results" / "summary.json").write_text(json.dumps({"grokking_epoch": 15, "final": {
+        "epoch": 20, "train_acc": 1.0, "val_acc": 0.97}}))
+    res = runner.invoke(app, ["ls", "--runs-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "20260101-000000-a" in res.output and "standard" in res.output
+    assert "0.970" in res.output and "⚑ 15" in res.output
+
+
+def test_ls_warns_about_malformed_run(tmp_path: Path) -> None:
+    root = write_finished_run(tmp_path, "20260101-000000-bad", [{"epoch": 0}])
+    (root / "config.json").write_text("{broken")
+    res = runner.invoke(app, ["ls", "--runs-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "malformed" in res.output
+
+
+def test_show(tmp_path: Path) -> None:
+    root = write_finished_run(tmp_path, "20260101-000000-a", [{"epoch": 10, "train_acc": 1.0}])
+    (root / "results" / "events.jsonl").write_text(json.dumps({"event": "grokking", "epoch": 10, "delay": 5}) + "\n")
+    res = runner.invoke(app, ["show", "000000-a", "--runs-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "config" in res.output and "grokking" in res.output and "delay=5" in res.output
+    res = invoke("show", "nope", "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "no run" in res.output
+    (root / "config.json").write_text("[1,")
+    res = invoke("show", "000000-a", "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "malformed" in res.output
+
+
+def test_stop_refuses_runs_that_are_not_running(tmp_path: Path) -> None:
+    write_finished_run(tmp_path, "20260101-000000-a", [{"epoch": 0}])
+    res = invoke("stop", "000000-a", "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "not running" in res.output
+    res = invoke("stop", "nope", "--runs-dir", str(tmp_path))
+    assert res.exit_code == 2 and "no run" in res.output
