@@ -223,6 +223,12 @@ def eval_status(run: RunPaths) -> str | None:
     return effective_status(state) if state is not None else None
 
 
+def eval_badge(run: RunPaths) -> str:
+    """A short note for listings: ``eval running`` / ``eval failed`` / ``eval crashed``, else ''."""
+    status = eval_status(run)
+    return f"eval {status}" if status in ("running", "failed", "crashed") else ""
+
+
 def request_eval_stop(run: RunPaths) -> None:
     """SIGTERM the run's eval job: it finishes the checkpoint at hand, records ``stopped``, exits."""
     state = eval_state(run)

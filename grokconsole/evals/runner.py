@@ -60,11 +60,11 @@ class EvalRequest:
 class Checkpoints:
     """The run's checkpoints by step; ``latest.pt`` counts when its step has no periodic file."""
 
-    def __init__(self, run: RunPaths) -> None:
+    def __init__(self, run: RunPaths, with_latest: bool = True) -> None:
         self.files = checkpoint_files(run)
         self._loaded: dict[int, dict[str, Any]] = {}
         latest = run.checkpoints / ckpt.LATEST
-        if latest.exists():
+        if with_latest and latest.exists():  # its step is only known once loaded
             payload = ckpt.load(latest)
             step = int(payload["step"])
             if step not in self.files:
@@ -128,7 +128,7 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, 
     task = make_task(config, device)
     splits = eval_splits(task)
     model = task.build_model().to(device)
-    cks = Checkpoints(run)
+    cks = Checkpoints(run, with_latest=req.checkpoints.kind != "steps")
     steps = cks.select(req.checkpoints)
     steer_step = req.steer_step if req.steer_step is not None else (steps[-1] if steps else None)
     if "m5" in req.interventions and steer_step not in cks.files:

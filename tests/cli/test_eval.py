@@ -79,7 +79,8 @@ def test_detached_job_follow_status_and_untouched_training_record(runs: Path) ->
     assert "eval job finished" in status.output and "evaluated steps: 20, 40" in status.output
 
 
-def test_eval_already_running_is_refused_and_stop_signals_it(runs: Path) -> None:
+@pytest.mark.parametrize("via", ["eval --stop", "stop"])
+def test_eval_already_running_is_refused_listed_and_stopped(runs: Path, via: str) -> None:
     paths = RunPaths(next(runs.iterdir()))
     ep = EvalPaths(paths)
     saved = ep.run_json.read_bytes() if ep.run_json.exists() else None
@@ -88,7 +89,12 @@ def test_eval_already_running_is_refused_and_stop_signals_it(runs: Path) -> None
         Lifecycle(ep.root, kind="eval", pid=proc.pid).record()
         result = _eval(runs, "tiny")
         assert result.exit_code == 2 and "already has a running eval job" in result.output
-        assert _eval(runs, "tiny", "--stop").exit_code == 0
+        assert "finished · eval running" in cli.invoke(app, ["ls", "--runs-dir", str(runs)]).output
+        if via == "stop":  # the training run has finished: `grok stop` stops its eval job
+            result = cli.invoke(app, ["stop", "--runs-dir", str(runs), "tiny"])
+        else:
+            result = _eval(runs, "tiny", "--stop")
+        assert result.exit_code == 0 and "eval" in result.output
         assert proc.wait(timeout=10) != 0                            # it got SIGTERM
     finally:
         proc.kill()
@@ -107,4 +113,5 @@ def test_a_crashing_job_is_visible(runs: Path, tmp_path: Path) -> None:
     assert "eval failed" in result.output
     ep = EvalPaths(RunPaths(broken))
     assert read_run_state(ep.root).status == "failed"
+    assert "finished · eval failed" in cli.invoke(app, ["ls", "--runs-dir", str(tmp_path)]).output
     assert "Traceback" in ep.stderr_log.read_text()
