@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -336,3 +337,31 @@ def export_checkpoint_diagrams(run_dirs: Sequence[Path], out_dir: Path, snapshot
     except OSError as exc:
         raise GrokError(f"cannot write to {out_dir}: {exc.strerror}") from None
     return written, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m grokconsole.figures.checkpoint_evals RUN... --out DIR`` (until export-figures calls it)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m grokconsole.figures.checkpoint_evals")
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--snapshots", default="", help="steps, e.g. 2000,10000,22000 (default early/mid/late)")
+    ap.add_argument("--compare", type=Path, default=None, help="a reference run (e.g. the previous stage)")
+    ap.add_argument("--baseline", type=int, default=None, help="baseline step for relative charts")
+    a = ap.parse_args(argv)
+    try:
+        snaps = [int(s) for s in a.snapshots.split(",") if s.strip()] or None
+    except ValueError:
+        ap.error(f"bad --snapshots {a.snapshots!r}: use steps like 2000,10000")
+    try:
+        written, skipped = export_checkpoint_diagrams(a.runs, a.out, snaps, a.compare, baseline=a.baseline)
+    except GrokError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(written)} diagrams in {a.out}; {len(skipped)} skipped (see {a.out / 'manifest.json'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

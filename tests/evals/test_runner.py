@@ -121,3 +121,15 @@ def test_interventions_on_a_toy_image_run(toy_run) -> None:
 def test_interventions_refused_for_modarith(tiny_run) -> None:
     with pytest.raises(RuntimeError, match="image task"):
         evaluate_run(tiny_run.root, EvalRequest(parse_checkpoints("last"), (), ("m4",)), log=lambda *_: None)
+
+
+def test_latest_counts_when_newer_than_the_last_periodic_checkpoint(toy_run) -> None:
+    from grokconsole.train import checkpoint as ckpt
+
+    ckpt.save(toy_run.checkpoints / "latest.pt", {"model": ToyNet(1.0, 0.0).state_dict(), "epoch": 12, "step": 25})
+    evaluate_run(toy_run.root, EvalRequest(parse_checkpoints("last"), ("env_acc",)), log=lambda *_: None)
+    ep = EvalPaths(toy_run)
+    assert [p.name for p in ep.by_checkpoint.iterdir()] == ["step_25"]
+    assert read_json(ep.suite_file(25, "env_acc"))["epoch"] == 12
+    evaluate_run(toy_run.root, EvalRequest(parse_checkpoints("all"), ("env_acc",)), log=lambda *_: None)
+    assert sorted(p.name for p in ep.by_checkpoint.iterdir()) == ["step_10", "step_20", "step_25"]

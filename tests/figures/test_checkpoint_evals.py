@@ -9,7 +9,7 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import SuiteTable, load_suite_tables
 from grokconsole.core.jsonio import read_json, write_json_atomic
 from grokconsole.figures.checkpoint_evals import (default_snapshots, eval_root, export_checkpoint_diagrams,
-                                                  improvement, macro)
+                                                  improvement, macro, main)
 
 
 def _write(run: Path, steps: dict[int, dict[str, dict[str, float]]], metric: str, direction: str, suite: str,
@@ -110,3 +110,12 @@ def test_a_single_checkpoint_single_domain_suite_skips_what_needs_more(tmp_path:
     assert reasons["only/domains"] == "all slices share one domain"
     assert reasons["cross_suite"] == "only one suite evaluated"
     assert {p.parent.name for p in written} == {"series", "macro", "snapshots", "support"}
+
+
+def test_module_command_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main([str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 0
+    assert "0 diagrams" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--snapshots", "x"])
+    assert exc.value.code == 2
