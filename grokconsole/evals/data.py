@@ -32,13 +32,45 @@ class EvalSplit:
 
 
 def eval_splits(task: Any) -> list[EvalSplit]:
-    """The task's evaluation splits (its own ``eval_splits()`` if it has one)."""
+    """The task's evaluation splits: its own ``eval_splits()``, else found by attribute names.
+
+    The fallback reads every ``x_<name>``/``y_<name>`` pair (``train`` first), with
+    ``env_<name>`` as environment ids when present; a split whose name contains ``ood`` or is
+    ``test`` is out of distribution. For the ``shortcut`` task the training split also gets the
+    border-stain label (:func:`border_stain_labels`) for the M4 probe.
+    """
     own = getattr(task, "eval_splits", None)
     if callable(own):
         return list(own())
-    if hasattr(task, "x_train") and hasattr(task, "x_val"):
-        return [EvalSplit("train", task.x_train, task.y_train), EvalSplit("val", task.x_val, task.y_val)]
-    raise TypeError(f"task {type(task).__name__} offers no evaluation splits (add an eval_splits() method)")
+    names = [k[2:] for k in vars(task) if k.startswith("x_") and hasattr(task, "y_" + k[2:])]
+    names.sort(key=lambda n: n != "train")
+    if not names:
+        raise TypeError(f"task {type(task).__name__} offers no evaluation splits (add an eval_splits() method)")
+    splits = [EvalSplit(n, getattr(task, "x_" + n), getattr(task, "y_" + n), getattr(task, "env_" + n, None),
+                        ood="ood" in n or n == "test") for n in names]
+    config = getattr(task, "config", {}) or {}
+    if config.get("task") == "shortcut" and splits[0].name == "train" and config.get("border"):
+        splits[0].shortcut = border_stain_labels(splits[0].x, int(config["border"]), splits[0].y)
+    return splits
+
+
+def border_stain_labels(x: torch.Tensor, border: int, y: torch.Tensor | None = None) -> torch.Tensor:
+    """0/1 stain of each image: the side of the border ring's mean colour along its main axis.
+
+    Needs no knowledge of the stain colours: the two stains are the two ends of the first
+    principal axis of the ring colours. Oriented so that the label agrees with ``y`` on most
+    samples (the stain is a shortcut: it agrees with the label in the training environments).
+    """
+    h, w = x.shape[-2:]
+    ring = torch.ones(h, w, dtype=torch.bool, device=x.device)
+    ring[border:h - border, border:w - border] = False
+    colours = x[..., ring].float().mean(-1).cpu()          # (N, C)
+    centred = colours - colours.mean(0)
+    _, _, vh = torch.linalg.svd(centred, full_matrices=False)
+    labels = (centred @ vh[0] > 0).long()
+    if y is not None and float((labels == y.cpu()).float().mean()) < 0.5:
+        labels = 1 - labels
+    return labels
 
 
 @dataclass

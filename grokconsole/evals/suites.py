@@ -108,7 +108,10 @@ def _per_env(ctx: EvalContext, task: str, name: str,
     for split in ctx.splits:
         logits = ctx.outputs(split).logits
         y = split.y.cpu()
-        env = split.env.cpu() if split.env is not None else torch.zeros_like(y)
+        if split.env is None:  # a split without environment ids is one slice
+            out.results[f"{split.name}/all"] = SliceResult(float(score(logits, y)), len(y), split.name)
+            continue
+        env = split.env.cpu()
         for e in sorted(int(v) for v in env.unique()):
             mask = env == e
             out.results[f"{split.name}/env{e}"] = SliceResult(float(score(logits[mask], y[mask])),

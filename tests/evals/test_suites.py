@@ -81,9 +81,58 @@ def test_image_env_suites_on_a_model_with_known_accuracy() -> None:
 
 def test_eval_splits_adapts_modarith_and_rejects_unknown_tasks() -> None:
     class Fake:
-        x_train, y_train = torch.zeros(3, 2), torch.zeros(3)
-        x_val, y_val = torch.zeros(2, 2), torch.zeros(2)
+        def __init__(self) -> None:
+            self.x_val, self.y_val = torch.zeros(2, 2), torch.zeros(2)
+            self.x_train, self.y_train = torch.zeros(3, 2), torch.zeros(3)
 
-    assert [s.name for s in eval_splits(Fake())] == ["train", "val"]
+    splits = eval_splits(Fake())
+    assert [s.name for s in splits] == ["train", "val"] and not any(s.ood for s in splits)
     with pytest.raises(TypeError):
         eval_splits(object())
+
+
+class FakeShortcutTask:
+    """The attribute layout of the ``shortcut`` task: train with envs, val, ood; a stained border."""
+
+    def __init__(self, n: int = 200, border: int = 2) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.config = {"task": "shortcut", "border": border}
+        colour = torch.tensor([1.0, -0.6, 0.6]).view(1, 3, 1, 1)
+
+        def images(stain: torch.Tensor) -> torch.Tensor:
+            x = torch.randn(len(stain), 3, 10, 10, generator=g) * 0.2
+            ring = torch.ones(10, 10, dtype=torch.bool)
+            ring[border:-border, border:-border] = False
+            return x + colour * (2 * stain - 1).float().view(-1, 1, 1, 1) * ring
+
+        self.y_train = torch.randint(0, 2, (n,), generator=g)
+        self.stain_train = torch.where(torch.rand(n, generator=g) < 0.9, self.y_train, 1 - self.y_train)
+        self.x_train, self.env_train = images(self.stain_train), torch.arange(n) % 2
+        self.y_val = torch.randint(0, 2, (n,), generator=g)
+        self.x_val = images(self.y_val)
+        self.y_ood = torch.randint(0, 2, (n,), generator=g)
+        self.x_ood = images(1 - self.y_ood)
+
+
+def test_shortcut_task_layout_gives_env_slices_ood_flag_and_stain_labels() -> None:
+    task = FakeShortcutTask()
+    splits = eval_splits(task)
+    assert [(s.name, s.ood, s.env is not None) for s in splits] == [
+        ("train", False, True), ("val", False, False), ("ood", True, False)]
+    assert torch.equal(splits[0].shortcut, task.stain_train)       # recovered from the border alone
+    assert torch.equal(splits[0].probe_target, task.stain_train)
+
+    class StainReader(nn.Module):  # predicts the stain: accuracy 0 OOD (reversed), 1 on val
+        def __init__(self) -> None:
+            super().__init__()
+            self.head = nn.Identity()
+            self.w = nn.Parameter(torch.zeros(1))
+
+        def features(self, x: torch.Tensor) -> torch.Tensor:
+            s = (x[:, 0, 0, :].mean(-1) > 0).float()
+            return torch.stack([1 - s, s], 1)
+
+    acc = get_suite("shortcut", "env_acc")(EvalContext(StainReader(), splits)).to_json()["results"]
+    assert set(acc) == {"train/env0", "train/env1", "val/all", "ood/all"}
+    assert acc["val/all"]["value"] == 1.0 and acc["ood/all"]["value"] == 0.0
+    assert acc["train/env0"]["n"] + acc["train/env1"]["n"] == 200
