@@ -99,8 +99,8 @@ def _m5_done(ep: EvalPaths, step: int) -> bool:
     return False
 
 
-def _probe_data(splits: list[EvalSplit], ctx: EvalContext) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Training features and probe targets; OOD features and labels (all OOD splits together)."""
+def _probe_data(splits: list[EvalSplit], ctx: EvalContext) -> tuple[torch.Tensor, ...]:
+    """Training features, probe targets and labels; OOD features and labels (all OOD splits together)."""
     train = [s for s in splits if not s.ood and s.probe_target is not None]
     train = [s for s in train if s.name == "train"] or train[:1]
     ood = [s for s in splits if s.ood]
@@ -110,7 +110,7 @@ def _probe_data(splits: list[EvalSplit], ctx: EvalContext) -> tuple[torch.Tensor
     tf, tt = ctx.outputs(train[0]).features, train[0].probe_target.cpu()
     of = torch.cat([ctx.outputs(s).features for s in ood])
     oy = torch.cat([s.y.cpu() for s in ood])
-    return tf, tt, of, oy
+    return tf, tt, train[0].y.cpu(), of, oy
 
 
 def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, log=print) -> str:
@@ -157,13 +157,14 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, 
                 write_json_atomic(ep.suite_file(step, suite), {**result, "step": step, "epoch": epoch})
                 done.append(suite)
             if do_m4 or do_m5:
-                tf, tt, of, oy = _probe_data(splits, ctx)
-                probe = iv.fit_probe(tf, tt)
+                tf, tt, ty, of, oy = _probe_data(splits, ctx)
+                probe = iv.fit_probe(tf, tt, labels=ty)  # the shortcut's effect at fixed label
                 if do_m4:
                     raw, ablated = iv.m4_point(model.head, probe, of, oy)
                     rows = [r for r in _m4_rows(ep) if r.get("step") != step]
                     rows.append({"epoch": epoch, "step": step, "head_ood_acc_raw": raw,
-                                 "head_ood_acc_ablated": ablated, "probe_acc": probe.probe_accuracy})
+                                 "head_ood_acc_ablated": ablated, "probe_acc": probe.probe_accuracy,
+                                 "probe_acc_after": probe.residual_accuracy, "directions": probe.directions.shape[1]})
                     write_json_atomic(ep.m4, sorted(rows, key=lambda r: (r.get("epoch", 0), r.get("step", 0))))
                     done.append("m4")
                 if do_m5:
