@@ -74,5 +74,5 @@ def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) 
 def start_eval(paths: RunPaths, args: list[str]) -> int:
     """Start an evaluation job of a run (``grok eval``); its lifecycle is ``eval/run.json``."""
     ep = EvalPaths(paths)
-    cmd = [sys.executable, "-m", "grokconsole.evals.runner", str(paths.root.resolve()), *args]
+    cmd = [sys.executable, "-m", "grokconsole.evals.job", str(paths.root.resolve()), *args]
     return _spawn(paths, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs)

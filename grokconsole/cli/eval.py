@@ -1,7 +1,7 @@
 """``grok eval RUN``: evaluate a run's checkpoints in a detached job (suites, M4/M5 interventions).
 
 The request is checked here without torch (run, checkpoints, suites, interventions); the job
-itself is ``grokconsole.evals.runner``, started like training, with its own lifecycle in
+itself is ``grokconsole.evals.job`` (work in ``grokconsole.evals.runner``), started like training, with its own lifecycle in
 ``runs/<run>/eval/run.json``.
 """
 from __future__ import annotations
@@ -115,6 +115,8 @@ def _print_event(ev: dict) -> None:
     elif kind == "checkpoint":
         what = ", ".join(ev.get("done") or []) or "already evaluated, skipped"
         console.print(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}")
+    elif kind == "stop":
+        console.print("stop requested: the job ended before the next checkpoint")
     elif kind == "crash":
         console.print(f"[red]eval failed:[/] {ev.get('error')}")
 

@@ -1,6 +1,6 @@
-"""The evaluation process: ``python -m grokconsole.evals.runner RUN_DIR [options]``.
+"""The evaluation work of a ``grok eval`` job (the process itself is ``grokconsole.evals.job``).
 
-It owns ``runs/<run>/eval/run.json`` (never the training run's), loads each chosen checkpoint,
+The job owns ``runs/<run>/eval/run.json`` (never the training run's), loads each chosen checkpoint,
 writes one JSON per suite under ``eval/by_checkpoint/step_<STEP>/``, runs the M4/M5
 interventions when asked, and appends its progress to ``eval/progress.jsonl``. Work already
 on disk is skipped unless ``--force``. SIGTERM stops it after the checkpoint at hand.
@@ -8,8 +8,6 @@ on disk is skipped unless ``--force``. SIGTERM stops it after the checkpoint at 
 from __future__ import annotations
 
 import argparse
-import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,13 @@ import torch
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, INTERVENABLE_TASKS, CheckpointSpec, EvalPaths,
                                        checkpoint_files, eval_argv, parse_alphas, parse_checkpoints, parse_interventions)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
-from grokconsole.core.lifecycle import Lifecycle, now_iso
+from grokconsole.core.lifecycle import now_iso
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.evals import interventions as iv
 from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
 from grokconsole.evals.suites import get_suite
 from grokconsole.train import checkpoint as ckpt
-from grokconsole.train.loop import EXIT_STOPPED, StopFlag, resolve_device
+from grokconsole.train.loop import resolve_device
 from grokconsole.train.tasks import make_task
 
 
@@ -113,8 +111,8 @@ def _probe_data(splits: list[EvalSplit], ctx: EvalContext) -> tuple[torch.Tensor
     return tf, tt, train[0].y.cpu(), of, oy
 
 
-def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, log=print) -> str:
-    """Do the job; returns ``finished`` or ``stopped``."""
+def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = print) -> str:
+    """Do the job; returns ``finished``, or ``stopped`` once ``stop.set`` turns true."""
     run = RunPaths(Path(run_dir))
     ep = EvalPaths(run)
     ep.root.mkdir(parents=True, exist_ok=True)
@@ -177,29 +175,3 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: StopFlag | None = None, 
         log(f"step {step}: " + (", ".join(done) if done else "already evaluated, skipped"))
     append_jsonl(ep.progress, {"event": "end", "wall": now_iso()})
     return "finished"
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print("usage: python -m grokconsole.evals.runner RUN_DIR [--checkpoints ...] [--suite ...]", file=sys.stderr)
-        return 2
-    run_dir = Path(argv[0])
-    ep = EvalPaths(RunPaths(run_dir))
-    life = Lifecycle(ep.root, kind="eval")
-    life.start()
-    stop = StopFlag()
-    try:
-        status = evaluate_run(run_dir, EvalRequest.from_argv(argv[1:]), stop)
-    except (Exception, SystemExit) as exc:  # a failed job (or a bad request) leaves a clear record
-        traceback.print_exc()
-        append_jsonl(ep.progress, {"event": "crash", "error": f"{type(exc).__name__}: {exc}", "wall": now_iso()})
-        life.end("failed", 1)
-        return 1
-    code = EXIT_STOPPED if status == "stopped" else 0
-    life.end(status, code)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,24 @@ def test_a_crashing_job_is_visible(runs: Path, tmp_path: Path) -> None:
     assert read_run_state(ep.root).status == "failed"
     assert "finished · eval failed" in cli.invoke(app, ["ls", "--runs-dir", str(tmp_path)]).output
     assert "Traceback" in ep.stderr_log.read_text()
+
+
+def test_a_real_job_stopped_while_it_loads_ends_as_stopped(runs: Path) -> None:
+    from grokconsole.core.history import read_jsonl
+
+    paths = RunPaths(next(runs.iterdir()))
+    ep = EvalPaths(paths)
+    seen = len(read_jsonl(ep.progress).rows) if ep.progress.exists() else 0
+    assert _eval(runs, "tiny", "--force").exit_code == 0
+    deadline = time.time() + 30
+    while time.time() < deadline:  # the job has its SIGTERM handler once it says "launched"
+        rows = read_jsonl(ep.progress).rows[seen:] if ep.progress.exists() else []
+        if any(r.get("event") == "launched" for r in rows):
+            break
+        time.sleep(0.02)
+    assert _eval(runs, "tiny", "--stop").exit_code == 0   # lands while torch is still importing
+    while eval_status(paths) == "running" and time.time() < deadline:
+        time.sleep(0.1)
+    state = read_run_state(ep.root)
+    assert (state.status, state.exit_code) == ("stopped", 143)
+    assert read_jsonl(ep.progress).rows[-1]["event"] == "stop"
