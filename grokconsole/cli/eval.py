@@ -1,8 +1,8 @@
 """``grok eval RUN``: evaluate a run's checkpoints in a detached job (suites, M4/M5 interventions).
 
 The request is checked here without torch (run, checkpoints, suites, interventions); the job
-itself is ``grokconsole.evals.job`` (work in ``grokconsole.evals.runner``), started like training, with its own lifecycle in
-``runs/<run>/eval/run.json``.
+itself is ``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``), started like
+training, with its own lifecycle in ``runs/<run>/eval/run.json``.
 """
 from __future__ import annotations
 
