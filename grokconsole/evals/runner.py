@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, INTERVENABLE_TASKS, CheckpointSpec, EvalPaths,
-                                       checkpoint_files, eval_argv, parse_alphas, parse_checkpoints, parse_interventions)
+                                       checkpoint_files, eval_argv, parse_alphas, parse_checkpoints,
+                                       parse_interventions)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.core.lifecycle import now_iso
 from grokconsole.core.runfolder import RunPaths
