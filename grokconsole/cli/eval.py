@@ -35,6 +35,7 @@ def eval_cmd(
     alphas: Annotated[Optional[str], typer.Option("--alphas", help="M5 steering coefficients (σ units), default -3,-2,-1,0,1,2,3.")] = None,
     steer_step: Annotated[Optional[int], typer.Option("--steer-step", help="Checkpoint step for M5 (default: the last chosen).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-evaluate checkpoints that already have results.")] = False,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda (default auto: a GPU when there is one).")] = "auto",
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Show progress until the job ends.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the run's running eval job.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Show the run's eval job and what is evaluated.")] = False,
@@ -64,6 +65,8 @@ def eval_cmd(
         raise GrokError(f"--intervene needs a task with environments and an OOD split "
                         f"({', '.join(INTERVENABLE_TASKS)}); run {paths.run_id} is {task!r}")
     coefs = parse_alphas(alphas)
+    if device not in ("auto", "cpu", "cuda"):
+        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
     check_checkpoints(paths, spec)
     if steer_step is not None and steer_step not in checkpoint_files(paths):
         raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoints/step_{steer_step}.pt")
@@ -73,7 +76,7 @@ def eval_cmd(
 
     ep = EvalPaths(paths)
     offset = ep.progress.stat().st_size if ep.progress.exists() else 0
-    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force))
+    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device))
     console.print(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
                   + (f"; {', '.join(actions)}" if actions else "") + ")")
     if follow:
@@ -113,7 +116,8 @@ def _print_event(ev: dict) -> None:
     if kind == "start":
         console.print(f"evaluating {len(ev.get('steps') or [])} checkpoint(s): {', '.join(ev.get('suites') or [])}")
     elif kind == "checkpoint":
-        what = ", ".join(ev.get("done") or []) or "already evaluated, skipped"
+        what = ", ".join(ev.get("done") or []) or ("checkpoint gone (pruned by training), skipped"
+                                                   if ev.get("missing") else "already evaluated, skipped")
         console.print(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}")
     elif kind == "stop":
         console.print("stop requested: the job ended before the next checkpoint")

@@ -154,7 +154,7 @@ def parse_alphas(text: str | None) -> tuple[float, ...]:
 
 def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tuple[str, ...] = (),
               alphas: tuple[float, ...] = DEFAULT_ALPHAS, steer_step: int | None = None,
-              force: bool = False) -> list[str]:
+              force: bool = False, device: str = "auto") -> list[str]:
     """The eval runner's command-line options for a request (parsed back by the runner)."""
     # "--alphas=…" in one word: argparse would take a leading "-3" for an option.
     argv = ["--checkpoints", spec.as_arg(), "--alphas=" + ",".join(repr(float(a)) for a in alphas)]
@@ -166,6 +166,8 @@ def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tupl
         argv += ["--steer-step", str(steer_step)]
     if force:
         argv.append("--force")
+    if device != "auto":
+        argv += ["--device", device]
     return argv
 
 

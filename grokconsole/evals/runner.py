@@ -38,9 +38,11 @@ class EvalRequest:
     alphas: tuple[float, ...] = DEFAULT_ALPHAS
     steer_step: int | None = None
     force: bool = False
+    device: str = "auto"  # not the run's device: a GPU-trained run can be evaluated on a CPU
 
     def to_argv(self) -> list[str]:
-        return eval_argv(self.checkpoints, self.suites, self.interventions, self.alphas, self.steer_step, self.force)
+        return eval_argv(self.checkpoints, self.suites, self.interventions, self.alphas, self.steer_step, self.force,
+                         self.device)
 
     @classmethod
     def from_argv(cls, argv: list[str]) -> "EvalRequest":
@@ -51,9 +53,10 @@ class EvalRequest:
         ap.add_argument("--alphas", default="")
         ap.add_argument("--steer-step", type=int, default=None)
         ap.add_argument("--force", action="store_true")
+        ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
         a = ap.parse_args(argv)
         return cls(parse_checkpoints(a.checkpoints), tuple(a.suite), parse_interventions(a.intervene),
-                   parse_alphas(a.alphas), a.steer_step, a.force)
+                   parse_alphas(a.alphas), a.steer_step, a.force, a.device)
 
 
 class Checkpoints:
@@ -123,7 +126,7 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = p
     threads = int(config.get("threads") or 0)
     if threads:
         torch.set_num_threads(threads)
-    device = resolve_device(str(config.get("device", "auto")))
+    device = resolve_device(req.device)
     task = make_task(config, device)
     splits = eval_splits(task)
     model = task.build_model().to(device)
@@ -146,7 +149,14 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = p
         done: list[str] = []
         epoch = None
         if todo or do_m4 or do_m5:
-            payload = cks.load(step)
+            try:
+                payload = cks.load(step)
+            except FileNotFoundError:  # pruned by the still-running training since the job started
+                append_jsonl(ep.progress, {"event": "checkpoint", "step": step, "epoch": None, "done": [],
+                                           "skipped": True, "missing": True, "index": i + 1, "total": len(steps),
+                                           "wall": now_iso()})
+                log(f"step {step}: checkpoint gone (pruned by training), skipped")
+                continue
             epoch = int(payload.get("epoch", step))
             model.load_state_dict(payload["model"])
             model.eval()

@@ -48,6 +48,7 @@ def _eval(runs: Path, *args: str):
     (["tiny", "--alphas", "1,x"], "bad --alphas"),
     (["tiny", "--steer-step", "15"], "--steer-step 15"),
     (["tiny", "--stop"], "no running eval job"),
+    (["tiny", "--device", "tpu"], "bad --device"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(runs: Path, args: list[str], message: str) -> None:
     before = sorted(p.relative_to(runs) for p in runs.rglob("*"))

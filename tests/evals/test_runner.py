@@ -82,7 +82,7 @@ def test_stop_flag_stops_between_checkpoints(tiny_run) -> None:
 
 
 def test_request_round_trips_through_argv() -> None:
-    req = EvalRequest(CheckpointSpec("steps", (10, 30)), ("env_acc",), ("m4", "m5"), (-1.5, 0.0, 2.0), 30, True)
+    req = EvalRequest(CheckpointSpec("steps", (10, 30)), ("env_acc",), ("m4", "m5"), (-1.5, 0.0, 2.0), 30, True, "cpu")
     assert EvalRequest.from_argv(req.to_argv()) == req
     assert eval_argv(CheckpointSpec("all"), ("a",))[:2] == ["--checkpoints", "all"]
 
@@ -133,3 +133,19 @@ def test_latest_counts_when_newer_than_the_last_periodic_checkpoint(toy_run) -> 
     assert read_json(ep.suite_file(25, "env_acc"))["epoch"] == 12
     evaluate_run(toy_run.root, EvalRequest(parse_checkpoints("all"), ("env_acc",)), log=lambda *_: None)
     assert sorted(p.name for p in ep.by_checkpoint.iterdir()) == ["step_10", "step_20", "step_25"]
+
+
+def test_a_checkpoint_pruned_meanwhile_is_skipped(toy_run, monkeypatch) -> None:
+    real_load = runner.ckpt.load
+
+    def load(path):
+        if path.name == "step_10.pt":
+            raise FileNotFoundError(path)
+        return real_load(path)
+
+    monkeypatch.setattr(runner.ckpt, "load", load)
+    assert evaluate_run(toy_run.root, EvalRequest(parse_checkpoints("all"), ("env_acc",)),
+                        log=lambda *_: None) == "finished"
+    events = [e for e in _progress(EvalPaths(toy_run)) if e["event"] == "checkpoint"]
+    assert [(e["step"], e.get("missing", False), e["done"]) for e in events] == [
+        (10, True, []), (20, False, ["env_acc"])]
