@@ -115,6 +115,28 @@ def _probe_data(splits: list[EvalSplit], ctx: EvalContext) -> tuple[torch.Tensor
     return tf, tt, train[0].y.cpu(), of, oy
 
 
+def _intervene(ep: EvalPaths, model: torch.nn.Module, ctx: EvalContext, step: int, epoch: int, do_m4: bool,
+               do_m5: bool, alphas: tuple[float, ...]) -> list[str]:
+    """M4 (a trajectory row for this checkpoint) and/or M5 (a sweep file); returns what was done."""
+    tf, tt, ty, of, oy = _probe_data(ctx.splits, ctx)
+    probe = iv.fit_probe(tf, tt, labels=ty)  # the shortcut's effect at fixed label
+    done = []
+    if do_m4:
+        raw, ablated = iv.m4_point(model.head, probe, of, oy)
+        rows = [r for r in _m4_rows(ep) if r.get("step") != step]
+        rows.append({"epoch": epoch, "step": step, "head_ood_acc_raw": raw, "head_ood_acc_ablated": ablated,
+                     "probe_acc": probe.probe_accuracy, "probe_acc_after": probe.residual_accuracy,
+                     "directions": probe.directions.shape[1]})
+        write_json_atomic(ep.m4, sorted(rows, key=lambda r: (r.get("epoch", 0), r.get("step", 0))))
+        done.append("m4")
+    if do_m5:
+        sweep = iv.m5_sweep(model.head, probe, of, oy, alphas)
+        write_json_atomic(ep.m5(epoch), {"epoch": epoch, "step": step, "sigma": probe.sigma,
+                                         "probe_acc": probe.probe_accuracy, "sweep": sweep})
+        done.append("m5")
+    return done
+
+
 def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = print) -> str:
     """Do the job; returns ``finished``, or ``stopped`` once ``stop.set`` turns true."""
     run = RunPaths(Path(run_dir))
@@ -166,21 +188,7 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = p
                 write_json_atomic(ep.suite_file(step, suite), {**result, "step": step, "epoch": epoch})
                 done.append(suite)
             if do_m4 or do_m5:
-                tf, tt, ty, of, oy = _probe_data(splits, ctx)
-                probe = iv.fit_probe(tf, tt, labels=ty)  # the shortcut's effect at fixed label
-                if do_m4:
-                    raw, ablated = iv.m4_point(model.head, probe, of, oy)
-                    rows = [r for r in _m4_rows(ep) if r.get("step") != step]
-                    rows.append({"epoch": epoch, "step": step, "head_ood_acc_raw": raw,
-                                 "head_ood_acc_ablated": ablated, "probe_acc": probe.probe_accuracy,
-                                 "probe_acc_after": probe.residual_accuracy, "directions": probe.directions.shape[1]})
-                    write_json_atomic(ep.m4, sorted(rows, key=lambda r: (r.get("epoch", 0), r.get("step", 0))))
-                    done.append("m4")
-                if do_m5:
-                    sweep = iv.m5_sweep(model.head, probe, of, oy, req.alphas)
-                    write_json_atomic(ep.m5(epoch), {"epoch": epoch, "step": step, "sigma": probe.sigma,
-                                                     "probe_acc": probe.probe_accuracy, "sweep": sweep})
-                    done.append("m5")
+                done += _intervene(ep, model, ctx, step, epoch, do_m4, do_m5, req.alphas)
         append_jsonl(ep.progress, {"event": "checkpoint", "step": step, "epoch": epoch, "done": done,
                                    "skipped": not done, "index": i + 1, "total": len(steps), "wall": now_iso()})
         log(f"step {step}: " + (", ".join(done) if done else "already evaluated, skipped"))
