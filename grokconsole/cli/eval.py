@@ -16,7 +16,7 @@ from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, han
 from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import (INTERVENABLE_TASKS, EvalPaths, check_checkpoints, checkpoint_files, eval_argv,
                                        eval_state, eval_status, parse_alphas, parse_checkpoints, parse_interventions,
-                                       request_eval_stop, resolve_suites)
+                                       request_eval_stop, resolve_epochs, resolve_suites)
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status
 from grokconsole.core.runfolder import RunPaths, resolve_run
@@ -29,7 +29,7 @@ POLL_SECONDS = 0.3
 def eval_cmd(
     run: Annotated[str, typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate.")],
     checkpoints: Annotated[str, typer.Option("--checkpoints", "-k",
-                                             help="all | last | steps like 100,200 (checkpoints/step_<STEP>.pt).")] = "all",
+                                             help="all | last | steps like 100,200 (checkpoints/step_<STEP>.pt) | epochs like e50,e100.")] = "all",
     suite: Annotated[Optional[list[str]], typer.Option("--suite", help="Suite to run (repeatable; default: all of the task's).")] = None,
     intervene: Annotated[Optional[str], typer.Option("--intervene", help="Interventions: m4 (ablation), m5 (steering), e.g. m4,m5.")] = None,
     alphas: Annotated[Optional[str], typer.Option("--alphas", help="M5 steering coefficients (σ units), default -3,-2,-1,0,1,2,3.")] = None,
@@ -58,7 +58,7 @@ def eval_cmd(
     if not isinstance(config, dict):
         raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
     task = str(config.get("task", ""))
-    spec = parse_checkpoints(checkpoints)
+    spec = resolve_epochs(paths, parse_checkpoints(checkpoints))
     suites = resolve_suites(task, suite)
     actions = parse_interventions(intervene)
     if actions and task not in INTERVENABLE_TASKS:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.discovery import load_history
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import RunState, effective_status, read_run_state
@@ -104,28 +105,52 @@ class EvalPaths:
 
 @dataclass(frozen=True)
 class CheckpointSpec:
-    """``all`` | ``last`` | explicit steps."""
+    """``all`` | ``last`` | explicit steps (and epochs, until :func:`resolve_epochs` turns them into steps)."""
 
     kind: str  # "all" | "last" | "steps"
     steps: tuple[int, ...] = ()
+    epochs: tuple[int, ...] = ()
 
     def as_arg(self) -> str:
+        if self.epochs:
+            raise ValueError("epochs must be resolved to steps first (resolve_epochs)")
         return ",".join(str(s) for s in self.steps) if self.kind == "steps" else self.kind
 
 
 def parse_checkpoints(text: str) -> CheckpointSpec:
-    """Parse ``--checkpoints``: ``all``, ``last`` or comma-separated steps (``step_`` prefix allowed)."""
+    """Parse ``--checkpoints``: ``all``, ``last``, or a comma list of steps (``200``, ``step_200``)
+    and epochs (``e50``, ``epoch50``)."""
     value = (text or "").strip().lower()
     if value in ("all", "last"):
         return CheckpointSpec(value)
     steps: list[int] = []
+    epochs: list[int] = []
     for part in value.split(","):
-        part = part.strip().removeprefix("step_")
-        if not part.isdigit():
-            raise GrokError(f"bad --checkpoints {text!r}: use all, last, or steps like 100,200 "
-                            "(as in checkpoints/step_<STEP>.pt)")
-        steps.append(int(part))
-    return CheckpointSpec("steps", tuple(sorted(set(steps))))
+        part = part.strip()
+        is_epoch = bool(re.match(r"^(epoch|e)\d+$", part))
+        digits = re.sub(r"^(epoch|e|step_)", "", part)
+        if not digits.isdigit():
+            raise GrokError(f"bad --checkpoints {text!r}: use all, last, steps like 100,200 "
+                            "(as in checkpoints/step_<STEP>.pt) or epochs like e50,e100")
+        (epochs if is_epoch else steps).append(int(digits))
+    return CheckpointSpec("steps", tuple(sorted(set(steps))), tuple(sorted(set(epochs))))
+
+
+def resolve_epochs(run: RunPaths, spec: CheckpointSpec) -> CheckpointSpec:
+    """Turn requested epochs into steps through the training history (a checkpoint is saved
+    together with an evaluation row, which records both)."""
+    if not spec.epochs:
+        return spec
+    by_epoch: dict[float, int] = {}
+    for row in load_history(run):
+        if row.get("epoch") is not None and row.get("step") is not None:
+            by_epoch.setdefault(float(row["epoch"]), int(row["step"]))
+    steps = set(spec.steps)
+    for epoch in spec.epochs:
+        if float(epoch) not in by_epoch:
+            raise GrokError(f"run {run.run_id} has no history row at epoch {epoch}, so no checkpoint of it")
+        steps.add(by_epoch[float(epoch)])
+    return CheckpointSpec("steps", tuple(sorted(steps)))
 
 
 def parse_interventions(text: str | None) -> tuple[str, ...]:

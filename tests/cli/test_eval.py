@@ -49,6 +49,7 @@ def _eval(runs: Path, *args: str):
     (["tiny", "--steer-step", "15"], "--steer-step 15"),
     (["tiny", "--stop"], "no running eval job"),
     (["tiny", "--device", "tpu"], "bad --device"),
+    (["tiny", "--checkpoints", "e15"], "no history row at epoch 15"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(runs: Path, args: list[str], message: str) -> None:
     before = sorted(p.relative_to(runs) for p in runs.rglob("*"))
@@ -69,7 +70,7 @@ def test_runs_without_checkpoints_or_config_are_refused(tmp_path: Path) -> None:
 def test_detached_job_follow_status_and_untouched_training_record(runs: Path) -> None:
     paths = RunPaths(next(runs.iterdir()))
     train_state = read_json(paths.run_json)
-    result = _eval(runs, "tiny", "--checkpoints", "20,40", "--follow")
+    result = _eval(runs, "tiny", "--checkpoints", "e20,40", "--follow")
     assert result.exit_code == 0, result.output
     assert "[2/2] step 40: operand_acc, operand_loss" in result.output
     ep = EvalPaths(paths)

@@ -8,7 +8,7 @@ import pytest
 from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, check_checkpoints, eval_status,
                                        load_suite_tables, parse_alphas, parse_checkpoints, parse_interventions,
-                                       resolve_suites)
+                                       resolve_epochs, resolve_suites)
 from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.core.runfolder import RunPaths
 
@@ -18,7 +18,8 @@ def test_parse_checkpoints() -> None:
     assert parse_checkpoints(" LAST ") == CheckpointSpec("last")
     assert parse_checkpoints("300,step_100,100") == CheckpointSpec("steps", (100, 300))
     assert parse_checkpoints("100,300").as_arg() == "100,300"
-    for bad in ("", "first", "1,,2", "-5", "1.5"):
+    assert parse_checkpoints("e5,epoch7,200") == CheckpointSpec("steps", (200,), (5, 7))
+    for bad in ("", "first", "1,,2", "-5", "1.5", "e", "ex5", "step_e5"):
         with pytest.raises(GrokError, match="bad --checkpoints"):
             parse_checkpoints(bad)
 
@@ -69,3 +70,16 @@ def test_load_suite_tables_reads_steps_slices_and_domains(tmp_path: Path) -> Non
     (tmp_path / "by_checkpoint" / "step_100" / "acc.json").write_text("{oops")
     with pytest.raises(GrokError, match="malformed JSON"):
         load_suite_tables(tmp_path)
+
+
+def test_epochs_resolve_to_steps_through_the_history(tmp_path: Path) -> None:
+    run = RunPaths(tmp_path / "r")
+    run.results.mkdir(parents=True)
+    run.history.write_text('{"epoch": 0, "step": 0}\n{"epoch": 5, "step": 40}\n{"epoch": 10, "step": 80}\n')
+    spec = resolve_epochs(run, parse_checkpoints("e10,e5,8"))
+    assert spec == CheckpointSpec("steps", (8, 40, 80)) and spec.as_arg() == "8,40,80"
+    with pytest.raises(GrokError, match="no history row at epoch 7"):
+        resolve_epochs(run, parse_checkpoints("e7"))
+    with pytest.raises(ValueError):
+        CheckpointSpec("steps", (), (5,)).as_arg()
+    assert resolve_epochs(run, CheckpointSpec("all")) == CheckpointSpec("all")
