@@ -7,7 +7,7 @@ find); tasks without it are adapted here (modarith: train and val pairs).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -25,6 +25,7 @@ class EvalSplit:
     env: torch.Tensor | None = None
     ood: bool = False
     shortcut: torch.Tensor | None = None  # what an M4 probe should predict (default: env)
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # per batch, on the device (e.g. normalise)
 
     @property
     def probe_target(self) -> torch.Tensor | None:
@@ -34,24 +35,48 @@ class EvalSplit:
 def eval_splits(task: Any) -> list[EvalSplit]:
     """The task's evaluation splits: its own ``eval_splits()``, else found by attribute names.
 
-    The fallback reads every ``x_<name>``/``y_<name>`` pair (``train`` first), with
-    ``env_<name>`` as environment ids when present; a split whose name contains ``ood`` or is
-    ``test`` is out of distribution. For the ``shortcut`` task the training split also gets the
-    border-stain label (:func:`border_stain_labels`) for the M4 probe.
+    The fallback reads every ``x_<name>``/``y_<name>`` pair, with ``env_<name>`` as environment
+    ids when present, or else every attribute holding ``.x``/``.y`` tensors (``train`` first); a
+    split whose name contains ``ood`` or is ``test`` is out of distribution. For the
+    ``shortcut`` task the training split also gets the border-stain label
+    (:func:`border_stain_labels`) for the M4 probe.
     """
     own = getattr(task, "eval_splits", None)
     if callable(own):
         return list(own())
-    names = [k[2:] for k in vars(task) if k.startswith("x_") and hasattr(task, "y_" + k[2:])]
-    names.sort(key=lambda n: n != "train")
-    if not names:
+    splits = _tensor_splits(task) or _record_splits(task)
+    if not splits:
         raise TypeError(f"task {type(task).__name__} offers no evaluation splits (add an eval_splits() method)")
-    splits = [EvalSplit(n, getattr(task, "x_" + n), getattr(task, "y_" + n), getattr(task, "env_" + n, None),
-                        ood="ood" in n or n == "test") for n in names]
+    splits.sort(key=lambda s: s.name != "train")
     config = getattr(task, "config", {}) or {}
     if config.get("task") == "shortcut" and splits[0].name == "train" and config.get("border"):
         splits[0].shortcut = border_stain_labels(splits[0].x, int(config["border"]), splits[0].y)
     return splits
+
+
+def _is_ood(name: str) -> bool:
+    return "ood" in name or name == "test"
+
+
+def _tensor_splits(task: Any) -> list[EvalSplit]:
+    """``x_<name>``, ``y_<name>`` (and ``env_<name>``) attributes (modarith, shortcut)."""
+    names = [k[2:] for k in vars(task) if k.startswith("x_") and hasattr(task, "y_" + k[2:])]
+    return [EvalSplit(n, getattr(task, "x_" + n), getattr(task, "y_" + n), getattr(task, "env_" + n, None),
+                      ood=_is_ood(n)) for n in names]
+
+
+def _record_splits(task: Any) -> list[EvalSplit]:
+    """Attributes holding ``.x``, ``.y`` and ``.hospital``/``.env`` (camelyon17's patches), read
+    through the task's ``normalize`` when it has one."""
+    transform = getattr(task, "normalize", None)
+    out = []
+    for name, value in vars(task).items():
+        x, y = getattr(value, "x", None), getattr(value, "y", None)
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+            env = getattr(value, "env", getattr(value, "hospital", None))
+            out.append(EvalSplit(name, x, y, env, ood=_is_ood(name),
+                                 transform=transform if callable(transform) else None))
+    return out
 
 
 def border_stain_labels(x: torch.Tensor, border: int, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -99,17 +124,19 @@ class EvalContext:
     @torch.no_grad()
     def outputs(self, split: EvalSplit) -> Outputs:
         if split.name not in self._cache:
-            self._cache[split.name] = forward_features(self.model, split.x)
+            self._cache[split.name] = forward_features(self.model, split.x, transform=split.transform)
         return self._cache[split.name]
 
 
 @torch.no_grad()
-def forward_features(model: nn.Module, x: torch.Tensor, batch: int = BATCH) -> Outputs:
+def forward_features(model: nn.Module, x: torch.Tensor, batch: int = BATCH,
+                     transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Outputs:
     """``features`` and ``head(features)`` in batches, moved to the CPU."""
     device = next(model.parameters()).device
     feats, logits = [], []
     for start in range(0, len(x), batch):
-        f = model.features(x[start:start + batch].to(device))
+        xb = x[start:start + batch].to(device)
+        f = model.features(transform(xb) if transform is not None else xb)
         feats.append(f.float().cpu())
         logits.append(model.head(f).float().cpu())
     if not feats:
