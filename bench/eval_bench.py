@@ -1,4 +1,5 @@
-"""Bench for ``grok eval``: suite time per checkpoint (modarith p=97) and M4/M5 cost at ResNet-18 size.
+"""Bench for ``grok eval``: suite time per checkpoint (modarith p=97), M4/M5 cost at ResNet-18 size,
+and M4 on a short real ``shortcut`` run (mean-effect vs LDA directions).
 
 Run: ``PYTHONPATH=. python bench/eval_bench.py``. Prints its figures; CPU timings depend on load.
 """
@@ -44,6 +45,47 @@ def interventions(n: int = 4000, d: int = 512) -> None:
     print(f"LDA probe on {n}×{d} features, 3 classes: fit {t1 - t0:.3f} s; M4 + 7-point M5 {t2 - t1:.3f} s")
 
 
+def shortcut_m4(epochs: int = 60) -> None:
+    import signal
+    import tempfile
+    from pathlib import Path
+
+    from grokconsole.core.presets import resolve_config
+    from grokconsole.evals import interventions as iv
+    from grokconsole.evals.data import EvalContext, eval_splits
+    from grokconsole.launcher import new_run_folder
+    from grokconsole.train import checkpoint as ckpt
+    from grokconsole.train.loop import train
+    from grokconsole.train.tasks import make_task
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = resolve_config("shortcut", "grokking", explicit={"n_train": 300, "epochs": epochs, "device": "cpu"},
+                                sets=["eval_every=20", "checkpoint_every=20", "n_val=200", "n_ood=200"])
+        paths = new_run_folder(config, Path(tmp), "bench", None)
+        handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+        t0 = time.perf_counter()
+        train(paths.root)
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+        print(f"shortcut run, {epochs} epochs: trained in {time.perf_counter() - t0:.1f} s")
+        task = make_task(config, torch.device("cpu"))
+        splits = eval_splits(task)
+        model = task.build_model()
+        for step, path in ckpt.periodic_checkpoints(paths.checkpoints):
+            model.load_state_dict(ckpt.load(path)["model"])
+            model.eval()
+            ctx = EvalContext(model, splits, config)
+            tr, ood = splits[0], [s for s in splits if s.ood][0]
+            tf, of = ctx.outputs(tr).features, ctx.outputs(ood).features
+            cells = []
+            for label, kw in (("mean|label", {"labels": tr.y}), ("mean", {}), ("lda", {"method": "lda"})):
+                probe = iv.fit_probe(tf, tr.shortcut, **kw)
+                raw, ablated = iv.m4_point(model.head, probe, of, ood.y)
+                cells.append(f"{label}: {raw:.3f}→{ablated:.3f}")
+            print(f"  step {step}: head OOD raw→ablated  " + "  ".join(cells))
+
+
 if __name__ == "__main__":
     modarith_suites()
     interventions()
+    shortcut_m4()
