@@ -1,38 +1,21 @@
 """Evaluating real (tiny) runs of the image tasks: suites agree with the training history, M4/M5 run."""
 from __future__ import annotations
 
-import signal
-from pathlib import Path
-
 import pytest
 
 from grokconsole.core.discovery import load_history
 from grokconsole.core.evaljobs import EvalPaths, parse_checkpoints
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.presets import resolve_config
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.evals.runner import EvalRequest, evaluate_run
-from grokconsole.launcher import new_run_folder
-from grokconsole.train.loop import train
+from tests.evals.toy import train_run
 from tests.train.fake_camelyon import make_fake_camelyon
-
-
-def _trained(runs: Path, task: str, explicit: dict, sets: list[str]) -> RunPaths:
-    config = resolve_config(task, "grokking", explicit={"device": "cpu", **explicit}, sets=[*sets, "threads=1"])
-    paths = new_run_folder(config, runs, task, None)
-    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    try:
-        assert train(paths.root) == 0
-    finally:
-        signal.signal(signal.SIGTERM, handlers[0])
-        signal.signal(signal.SIGINT, handlers[1])
-    return paths
 
 
 @pytest.fixture(scope="module")
 def shortcut_run(tmp_path_factory) -> RunPaths:
-    paths = _trained(tmp_path_factory.mktemp("runs"), "shortcut", {"n_train": 200, "epochs": 20},
-                     ["eval_every=10", "checkpoint_every=10", "n_val=100", "n_ood=100", "hidden=32", "channels=8"])
+    paths = train_run(tmp_path_factory.mktemp("runs"), "shortcut", {"n_train": 200, "epochs": 20},
+                      ["eval_every=10", "checkpoint_every=10", "n_val=100", "n_ood=100", "hidden=32", "channels=8"])
     req = EvalRequest(parse_checkpoints("all"), ("env_acc", "env_conf"), ("m4", "m5"))
     assert evaluate_run(paths.root, req, log=lambda *_: None) == "finished"
     return paths
@@ -42,9 +25,9 @@ def shortcut_run(tmp_path_factory) -> RunPaths:
 def camelyon_run(tmp_path_factory) -> RunPaths:
     base = tmp_path_factory.mktemp("cam")
     data = make_fake_camelyon(base / "data")
-    paths = _trained(base / "runs", "camelyon17", {"n_train": 12, "epochs": 2, "data_dir": str(data)},
-                     ["eval_every=1", "checkpoint_every=1", "model=cnn", "batch_size=6", "n_eval=8", "hidden=16",
-                      "channels=4"])
+    paths = train_run(base / "runs", "camelyon17", {"n_train": 12, "epochs": 2, "data_dir": str(data)},
+                      ["eval_every=1", "checkpoint_every=1", "model=cnn", "batch_size=6", "n_eval=8", "hidden=16",
+                       "channels=4"])
     req = EvalRequest(parse_checkpoints("all"), ("env_acc",), ("m4", "m5"), (-1.0, 0.0, 1.0))
     assert evaluate_run(paths.root, req, log=lambda *_: None) == "finished"
     return paths

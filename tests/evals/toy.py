@@ -81,18 +81,16 @@ def write_toy_run(root, models: dict) -> None:
                                                             "step": step})
 
 
-def make_tiny_modarith_run(runs_dir):
-    """A real 40-epoch modarith run (p=13) with periodic checkpoints at steps 10, 20, 30, 40."""
+def train_run(runs_dir, task: str, explicit: dict, sets: list[str], name: str | None = None):
+    """A real training run, in-process (one thread, CPU); the caller's signal handlers are restored."""
     import signal
 
     from grokconsole.core.presets import resolve_config
     from grokconsole.launcher import new_run_folder
     from grokconsole.train.loop import train
 
-    config = resolve_config("modarith", "grokking", explicit={"n_train": 100, "epochs": 40, "device": "cpu"},
-                            sets=["p=13", "eval_every=10", "checkpoint_every=10", "threads=1",
-                                  "d_embed=16", "d_hidden=32"])
-    paths = new_run_folder(config, runs_dir, "tiny", None)
+    config = resolve_config(task, "grokking", explicit={"device": "cpu", **explicit}, sets=[*sets, "threads=1"])
+    paths = new_run_folder(config, runs_dir, name or task, None)
     handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         assert train(paths.root) == 0
@@ -100,3 +98,9 @@ def make_tiny_modarith_run(runs_dir):
         signal.signal(signal.SIGTERM, handlers[0])
         signal.signal(signal.SIGINT, handlers[1])
     return paths
+
+
+def make_tiny_modarith_run(runs_dir):
+    """A real 40-epoch modarith run (p=13) with periodic checkpoints at steps 10, 20, 30, 40."""
+    return train_run(runs_dir, "modarith", {"n_train": 100, "epochs": 40},
+                     ["p=13", "eval_every=10", "checkpoint_every=10", "d_embed=16", "d_hidden=32"], "tiny")
