@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.evaljobs import EvalPaths
 from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.core.lifecycle import Lifecycle, read_run_state
 from grokconsole.core.provenance import provenance
@@ -33,22 +34,26 @@ def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, arg
     return paths
 
 
-def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str] | None = None) -> int:
+def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str] | None = None, *,
+           state_dir: Path | None = None, logs_dir: Path | None = None) -> int:
+    """Start ``cmd`` detached; its ``run.json`` goes in ``state_dir`` (default: the run folder)."""
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env[ENV_RUN_DIR] = str(paths.root.resolve())
     env[ENV_RUN_ID] = paths.run_id
     env[ENV_CONFIG] = str(paths.config.resolve())
     env.update(extra_env or {})
-    paths.logs.mkdir(parents=True, exist_ok=True)
-    with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:
+    logs = logs_dir or paths.logs
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                 start_new_session=True, close_fds=True)
     # The child writes run.json itself as soon as it starts; record it here too so that a
     # listing never sees a run without one, but never overwrite what the child already wrote.
-    existing = read_run_state(paths.root)
+    state_dir = state_dir or paths.root
+    existing = read_run_state(state_dir)
     if existing is None or existing.pid != proc.pid:
-        Lifecycle(paths.root, kind=kind, pid=proc.pid).record()
+        Lifecycle(state_dir, kind=kind, pid=proc.pid).record()
     return proc.pid
 
 
@@ -64,3 +69,10 @@ def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) 
     """Start any training command under grokconsole's supervisor; returns the supervisor's pid."""
     cmd = [sys.executable, "-m", "grokconsole.supervise", str(paths.root.resolve()), "--", *command]
     return _spawn(paths, cmd, "command", {ENV_RESUME: "1"} if resume else None)
+
+
+def start_eval(paths: RunPaths, args: list[str]) -> int:
+    """Start an evaluation job of a run (``grok eval``); its lifecycle is ``eval/run.json``."""
+    ep = EvalPaths(paths)
+    cmd = [sys.executable, "-m", "grokconsole.evals.job", str(paths.root.resolve()), *args]
+    return _spawn(paths, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs)

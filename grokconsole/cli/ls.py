@@ -10,14 +10,17 @@ from grokconsole.cli.common import (RUNS_DIR_HELP, STATUS_STYLE, console, defaul
                                     handle_errors)
 from grokconsole.cli.fasttable import Cell, render
 from grokconsole.core.discovery import RunRecord, discover_runs
+from grokconsole.core.evaljobs import eval_badge
 
 
 def run_row(rec: RunRecord) -> list[Cell]:
     last = rec.last_row
     grok = rec.summary.get("grokking_epoch")
+    badge = eval_badge(rec.paths)  # a `grok eval` job of the run, when running or broken
     return [
         Cell(rec.run_id), Cell(str(rec.get("task", "—"))), Cell(rec.condition), Cell(fmt_num(rec.get("n_train"))),
-        Cell(fmt_num(rec.get("seed"))), Cell(rec.status, STATUS_STYLE.get(rec.status, "")),
+        Cell(fmt_num(rec.get("seed"))),
+        Cell(rec.status + (f" · {badge}" if badge else ""), STATUS_STYLE.get(rec.status, "")),
         Cell(fmt_num(last.get("epoch"))), Cell(fmt_acc(last.get("train_acc"))), Cell(fmt_acc(last.get("val_acc"))),
         Cell(fmt_acc(last.get("ood_acc"))),
         Cell(f"⚑ {fmt_num(grok)}", "bold magenta") if grok is not None else Cell("—"),

@@ -11,6 +11,7 @@ import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, handle_errors, status_text
 from grokconsole.core.errors import GrokError
+from grokconsole.core.evaljobs import eval_status, request_eval_stop
 from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths, resolve_run
 
@@ -54,6 +55,10 @@ def stop(
     failed = False
     for paths in targets:
         try:
+            if effective_status(read_run_state(paths.root)) != "running" and eval_status(paths) == "running":
+                request_eval_stop(paths)  # only its `grok eval` job runs: stop that
+                console.print(f"{paths.run_id}: eval job stop requested")
+                continue
             request_stop(paths)
         except GrokError as exc:
             err_console.print(f"[bold red]error:[/] {exc}")

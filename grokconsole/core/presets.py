@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grokconsole.core import shift_checks
 from grokconsole.core.errors import GrokError
 
 CONDITIONS = ("grokking", "standard")
@@ -89,6 +90,7 @@ class TaskSpec:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_n_train: Callable[[dict[str, Any]], int] | None = None
     module: str = ""  # grokconsole.train.tasks.<module> implements it
+    validate: Callable[[dict[str, Any]], None] | None = None  # task-specific checks (raise GrokError)
 
 
 def _modarith_pairs(cfg: dict[str, Any]) -> int:
@@ -124,6 +126,55 @@ register_task(TaskSpec(
     },
     choices={"op": ("add", "sub", "mul", "div"), "model": ("mlp", "transformer")},
     max_n_train=_modarith_max,
+))
+
+
+# The distribution-shift tasks (Camelyon-like): the keys both share.
+_SHIFT_DEFAULTS: dict[str, Any] = {
+    "objective": "erm", "irm_lambda": 100.0, "irm_anneal_steps": 100,
+}
+
+register_task(TaskSpec(
+    name="shortcut",
+    description="synthetic Camelyon-like images: centre parity (the signal) vs a border stain that is a "
+                "shortcut in the training hospitals and reversed in the OOD one",
+    module="shortcut",
+    defaults={
+        **_SHIFT_DEFAULTS,
+        "n_train": 1000, "epochs": 1500, "eval_every": 20, "lr": 2e-3, "batch_size": 0,
+        "model": "cnn", "channels": 16, "hidden": 128, "patch": 2,
+        "image_size": 16, "border": 3, "grid": 4, "cell": 2, "parity_bits": 3,
+        "noise": 0.2, "stain": 1.0, "contrast": 2.0, "off": 0.0,
+        "env_probs": "0.95,0.85", "ood_prob": 0.1, "n_val": 1000, "n_ood": 1000,
+    },
+    conditions={
+        # Stops 100 epochs after grokking is confirmed, to keep a run within ~3 CPU minutes.
+        "grokking": {"weight_decay": 1.0, "stop_after_grokking": 100},
+        "standard": {"weight_decay": 0.01, "epochs": 800, "early_stopping_patience": 10},
+    },
+    choices={"model": ("cnn", "resnet18"), "objective": ("erm", "irm")},
+    max_n_train=lambda cfg: 1_000_000,
+    validate=shift_checks.check_shortcut,
+))
+
+register_task(TaskSpec(
+    name="camelyon17",
+    description="WILDS Camelyon17 tumour patches (96×96) from --data-dir, ResNet-18; hospitals are the "
+                "environments, centre 1 the OOD val split, centre 2 the OOD test split",
+    module="camelyon17",
+    defaults={
+        **_SHIFT_DEFAULTS,
+        "n_train": 10000, "epochs": 30, "eval_every": 1, "lr": 1e-3, "batch_size": 32,
+        "model": "resnet18", "channels": 16, "hidden": 128, "patch": 8,
+        "n_eval": 2000, "n_test": 0, "mask_border": 16, "workers": 0,
+    },
+    conditions={
+        "grokking": {"weight_decay": 0.1, "epochs": 100, "n_train": 2000},
+        "standard": {"optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.01, "epochs": 10,
+                     "early_stopping_patience": 3, "early_stopping_metric": "val_acc"},
+    },
+    choices={"model": ("resnet18", "cnn"), "objective": ("erm", "irm")},
+    validate=shift_checks.check_camelyon,
 ))
 
 
@@ -250,3 +301,5 @@ def validate_config(spec: TaskSpec, cfg: dict[str, Any]) -> None:
         raise GrokError(f"seed must be ≥ 0, got {cfg['seed']}")
     if int(cfg["keep_checkpoints"]) < 1:
         raise GrokError(f"keep_checkpoints must be ≥ 1, got {cfg['keep_checkpoints']}")
+    if spec.validate is not None:
+        spec.validate(cfg)

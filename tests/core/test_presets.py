@@ -55,10 +55,13 @@ def test_parse_set_options_accepts_dashes_and_multiple() -> None:
     assert parse_set_options(["a=1 b-c=2", "d=x=y"]) == [("a", "1"), ("b_c", "2"), ("d", "x=y")]
 
 
-def test_every_task_spec_resolves_under_both_conditions() -> None:
+def test_every_task_spec_resolves_under_both_conditions(tmp_path) -> None:
+    from tests.train.fake_camelyon import make_fake_camelyon
+
+    data = {"data_dir": str(make_fake_camelyon(tmp_path))}  # camelyon17 checks its data folder
     for name in TASKS:
         for cond in ("grokking", "standard"):
-            cfg = resolve_config(name, cond)
+            cfg = resolve_config(name, cond, explicit=data if name == "camelyon17" else None)
             assert cfg["task"] == name and cfg["condition"] == cond and cfg["n_train"] > 0
     for name, bundle in PRESETS.items():
         resolve_config(bundle.get("task", "modarith"), "grokking", preset=name)

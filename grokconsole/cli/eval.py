@@ -1,0 +1,136 @@
+"""``grok eval RUN``: evaluate a run's checkpoints in a detached job (suites, M4/M5 interventions).
+
+The request is checked here without torch (run, checkpoints, suites, interventions); the job
+itself is ``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``), started like
+training, with its own lifecycle in ``runs/<run>/eval/run.json``.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, handle_errors, status_text
+from grokconsole.core.errors import GrokError
+from grokconsole.core.evaljobs import (INTERVENABLE_TASKS, EvalPaths, check_checkpoints, checkpoint_files, eval_argv,
+                                       eval_state, eval_status, parse_alphas, parse_checkpoints, parse_interventions,
+                                       request_eval_stop, resolve_epochs, resolve_suites)
+from grokconsole.core.jsonio import read_json
+from grokconsole.core.lifecycle import effective_status
+from grokconsole.core.runfolder import RunPaths, resolve_run
+from grokconsole.core.tail import JsonlTail
+
+POLL_SECONDS = 0.3
+
+
+@handle_errors
+def eval_cmd(
+    run: Annotated[str, typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate.")],
+    checkpoints: Annotated[str, typer.Option("--checkpoints", "-k",
+                                             help="all | last | steps like 100,200 (checkpoints/step_<STEP>.pt) | epochs like e50,e100.")] = "all",
+    suite: Annotated[Optional[list[str]], typer.Option("--suite", help="Suite to run (repeatable; default: all of the task's).")] = None,
+    intervene: Annotated[Optional[str], typer.Option("--intervene", help="Interventions: m4 (ablation), m5 (steering), e.g. m4,m5.")] = None,
+    alphas: Annotated[Optional[str], typer.Option("--alphas", help="M5 steering coefficients (σ units), default -3,-2,-1,0,1,2,3.")] = None,
+    steer_step: Annotated[Optional[int], typer.Option("--steer-step", help="Checkpoint step for M5 (default: the last chosen).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-evaluate checkpoints that already have results.")] = False,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda (default auto: a GPU when there is one).")] = "auto",
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Show progress until the job ends.")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the run's running eval job.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Show the run's eval job and what is evaluated.")] = False,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+) -> None:
+    """Evaluate saved checkpoints in a detached job; results go to [bold]eval/by_checkpoint/[/].
+
+    Examples: [bold]grok eval RUN[/] · [bold]grok eval RUN --checkpoints last --follow[/] ·
+    [bold]grok eval RUN --intervene m4,m5[/] · [bold]grok eval RUN --stop[/]
+    """
+    paths = resolve_run(run, runs_dir or default_runs_dir())
+    if stop:
+        request_eval_stop(paths)
+        console.print(f"{paths.run_id}: eval stop requested")
+        return
+    if status:
+        _print_status(paths)
+        return
+    config = read_json(paths.config, default=None)
+    if not isinstance(config, dict):
+        raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
+    task = str(config.get("task", ""))
+    spec = resolve_epochs(paths, parse_checkpoints(checkpoints))
+    suites = resolve_suites(task, suite)
+    actions = parse_interventions(intervene)
+    if actions and task not in INTERVENABLE_TASKS:
+        raise GrokError(f"--intervene needs a task with environments and an OOD split "
+                        f"({', '.join(INTERVENABLE_TASKS)}); run {paths.run_id} is {task!r}")
+    coefs = parse_alphas(alphas)
+    if device not in ("auto", "cpu", "cuda"):
+        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+    check_checkpoints(paths, spec)
+    if steer_step is not None and steer_step not in checkpoint_files(paths):
+        raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoints/step_{steer_step}.pt")
+    if eval_status(paths) == "running":
+        raise GrokError(f"run {paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+    from grokconsole import launcher
+
+    ep = EvalPaths(paths)
+    offset = ep.progress.stat().st_size if ep.progress.exists() else 0
+    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device))
+    console.print(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
+                  + (f"; {', '.join(actions)}" if actions else "") + ")")
+    if follow:
+        raise typer.Exit(follow_eval(paths, offset))
+
+
+def follow_eval(paths: RunPaths, offset: int = 0) -> int:
+    """Print each evaluated checkpoint until the job ends; returns its exit code."""
+    ep = EvalPaths(paths)
+    tail = JsonlTail(ep.progress)
+    tail.offset = offset
+    try:
+        while True:
+            state = eval_state(paths)
+            current = effective_status(state) if state else "running"
+            for ev in tail.poll().rows:
+                _print_event(ev)
+            if current != "running":
+                for ev in tail.poll().rows:
+                    _print_event(ev)
+                break
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        console.print(f"detached; the eval job keeps running (grok eval {paths.run_id} --stop)")
+        return 130
+    state = eval_state(paths)
+    current = effective_status(state) if state else "crashed"
+    console.print(f"{paths.run_id}: eval {status_text(current)}")
+    if current in ("failed", "crashed"):
+        console.print(f"see {ep.stderr_log}")
+        return 1
+    return int(state.exit_code) if state and state.exit_code is not None else 1
+
+
+def _print_event(ev: dict) -> None:
+    kind = ev.get("event")
+    if kind == "start":
+        console.print(f"evaluating {len(ev.get('steps') or [])} checkpoint(s): {', '.join(ev.get('suites') or [])}")
+    elif kind == "checkpoint":
+        what = ", ".join(ev.get("done") or []) or ("checkpoint gone (pruned by training), skipped"
+                                                   if ev.get("missing") else "already evaluated, skipped")
+        console.print(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}")
+    elif kind == "stop":
+        console.print("stop requested: the job ended before the next checkpoint")
+    elif kind == "crash":
+        console.print(f"[red]eval failed:[/] {ev.get('error')}")
+
+
+def _print_status(paths: RunPaths) -> None:
+    ep = EvalPaths(paths)
+    current = eval_status(paths)
+    console.print(f"{paths.run_id}: eval job {status_text(current) if current else 'never started'}")
+    steps = sorted(int(p.name[5:]) for p in ep.by_checkpoint.glob("step_*") if p.name[5:].isdigit())
+    if steps:
+        console.print(f"evaluated steps: {', '.join(str(s) for s in steps)}")
+    for f in sorted(ep.mechinterp.glob("m[45]_*.json")):
+        console.print(f"intervention: {f.relative_to(paths.root)}")
