@@ -149,7 +149,7 @@ register_task(TaskSpec(
     },
     conditions={
         # Stops 100 epochs after grokking is confirmed, to keep a run within ~3 CPU minutes.
-        "grokking": {"weight_decay": 1.0, "stop_after_grokking": 100},
+        "grokking": {"weight_decay": 2.0, "stop_after_grokking": 100},
         "standard": {"weight_decay": 0.01, "epochs": 800, "early_stopping_patience": 10},
     },
     choices={"model": ("cnn", "resnet18"), "objective": ("erm", "irm")},
@@ -178,7 +178,7 @@ register_task(TaskSpec(
 ))
 
 
-DEFAULT_TASK = "modarith"
+DEFAULT_TASK = "shortcut"
 
 
 def default_task() -> str:

@@ -5,6 +5,7 @@ we add deterministic subsampling and load the chosen 96×96 patches once into ui
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ def open_dataset(data_dir: Any) -> Any:
     except ImportError as exc:
         raise GrokError(f"task camelyon17 needs the `wilds` package (pip install 'grokconsole[wilds]'): {exc}") from None
     try:
-        return Camelyon17Dataset(root_dir=str(Path(str(data_dir)).expanduser()), download=False)
+        with warnings.catch_warnings():  # wilds wraps a read-only numpy array; harmless
+            warnings.simplefilter("ignore", UserWarning)
+            return Camelyon17Dataset(root_dir=str(Path(str(data_dir)).expanduser()), download=False)
     except (KeyError, ValueError, FileNotFoundError, OSError) as exc:
         raise GrokError(f"{Path(str(data_dir)) / CAMELYON_DIR}: malformed WILDS Camelyon17 folder "
                         f"({type(exc).__name__}: {exc})") from None
