@@ -173,6 +173,7 @@ async def test_stop_asks_then_signals(make_app, runs: Path) -> None:
 
 async def test_launch_form_uses_the_launcher(make_app, runs: Path, monkeypatch) -> None:
     from grokconsole import launcher
+    from grokconsole.core.presets import default_task, resolve_config
 
     started_runs: list[Path] = []
     monkeypatch.setattr(launcher, "start_training", lambda paths, **kw: started_runs.append(paths.root) or 1)
@@ -189,12 +190,12 @@ async def test_launch_form_uses_the_launcher(make_app, runs: Path, monkeypatch) 
         app.screen.query_one("#seed", Input).focus()
         await pilot.press("enter")
         assert not isinstance(app.screen, LaunchScreen), app.screen.query_one("#form-error", Static).render()
-        assert len(started_runs) == 1 and started_runs[0].name.endswith("-modarith-grokking-n100-s3")
+        assert len(started_runs) == 1 and started_runs[0].name.endswith(f"-{default_task()}-grokking-n100-s3")
         assert any(m.startswith("launched ") for m, _ in app.notes)
         import json
 
         config = json.loads((started_runs[0] / "config.json").read_text())
-        assert config["n_train"] == 100 and config["seed"] == 3 and config["weight_decay"] == 1.0
+        assert config["n_train"] == 100 and config["seed"] == 3 and config["weight_decay"] == resolve_config(default_task(), "grokking")["weight_decay"]
         await wait_for(pilot, lambda: app.query_one(RunTable).row_count == 7)  # the new folder shows up
 
 
