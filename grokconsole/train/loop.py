@@ -51,8 +51,11 @@ def make_optimizer(model: torch.nn.Module, c: dict[str, Any]) -> torch.optim.Opt
 def make_scheduler(opt: torch.optim.Optimizer, c: dict[str, Any], total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
     warmup = int(c["warmup_steps"])
     cosine = c["lr_schedule"] == "cosine"
+    from_zero = bool(c.get("warmup_from_zero", False))  # ironjr/grokfast: step/warmup, step 0 at lr 0
 
     def factor(step: int) -> float:
+        if warmup and from_zero and step <= warmup:
+            return step / warmup
         if warmup and step < warmup:
             return (step + 1) / warmup
         if cosine:
