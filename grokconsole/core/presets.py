@@ -119,16 +119,21 @@ register_task(TaskSpec(
         "model": "mlp", "d_embed": 128, "d_hidden": 256,
         "d_model": 128, "n_heads": 4, "n_layers": 2, "d_mlp": 512, "layernorm": True,
         "arch": "default",         # transformer only: default | grokfast (ironjr/grokfast's decoder)
+        "prefix_sharing": True,    # transformer: compute positions shared by all rows once per token
+        "train_eval": "full",      # full: re-evaluate the train set | running: average of the epoch's batches
         "rank_rows": 2048,         # validation rows used for feature_rank
         "warmup_from_zero": False,  # warmup factor step/warmup (first step at lr 0), as ironjr/grokfast
         "lr": 1e-2, "batch_size": 0,
+        # One thread: on a shared 2-core box two OpenMP threads ran these small models 3-10× slower
+        # (bench/README.md); --set threads=0 uses every core.
+        "threads": 1,
     },
     conditions={
         "grokking": {"weight_decay": 2.0},
         "standard": {"weight_decay": 0.01, "epochs": 1000, "early_stopping_patience": 15},
     },
     choices={"op": ("add", "sub", "mul", "div"), "model": ("mlp", "transformer"),
-             "arch": ("default", "grokfast")},
+             "arch": ("default", "grokfast"), "train_eval": ("full", "running")},
     max_n_train=_modarith_max,
 ))
 
@@ -143,6 +148,7 @@ PRESETS["grokfast"] = {
     "layernorm": True,
     "optimizer": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.98, "weight_decay": 0.005,
     "warmup_steps": 10, "warmup_from_zero": True, "lr_schedule": "constant", "batch_size": 512,
+    "train_eval": "running",
     "grad_filter": "ema", "grad_filter_alpha": 0.98, "grad_filter_lambda": 2.0,
     "epochs": 300, "eval_every": 1, "early_stopping_patience": 0,
 }

@@ -38,22 +38,38 @@ class TokenMLP(nn.Module):
         return self.head(self.features(x))
 
 
-def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor, causal: bool) -> torch.Tensor:
-    """Multi-head attention with ``attn``'s own weights, batch first.
+def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor,
+            prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """Causal multi-head attention with ``attn``'s own weights, batch first.
 
-    Queries may be fewer than keys (only the last position): then every query sees every key.
+    Queries are the last ``q_in.shape[1]`` positions of ``kv_in``; ``prefix_kv`` (already
+    projected keys and values of earlier positions) is seen by every query.
     """
     d, heads = attn.embed_dim, attn.num_heads
     w, b = attn.in_proj_weight, attn.in_proj_bias
-    bq, bkv = (b[:d], b[d:]) if b is not None else (None, None)
-    q = F.linear(q_in, w[:d], bq)
-    k, v = F.linear(kv_in, w[d:], bkv).chunk(2, dim=-1)
+    q = F.linear(q_in, w[:d], b[:d] if b is not None else None)
+    k, v = F.linear(kv_in, w[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
     n, lq, lk = q_in.shape[0], q_in.shape[1], kv_in.shape[1]
+    mask = None
+    if lq > 1:
+        mask = torch.ones(lq, lk, dtype=torch.bool, device=q.device).tril(lk - lq)
+    if prefix_kv is not None:
+        k, v = torch.cat([prefix_kv[0], k], dim=1), torch.cat([prefix_kv[1], v], dim=1)
+        if mask is not None:
+            mask = torch.cat([mask.new_ones(lq, prefix_kv[0].shape[1]), mask], dim=1)
+    lk = k.shape[1]
     q = q.view(n, lq, heads, d // heads).transpose(1, 2)
     k = k.view(n, lk, heads, d // heads).transpose(1, 2)
     v = v.view(n, lk, heads, d // heads).transpose(1, 2)
-    o = F.scaled_dot_product_attention(q, k, v, is_causal=causal and lq == lk)
+    o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     return attn.out_proj(o.transpose(1, 2).reshape(n, lq, d))
+
+
+def _project_kv(attn: nn.MultiheadAttention, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    d = attn.embed_dim
+    b = attn.in_proj_bias
+    k, v = F.linear(h, attn.in_proj_weight[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
+    return k, v
 
 
 class Block(nn.Module):
@@ -74,14 +90,22 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), act, nn.Linear(d_mlp, d_model))
         self.style = style
 
-    def forward(self, x: torch.Tensor, last_only: bool = False) -> torch.Tensor:
-        """``last_only``: return the last position only (all positions still serve as keys)."""
+    def forward(self, x: torch.Tensor, last_only: bool = False,
+                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """``last_only``: return the last position only (all positions still serve as keys).
+
+        ``prefix_kv``: projected keys/values of positions before ``x`` (see DecoderTransformer).
+        """
         h = self.ln1(x)
         if self.style == "grokfast":
             x = h
         q = h[:, -1:] if last_only else h
-        x = (x[:, -1:] if last_only else x) + _attend(self.attn, q, h, causal=True)
+        x = (x[:, -1:] if last_only else x) + _attend(self.attn, q, h, prefix_kv)
         return x + self.mlp(self.ln2(x))
+
+    def prefix_kv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys and values this block's attention makes of the positions ``x``."""
+        return _project_kv(self.attn, self.ln1(x))
 
 
 class DecoderTransformer(nn.Module):
@@ -104,13 +128,39 @@ class DecoderTransformer(nn.Module):
                   style="grokfast" if grokfast else "preln") for _ in range(n_layers))
         self.ln_f = nn.LayerNorm(d_model) if layernorm else nn.Identity()
         self.head = nn.Linear(d_model, n_out, bias=not grokfast)
+        self.shared_prefix = 0  # set by the task when its sequences allow it (see features)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        if 0 < self.shared_prefix < x.shape[1]:
+            return self._features_shared_prefix(x)
         h = self.tok(x) + self.pos[: x.shape[1]]
         last = len(self.blocks) - 1
         for i, block in enumerate(self.blocks):
             h = block(h, last_only=i == last)
         return self.ln_f(h[:, -1])
+
+    def _features_shared_prefix(self, x: torch.Tensor) -> torch.Tensor:
+        """Same function, cheaper: positions ``< shared_prefix`` depend on token 0 only.
+
+        Their states are computed once per vocabulary entry (causal attention never lets them see
+        later positions) and their keys/values gathered per example; only the later positions run
+        per example. The caller promises that positions ``1 … shared_prefix-1`` hold the same
+        tokens in every row (e.g. the operator token of ``a ∘ b =``).
+        """
+        k = self.shared_prefix
+        vocab = self.tok.num_embeddings
+        first = torch.arange(vocab, device=x.device).unsqueeze(1)
+        prefix = torch.cat([first, x[:1, 1:k].expand(vocab, k - 1)], dim=1)
+        hp = self.tok(prefix) + self.pos[:k]
+        hs = self.tok(x[:, k:]) + self.pos[k: x.shape[1]]
+        index = x[:, 0]
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            kp, vp = block.prefix_kv(hp)
+            hs = block(hs, last_only=i == last, prefix_kv=(kp[index], vp[index]))
+            if i < last:
+                hp = block(hp)
+        return self.ln_f(hs[:, -1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -69,16 +69,26 @@ class ModArith(Task):
         self.x_val, self.y_val = x[va].to(device), y[va].to(device)
         self.batch_size = int(config["batch_size"]) or n
         self.rank_rows = int(config.get("rank_rows", 2048))
+        # train_eval=running: train loss/acc are the averages over the batches trained since the
+        # last evaluation (as ironjr/grokfast reports them), not a second pass over the train set.
+        self.running_train = config.get("train_eval", "full") == "running"
+        self._run_loss = torch.zeros((), device=device)
+        self._run_hits = torch.zeros((), device=device, dtype=torch.long)
+        self._run_n = 0
 
     def build_model(self) -> nn.Module:
         c = self.config
         if self.transformer:
             vocab = self.p + 2 if self.grokfast else self.p + 1
-            return DecoderTransformer(vocab=vocab, seq_len=self.x_train.shape[1],
+            model = DecoderTransformer(vocab=vocab, seq_len=self.x_train.shape[1],
                                       n_out=vocab if self.grokfast else self.p, d_model=int(c["d_model"]),
                                       n_heads=int(c["n_heads"]), n_layers=int(c["n_layers"]),
                                       d_mlp=int(c["d_mlp"]), layernorm=bool(c["layernorm"]),
                                       arch="grokfast" if self.grokfast else "default")
+            if c.get("prefix_sharing", True):
+                # Token 0 is a, the operator token (grokfast) is the same in every row.
+                model.shared_prefix = 2 if self.grokfast else 1
+            return model
         return TokenMLP(vocab=self.p, n_tokens=2, n_out=self.p, d_embed=int(c["d_embed"]),
                         d_hidden=int(c["d_hidden"]))
 
@@ -94,12 +104,28 @@ class ModArith(Task):
 
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:
         x, y = batch
-        return F.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        if self.running_train:
+            # Device-side sums (no host sync); evaluate() reads and resets them.
+            with torch.no_grad():
+                self._run_loss += loss.detach().float() * len(y)
+                self._run_hits += (logits.detach().argmax(dim=-1) == y).sum()
+                self._run_n += len(y)
+        return loss
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         out: dict[str, float] = {}
-        for split, x, y in (("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val)):
+        splits = [("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val)]
+        if self.running_train and self._run_n:
+            out["train_loss"] = float(self._run_loss) / self._run_n
+            out["train_acc"] = float(self._run_hits) / self._run_n
+            self._run_loss.zero_()
+            self._run_hits.zero_()
+            self._run_n = 0
+            splits = splits[1:]
+        for split, x, y in splits:
             loss_sum = torch.zeros((), device=self.device)
             hits = torch.zeros((), device=self.device)
             rank_feats = []
