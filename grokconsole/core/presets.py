@@ -115,7 +115,7 @@ register_task(TaskSpec(
     # Tuned for speed (bench/time_to_grok.py): on 2 CPU cores train acc ≥ 0.99 by step ~30,
     # val acc ≥ 0.95 by step ~200, a few seconds. Half the pairs train, d_hidden 256, lr 1e-2.
     defaults={
-        "p": 97, "op": "add", "exclude_zero": False, "n_train": 4700, "epochs": 1000, "eval_every": 10,
+        "p": 97, "op": "add", "exclude_zero": False, "n_train": 4700, "epochs": 500, "eval_every": 10,
         "model": "mlp", "d_embed": 128, "d_hidden": 256,
         "d_model": 128, "n_heads": 4, "n_layers": 2, "d_mlp": 512, "layernorm": True,
         "arch": "default",         # transformer only: default | grokfast (ironjr/grokfast's decoder)
