@@ -8,6 +8,7 @@ before the dataset and model are built), evaluations and checkpoints included.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -91,3 +92,16 @@ def machine_line() -> str:
 
 def fmt(v: float | None, spec: str = ".0f") -> str:
     return "—" if v is None else format(v, spec)
+
+
+def parse_args(doc: str, seeds: list[int], extra: dict[str, str] | None = None) -> argparse.Namespace:
+    """The options every training bench takes: --seeds, --device, --set (and ``extra`` str options)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    ap.add_argument("--device", default="cpu")
+    for name, default in (extra or {}).items():
+        ap.add_argument(f"--{name}", default=default)
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value overrides")
+    args = ap.parse_args()
+    print(machine_line())
+    return args

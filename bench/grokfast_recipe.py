@@ -10,20 +10,13 @@ after imports, evaluations included.
 """
 from __future__ import annotations
 
-import argparse
-
-from _trainbench import fmt, machine_line, median, train_once
+from _trainbench import fmt, median, parse_args, train_once
 
 REF_ITERS, REF_SECONDS = 910, 40.0
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value overrides")
-    args = ap.parse_args()
-    print(machine_line())
+    args = parse_args(__doc__, [0])
     print(f"grok run --task modarith --condition grokking --preset grokfast --device {args.device} "
           + " ".join(f"--set {s}" for s in args.sets))
     print(f"{'seed':>4} {'val≥0.95 iter':>14} {'wall s':>7} {'it/s':>6} {'train≥0.99 iter':>16} {'process s':>10}")

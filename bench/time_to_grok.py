@@ -14,19 +14,11 @@ trainer process (imports and the rest of the default epochs included).
 """
 from __future__ import annotations
 
-import argparse
-
-from _trainbench import fmt, machine_line, median, train_once
+from _trainbench import fmt, median, parse_args, train_once
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--condition", default="grokking")
-    ap.add_argument("--set", dest="sets", action="append", default=[], help="extra key=value overrides")
-    args = ap.parse_args()
-    print(machine_line())
+    args = parse_args(__doc__, [0, 1, 2], {"condition": "grokking"})
     print(f"grok run --task modarith --condition {args.condition} --device {args.device} "
           + " ".join(f"--set {s}" for s in args.sets))
     print(f"{'seed':>4} {'train≥0.99 step':>16} {'val≥0.95 step':>14} {'wall s':>7} {'ratio':>6} "
