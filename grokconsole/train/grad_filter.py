@@ -24,22 +24,24 @@ class GradFilter:
 
     @torch.no_grad()
     def apply(self, model: nn.Module) -> None:
-        for name, p in model.named_parameters():
-            if p.grad is None:
-                continue
-            g = p.grad
-            if self.kind == "ema":
-                avg = self.ema.get(name)
-                if avg is None:
-                    avg = self.ema[name] = g.detach().clone()
-                else:
-                    avg.mul_(self.alpha).add_(g, alpha=1 - self.alpha)
-                g.add_(avg, alpha=self.lamb)
-            else:
-                q = self.queues.setdefault(name, deque(maxlen=self.window))
-                q.append(g.detach().clone())
-                if len(q) == self.window:
-                    g.add_(torch.stack(tuple(q)).mean(dim=0), alpha=self.lamb)
+        named = [(name, p.grad) for name, p in model.named_parameters() if p.grad is not None]
+        if self.kind == "ema":
+            fresh = [(name, g) for name, g in named if name not in self.ema]
+            for name, g in fresh:
+                self.ema[name] = g.detach().clone()
+            old = [(self.ema[name], g) for name, g in named if name not in dict(fresh)]
+            if old:  # one multi-tensor kernel per operation instead of a Python loop over parameters
+                avgs, grads = [a for a, _ in old], [g for _, g in old]
+                torch._foreach_mul_(avgs, self.alpha)
+                torch._foreach_add_(avgs, grads, alpha=1 - self.alpha)
+            if named:
+                torch._foreach_add_([g for _, g in named], [self.ema[name] for name, _ in named], alpha=self.lamb)
+            return
+        for name, g in named:
+            q = self.queues.setdefault(name, deque(maxlen=self.window))
+            q.append(g.detach().clone())
+            if len(q) == self.window:
+                g.add_(torch.stack(tuple(q)).mean(dim=0), alpha=self.lamb)
 
     def state_dict(self) -> dict[str, Any]:
         return {"ema": self.ema, "queues": {k: list(v) for k, v in self.queues.items()}}

@@ -1,8 +1,12 @@
 """Modular arithmetic a∘b mod p: the classic grokking task (Power et al. 2022).
 
-All pairs (a, b) are enumerated (b ≠ 0 for division), shuffled by the seed, and the
-first ``n_train`` become the training set; the rest is validation. The whole dataset
-lives on the device as tensors: no DataLoader, full-batch by default.
+All pairs (a, b) are enumerated (b ≠ 0 for division, or with ``exclude_zero``), shuffled
+by the seed, and the first ``n_train`` become the training set; the rest is validation.
+The whole dataset lives on the device as tensors: no DataLoader, full-batch by default.
+
+Transformer sequences are ``a b =`` (vocabulary p + 1, p classes) or, with
+``arch=grokfast``, ``a ∘ b =`` as in ironjr/grokfast (vocabulary p + 2; the head scores the
+whole vocabulary). Loss and accuracy are read at the last position only.
 """
 from __future__ import annotations
 
@@ -12,20 +16,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grokconsole.train.metrics import accuracy, effective_rank
+from grokconsole.train.metrics import effective_rank
 from grokconsole.train.models import DecoderTransformer, TokenMLP
 from grokconsole.train.tasks.base import Batch, Task
 
+EVAL_CHUNK = 16384  # rows per evaluation forward pass: bounded memory for large p
 
-def make_pairs(p: int, op: str) -> tuple[torch.Tensor, torch.Tensor]:
+
+def make_pairs(p: int, op: str, exclude_zero: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs (N, 2) and labels (N,) of every pair for the operation."""
     a = torch.arange(p).repeat_interleave(p)
     b = torch.arange(p).repeat(p)
-    if op == "div":
+    if op == "div" or exclude_zero:
         keep = b != 0
         a, b = a[keep], b[keep]
+    if op == "div":
         # a / b = a * b^(p-2) mod p (p prime)
-        y = torch.tensor([(int(x) * pow(int(z), p - 2, p)) % p for x, z in zip(a, b)])
+        inv = torch.tensor([pow(z, p - 2, p) if z else 0 for z in range(p)])
+        y = (a * inv[b]) % p
     elif op == "add":
         y = (a + b) % p
     elif op == "sub":
@@ -43,26 +51,44 @@ class ModArith(Task):
     def __init__(self, config: dict[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
         p, op = int(config["p"]), str(config["op"])
-        x, y = make_pairs(p, op)
+        x, y = make_pairs(p, op, bool(config.get("exclude_zero", False)))
         perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(int(config["seed"])))
         n = int(config["n_train"])
         tr, va = perm[:n], perm[n:]
         self.p = p
         self.transformer = config["model"] == "transformer"
+        self.grokfast = self.transformer and config.get("arch", "default") == "grokfast"
         if self.transformer:
-            # Sequence "a b =": the answer is read at the last position.
+            # "a b =" (or "a op b =" for arch=grokfast): the answer is read at the last position.
             eq = torch.full((len(y), 1), p)
-            x = torch.cat([x, eq], dim=1)
+            if self.grokfast:
+                x = torch.cat([x[:, :1], torch.full_like(eq, p + 1), x[:, 1:], eq], dim=1)
+            else:
+                x = torch.cat([x, eq], dim=1)
         self.x_train, self.y_train = x[tr].to(device), y[tr].to(device)
         self.x_val, self.y_val = x[va].to(device), y[va].to(device)
         self.batch_size = int(config["batch_size"]) or n
+        self.rank_rows = int(config.get("rank_rows", 2048))
+        # train_eval=running: train loss/acc are the averages over the batches trained since the
+        # last evaluation (as ironjr/grokfast reports them), not a second pass over the train set.
+        self.running_train = config.get("train_eval", "full") == "running"
+        self._run_loss = torch.zeros((), device=device)
+        self._run_hits = torch.zeros((), device=device, dtype=torch.long)
+        self._run_n = 0
 
     def build_model(self) -> nn.Module:
         c = self.config
         if self.transformer:
-            return DecoderTransformer(vocab=self.p + 1, seq_len=3, n_out=self.p, d_model=int(c["d_model"]),
+            vocab = self.p + 2 if self.grokfast else self.p + 1
+            model = DecoderTransformer(vocab=vocab, seq_len=self.x_train.shape[1],
+                                      n_out=vocab if self.grokfast else self.p, d_model=int(c["d_model"]),
                                       n_heads=int(c["n_heads"]), n_layers=int(c["n_layers"]),
-                                      d_mlp=int(c["d_mlp"]), layernorm=bool(c["layernorm"]))
+                                      d_mlp=int(c["d_mlp"]), layernorm=bool(c["layernorm"]),
+                                      arch="grokfast" if self.grokfast else "default")
+            if c.get("prefix_sharing", True):
+                # Token 0 is a, the operator token (grokfast) is the same in every row.
+                model.shared_prefix = 2 if self.grokfast else 1
+            return model
         return TokenMLP(vocab=self.p, n_tokens=2, n_out=self.p, d_embed=int(c["d_embed"]),
                         d_hidden=int(c["d_hidden"]))
 
@@ -78,18 +104,43 @@ class ModArith(Task):
 
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:
         x, y = batch
-        return F.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        if self.running_train:
+            # Device-side sums (no host sync); evaluate() reads and resets them.
+            with torch.no_grad():
+                self._run_loss += loss.detach().float() * len(y)
+                self._run_hits += (logits.detach().argmax(dim=-1) == y).sum()
+                self._run_n += len(y)
+        return loss
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         out: dict[str, float] = {}
-        for split, x, y in (("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val)):
-            feats = model.features(x)
-            logits = model.head(feats)
-            out[f"{split}_loss"] = float(F.cross_entropy(logits.float(), y))
-            out[f"{split}_acc"] = float(accuracy(logits, y))
-            if split == "val":
-                out["feature_rank"] = effective_rank(feats)
+        splits = [("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val)]
+        if self.running_train and self._run_n:
+            out["train_loss"] = float(self._run_loss) / self._run_n
+            out["train_acc"] = float(self._run_hits) / self._run_n
+            self._run_loss.zero_()
+            self._run_hits.zero_()
+            self._run_n = 0
+            splits = splits[1:]
+        for split, x, y in splits:
+            loss_sum = torch.zeros((), device=self.device)
+            hits = torch.zeros((), device=self.device)
+            rank_feats = []
+            for start in range(0, len(y), EVAL_CHUNK):
+                xc, yc = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
+                feats = model.features(xc)
+                logits = model.head(feats).float()
+                loss_sum += F.cross_entropy(logits, yc, reduction="sum")
+                hits += (logits.argmax(dim=-1) == yc).sum()
+                if split == "val" and start < self.rank_rows:
+                    rank_feats.append(feats[: self.rank_rows - start])
+            out[f"{split}_loss"] = float(loss_sum) / max(1, len(y))
+            out[f"{split}_acc"] = float(hits) / max(1, len(y))
+            if split == "val" and rank_feats:
+                out["feature_rank"] = effective_rank(torch.cat(rank_feats), max_rows=self.rank_rows)
         return out
 
 
