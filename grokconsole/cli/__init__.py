@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import typer
 
+from grokconsole.cli import export_figures as _export
 from grokconsole.cli import ls as _ls
 from grokconsole.cli import run as _run
 from grokconsole.cli import show as _show
@@ -19,6 +20,7 @@ app.command("run", context_settings={"allow_interspersed_args": True})(_run.run)
 app.command("ls")(_ls.ls)
 app.command("show")(_show.show)
 app.command("stop")(_stop.stop)
+app.command("export-figures")(_export.export_figures)
 
 
 def main() -> None:
