@@ -47,10 +47,12 @@ def _summary(result: Any, out: Path) -> Table:
             detail += f"  [dim]({len(o.notes)} note{'s' if len(o.notes) > 1 else ''} in manifest)[/]"
         table.add_row(o.name, f"[{colours[o.status]}]{o.status}[/]", detail)
     if result.per_run:
-        ok = sum(1 for o in result.per_run if o.status == "written")
-        status = "written" if ok == len(result.per_run) else "failed"
+        drawn = result.per_run_drawn()
+        kept = sum(1 for o in result.per_run if o.status == "unchanged")
+        status = "failed" if drawn + kept < len(result.per_run) else "written"
         table.add_row("per-run training_curves.png", f"[{colours[status]}]{status}[/]",
-                      f"{ok}/{len(result.per_run)} runs (RUN/figures/training_curves.png)")
+                      f"{drawn} drawn, {kept} already up to date, of {len(result.per_run)} runs "
+                      "(RUN/figures/training_curves.png)")
     table.add_row("manifest.json", "[green]written[/]", str(result.manifest.name))
     return table
 
@@ -65,6 +67,7 @@ def export_figures(
     style: Annotated[str, typer.Option("--style", help="paper | poster.")] = "paper",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of raster figures.")] = 300,
     per_run: Annotated[bool, typer.Option("--per-run/--no-per-run", help="Also write each run's figures/training_curves.png.")] = True,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
 
@@ -75,10 +78,14 @@ def export_figures(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from grokconsole.figures.export import ExportOptions, parse_formats, run_export
+    from grokconsole.core.errors import GrokError
+    from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
 
+    if jobs is not None and jobs < 1:
+        raise GrokError(f"--jobs must be at least 1, got {jobs}")
     opts = ExportOptions(runs_dir=runs_dir or default_runs_dir(), out=out, runs_pattern=runs,
-                         formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run)
+                         formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
+                         jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))

@@ -13,8 +13,9 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grokconsole.core.detection import DetectionConfig, analyze
 from grokconsole.core.discovery import RunRecord, load_run
@@ -44,6 +45,7 @@ class RunData:
     target_metric: str | None = None
     m4: list[dict[str, Any]] | None = None
     m5: dict[str, Any] | None = None
+    source_digest: str = ""  # hash of the run's history, config and summary files
     notes: list[str] = field(default_factory=list)
 
     def has(self, column: str) -> bool:
@@ -95,14 +97,18 @@ def to_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Float arrays per column (NaN where a row lacks it; non-numeric columns dropped), sorted by epoch."""
     import numpy as np
 
-    keys = set().union(*rows) if rows else set()
+    keys = sorted(set().union(*rows)) if rows else []
     cols: dict[str, Any] = {}
-    for key in sorted(keys):
-        raw = [r.get(key) for r in rows]
-        try:
-            cols[key] = np.array(raw, dtype=float)
-        except (TypeError, ValueError):
-            continue  # strings, lists: not plottable
+    try:  # every row has every key and only numbers: one matrix, one conversion
+        matrix = np.array(list(map(itemgetter(*keys), rows)), dtype=float).reshape(len(rows), len(keys))
+        cols = {key: matrix[:, i] for i, key in enumerate(keys)}
+    except (KeyError, TypeError, ValueError):
+        for key in keys:
+            raw = [r.get(key) for r in rows]
+            try:
+                cols[key] = np.array(raw, dtype=float)
+            except (TypeError, ValueError):
+                continue  # strings, lists: not plottable
     if "epoch" not in cols:
         raise GrokError("history has no 'epoch' column")
     keep = np.isfinite(cols["epoch"])
@@ -168,6 +174,11 @@ def load_run_data(paths: RunPaths) -> RunData:
     if not rows:
         raise GrokError("history is empty")
     columns = to_columns(rows)
+    digest = hashlib.sha256()
+    for path in (paths.history if paths.history.exists() else paths.legacy_history, paths.config, paths.summary):
+        if path.is_file():
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
     if len(columns["epoch"]) == 0:
         raise GrokError("history has no row with an epoch")
     n_train = _as_int(rec.get("n_train"))
@@ -176,7 +187,7 @@ def load_run_data(paths: RunPaths) -> RunData:
         run_id=rec.run_id, root=paths.root, layout=rec.layout, condition=rec.condition,
         n_train=n_train if n_train is not None else _n_train_from_name(rec.run_id),
         seed=seed if seed is not None else _seed_from_name(rec.run_id),
-        config_hash=config_hash(rec.config), columns=columns,
+        config_hash=config_hash(rec.config), columns=columns, source_digest=digest.hexdigest()[:32],
     )
     det = analyze(rows, DetectionConfig.from_config(rec.config), fit=False)
     run.memorization_epoch = det.memorization_epoch
@@ -196,20 +207,3 @@ def load_run_data(paths: RunPaths) -> RunData:
     except ValueError as exc:
         raise GrokError(f"malformed mechinterp JSON: {exc}") from None
     return run
-
-
-def load_runs(run_dirs: list[RunPaths], on_run: Callable[[str], None] | None = None,
-              ) -> tuple[list[RunData], list[LoadProblem]]:
-    """Load every run; a malformed run becomes a :class:`LoadProblem` instead of stopping the export."""
-    runs: list[RunData] = []
-    problems: list[LoadProblem] = []
-    for paths in run_dirs:
-        try:
-            runs.append(load_run_data(paths))
-        except GrokError as exc:
-            problems.append(LoadProblem(paths.run_id, str(exc)))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(LoadProblem(paths.run_id, f"cannot read: {exc}"))
-        if on_run:
-            on_run(paths.run_id)
-    return runs, problems

@@ -9,6 +9,7 @@ free of any terminal code.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -19,26 +20,18 @@ from grokconsole import __version__
 from grokconsole.core.discovery import discover_run_dirs
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.figures.context import ExportContext, Skip
-from grokconsole.figures.data import LoadProblem, RunData, load_runs
+from grokconsole.figures.context import ExportContext
+from grokconsole.figures.data import LoadProblem, RunData
 from grokconsole.figures.groups import group_runs, headline_n
 from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms, figure3_shortcut
 from grokconsole.figures.intervention import figure_intervention_comparison
-from grokconsole.figures.per_run import TrainingCurves, per_run_path
 from grokconsole.figures.style import get_style
 from grokconsole.figures.tables import table1_ablations
 from grokconsole.figures.transition import figure_phase_transition
+from grokconsole.figures.work import FigureSpec, Outcome, draw_all, load_all
 
 FORMATS = ("png", "pdf", "svg")
 MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """One entry of the registry: a name (the file stem) and its builder."""
-
-    name: str
-    build: Callable[[ExportContext], "list[Path] | Skip"]
 
 
 FIGURES: list[FigureSpec] = [
@@ -66,18 +59,8 @@ class ExportOptions:
     style: str = "paper"
     dpi: int = 300
     per_run: bool = True
+    jobs: int = field(default_factory=lambda: default_jobs())
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
-
-
-@dataclass
-class Outcome:
-    """What happened to one figure (or one per-run figure)."""
-
-    name: str
-    status: str  # written | skipped | failed
-    files: list[Path] = field(default_factory=list)
-    reason: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +76,9 @@ class ExportResult:
     def failed(self) -> bool:
         return any(o.status == "failed" for o in self.outcomes + self.per_run)
 
+    def per_run_drawn(self) -> int:
+        return sum(1 for o in self.per_run if o.status == "written")
+
 
 @dataclass
 class Callbacks:
@@ -102,6 +88,11 @@ class Callbacks:
     run_done: Callable[[str], None] = lambda run_id: None
     figures_total: Callable[[int], None] = lambda n: None
     figure_done: Callable[[Outcome], None] = lambda outcome: None
+
+
+def default_jobs() -> int:
+    """Worker processes: one per core, at most 4 (drawing is CPU-bound)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -136,32 +127,6 @@ def _check_out(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GrokError(f"cannot create output folder {out}: {exc.strerror}") from None
-
-
-def _build(spec: FigureSpec, ctx: ExportContext) -> Outcome:
-    try:
-        result = spec.build(ctx)
-    except Exception as exc:  # a bug or odd data must not cost the other figures; it is reported
-        return Outcome(spec.name, "failed", reason=f"{type(exc).__name__}: {exc}", notes=ctx.notes.get(spec.name, []))
-    if isinstance(result, Skip):
-        return Outcome(spec.name, "skipped", reason=result.reason, notes=ctx.notes.get(spec.name, []))
-    return Outcome(spec.name, "written", files=list(result), notes=ctx.notes.get(spec.name, []))
-
-
-def _per_run(ctx: ExportContext, cb: Callbacks) -> list[Outcome]:
-    outcomes = []
-    drawer = TrainingCurves(ctx.style, ctx.dpi)
-    try:
-        for run in ctx.runs:
-            name = f"{run.run_id}/figures/training_curves.png"
-            try:
-                outcomes.append(Outcome(name, "written", files=[drawer.draw(run, per_run_path(run))]))
-            except OSError as exc:
-                outcomes.append(Outcome(name, "failed", reason=f"cannot write: {exc.strerror or exc}"))
-            cb.figure_done(outcomes[-1])
-    finally:
-        drawer.close()
-    return outcomes
 
 
 def _sha256(path: Path) -> str:
@@ -228,7 +193,7 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
         raise GrokError(f"--dpi must be between 10 and 2400, got {opts.dpi}")
     run_dirs = select_run_dirs(opts.runs_dir, opts.runs_pattern)
     cb.runs_total(len(run_dirs))
-    runs, problems = load_runs(run_dirs, cb.run_done)
+    runs, problems = load_all(run_dirs, opts.jobs, cb.run_done)
     if not runs:
         shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
         raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")
@@ -239,14 +204,8 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
                         style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None)
     cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
-    outcomes: list[Outcome] = []
-    per_run: list[Outcome] = []
     with plt.rc_context(style.rc()):
-        for spec in FIGURES:
-            outcomes.append(_build(spec, ctx))
-            cb.figure_done(outcomes[-1])
-        if opts.per_run:
-            per_run = _per_run(ctx, cb)
+        outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)
     manifest = opts.out / MANIFEST
     write_json_atomic(manifest, _manifest(opts, ctx, problems, outcomes, per_run))
     return ExportResult(ordered, problems, outcomes, per_run, headline, manifest)

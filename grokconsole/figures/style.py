@@ -88,14 +88,14 @@ def get_style(name: str) -> Style:
     return STYLES[name]
 
 
-def save_figure(fig: Any, stem: Path, formats: list[str], dpi: int) -> list[Path]:
+def save_figure(fig: Any, stem: Path, formats: list[str], dpi: int, extra: dict[str, str] | None = None) -> list[Path]:
     """Save ``fig`` as ``stem.<fmt>`` for each format, byte-for-byte reproducibly; returns the paths."""
     written: list[Path] = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "png":
-            meta: dict[str, Any] = {"Software": SOFTWARE}
+            meta: dict[str, Any] = {"Software": SOFTWARE, **(extra or {})}
         elif fmt == "pdf":
             meta = {"Creator": SOFTWARE, "Producer": SOFTWARE, "CreationDate": None}
         elif fmt == "svg":
