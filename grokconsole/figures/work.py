@@ -92,26 +92,19 @@ def build_figure(spec: FigureSpec, ctx: ExportContext) -> Outcome:
     return Outcome(spec.name, "written", files=list(result), notes=ctx.notes.get(spec.name, []))
 
 
-def draw_per_run(ctx: ExportContext, runs: list[RunData]) -> list[Outcome]:
+def draw_per_run(ctx: ExportContext, runs: list[RunData], drawer: TrainingCurves) -> list[Outcome]:
     """Each run's training_curves.png; a figure already drawn from the same inputs is left as is."""
     outcomes: list[Outcome] = []
-    drawer: TrainingCurves | None = None
-    try:
-        for run in runs:
-            name = f"{run.run_id}/figures/training_curves.png"
-            path = per_run_path(run)
-            try:
-                if drawer is None:
-                    drawer = TrainingCurves(ctx.style, ctx.dpi)
-                if is_current(path, drawer.stamp(run)):
-                    outcomes.append(Outcome(name, "unchanged", files=[path]))
-                else:
-                    outcomes.append(Outcome(name, "written", files=[drawer.draw(run, path)]))
-            except OSError as exc:
-                outcomes.append(Outcome(name, "failed", reason=f"cannot write: {exc.strerror or exc}"))
-    finally:
-        if drawer:
-            drawer.close()
+    for run in runs:
+        name = f"{run.run_id}/figures/training_curves.png"
+        path = per_run_path(run)
+        try:
+            if is_current(path, drawer.stamp(run)):
+                outcomes.append(Outcome(name, "unchanged", files=[path]))
+            else:
+                outcomes.append(Outcome(name, "written", files=[drawer.draw(run, path)]))
+        except OSError as exc:
+            outcomes.append(Outcome(name, "failed", reason=f"cannot write: {exc.strerror or exc}"))
     return outcomes
 
 
@@ -119,7 +112,9 @@ def _task(kind: str, start: int, stop: int) -> list[Outcome]:
     ctx: ExportContext = _STATE["ctx"]
     if kind == "figure":
         return [build_figure(_STATE["specs"][start], ctx)]
-    return draw_per_run(ctx, ctx.runs[start:stop])
+    if "drawer" not in _STATE:  # one per process, so its cached backgrounds serve every slice it gets
+        _STATE["drawer"] = TrainingCurves(ctx.style, ctx.dpi)
+    return draw_per_run(ctx, ctx.runs[start:stop], _STATE["drawer"])
 
 
 def draw_all(ctx: ExportContext, specs: list[FigureSpec], jobs: int, on_done: Callable[[Outcome], None]
@@ -144,9 +139,11 @@ def draw_all(ctx: ExportContext, specs: list[FigureSpec], jobs: int, on_done: Ca
                 for outcome in slots[futures[future]]:
                     on_done(outcome)
     finally:
-        _STATE.clear()
         if pool:
             pool.shutdown()
+        if "drawer" in _STATE:
+            _STATE["drawer"].close()
+        _STATE.clear()
     figures = [o for i, (kind, _, _) in enumerate(tasks) if kind == "figure" for o in slots[i]]
     per_run = [o for i, (kind, _, _) in enumerate(tasks) if kind == "per_run" for o in slots[i]]
     return figures, per_run
