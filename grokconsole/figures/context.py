@@ -7,7 +7,7 @@ from typing import Any
 
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
-from grokconsole.figures.style import Style, save_figure
+from grokconsole.figures.style import Style, condition_key, save_figure
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,8 @@ class ExportContext:
 
     def headline_groups(self) -> list[Group]:
         """Groups at the headline n_train, grokking first, then standard, then the rest by name."""
-        order = {"grokking": 0, "standard": 1}
         found = [g for g in self.groups if g.n_train == self.headline]
-        return sorted(found, key=lambda g: (order.get(g.condition, 2), g.condition))
+        return sorted(found, key=lambda g: condition_key(g.condition))
 
     def save(self, fig: Any, name: str, formats: list[str] | None = None) -> list[Path]:
         import matplotlib.pyplot as plt

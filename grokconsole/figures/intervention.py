@@ -12,7 +12,7 @@ from typing import Any
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.plots import legend_below, shade, subplots
-from grokconsole.figures.style import GREY, condition_color
+from grokconsole.figures.style import GREY, condition_color, condition_key
 
 
 def _label(run: RunData) -> str:
@@ -34,8 +34,7 @@ def figure_intervention_comparison(ctx: ExportContext) -> list[Path] | Skip:
         runs = [r for r in runs if r.n_train == ctx.headline]
     if not runs:
         return Skip("no run has mechinterp/m4_ablation_avgpool_trajectory.json or mechinterp/m5_steering_*.json")
-    order = {"grokking": 0, "standard": 1}
-    conditions = sorted({r.condition for r in runs}, key=lambda c: (order.get(c, 2), c))
+    conditions = sorted({r.condition for r in runs}, key=condition_key)
     rows = [kind for kind in ("m4", "m5") if any(getattr(r, kind) for r in runs)]
     for kind in ("m4", "m5"):
         if kind not in rows:

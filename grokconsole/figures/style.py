@@ -25,6 +25,11 @@ GREY = "#6B7280"
 SOFTWARE = f"grokconsole {__version__}"
 
 
+def condition_key(condition: str) -> tuple[int, str]:
+    """Sort key of conditions: grokking first, then standard, then the rest by name."""
+    return ({"grokking": 0, "standard": 1}.get(condition, 2), condition)
+
+
 def condition_color(condition: str) -> str:
     """The colour of a condition: fixed for known ones, a stable hash of the name otherwise."""
     if condition in CONDITION_COLORS:

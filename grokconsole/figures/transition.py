@@ -7,7 +7,7 @@ from grokconsole.core.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
 from grokconsole.figures.plots import PRETTY, band, legend_below, seeds_text, shade, subplots
-from grokconsole.figures.style import condition_color
+from grokconsole.figures.style import condition_color, condition_key
 
 
 def target_of(group: Group) -> str | None:
@@ -28,8 +28,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
         groups = [g for g in groups if g.n_train == ctx.headline]
     if not groups:
         return Skip("no run logs val_acc or ood_acc")
-    order = {"grokking": 0, "standard": 1}
-    conditions = sorted({g.condition for g in groups}, key=lambda c: (order.get(c, 2), c))
+    conditions = sorted({g.condition for g in groups}, key=condition_key)
     fig, axes = subplots(ctx, 1, len(conditions), columns=2 if len(conditions) > 1 else 1,
                          aspect=0.5 if len(conditions) > 1 else 0.95, sharey=True)
     for ax, cond in zip(axes[0], conditions):

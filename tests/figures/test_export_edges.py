@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from grokconsole.cli import app
 from grokconsole.core.history import read_jsonl
 from tests.figures.conftest import build_native
-from tests.figures.synth import write_legacy_run, curve_rows
+from tests.figures.synth import curve_rows, write_legacy_run
 
 runner = CliRunner()
 
@@ -148,3 +148,21 @@ def test_native_runs_from_real_training(trained_run: Path, tmp_path: Path) -> No
     assert status["figure_intervention_comparison"] == "skipped"
     assert manifest["runs"][0]["config_hash"]
     assert (run_dir / "figures" / "training_curves.png").exists()
+
+
+def test_a_failing_figure_is_reported_not_swallowed(native_only: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import grokconsole.figures.export as export
+    from grokconsole.figures.work import FigureSpec
+
+    def boom(ctx: object) -> list[Path]:
+        raise ValueError("bad data")
+
+    monkeypatch.setattr(export, "FIGURES", [FigureSpec("figure_boom", boom)])
+    out = tmp_path / "figs"
+    result = invoke("--runs-dir", str(native_only), "--out", str(out), "--no-per-run", "--jobs", "1")
+    assert result.exit_code == 1
+    assert "failed figure_boom: ValueError: bad data" in one_line(result.output)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["figures"] == [{"name": "figure_boom", "status": "failed", "files": [],
+                                    "reason": "ValueError: bad data"}]
