@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from grokconsole.figures.context import ExportContext, Skip
-from grokconsole.figures.plots import PRETTY, band, group_title, legend_below, mark_grokking, merged_legend, seeds_text, subplots
+from grokconsole.figures.plots import (PRETTY, band, figure_legend, group_title, mark_grokking, merged_legend, seeds_text,
+                                      subplots, thin)
 from grokconsole.figures.style import GREY, METRIC_COLORS, condition_color
 
 SHORTCUT_COLUMNS = ("center_conf", "border_conf", "shortcut_ratio")
@@ -94,11 +95,11 @@ def figure3_shortcut(ctx: ExportContext) -> list[Path] | Skip:
                 band(ax, group.stat(column), METRIC_COLORS[column], PRETTY[column], ls=styles[column])
             else:
                 ctx.note(name, f"{group.key}: no {column} column")
-        ax.axhline(1.0, color=GREY, ls=":", lw=1.0, label="ratio = 1 (equal reliance)", zorder=1)
+        ax.axhline(1.0, color=GREY, ls=":", lw=thin(), label="ratio = 1 (equal reliance)", zorder=1)
         mark_grokking(ax, group)
         ax.set_xlabel("Epoch")
         ax.set_title(group_title(group), fontweight="bold")
-        legend_below(ax, ncols=2)
+    figure_legend(fig, list(axes[0]), ncols=3)
     axes[0][0].set_ylabel("Confidence / ratio")
     fig.suptitle("Shortcut reliance: border (artifact) vs centre (anatomy) confidence")
     return ctx.save(fig, name)

@@ -11,7 +11,7 @@ from typing import Any
 
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
-from grokconsole.figures.plots import legend_below, shade, subplots
+from grokconsole.figures.plots import legend_below, marker, shade, subplots, thin
 from grokconsole.figures.style import GREY, condition_color, condition_key
 
 
@@ -62,13 +62,13 @@ def figure_intervention_comparison(ctx: ExportContext) -> list[Path] | Skip:
                     m5 = run.m5 or {}
                     alphas, accs = _numbers(list(m5.get("sweep", [])), "alpha", "head_ood_acc")
                     ep = m5.get("epoch", "?")
-                    ax.plot(alphas, accs, "-o", color=color, ms=3, label=f"{_label(run)} ep{ep}")
+                    ax.plot(alphas, accs, "-o", color=color, ms=marker(), label=f"{_label(run)} ep{ep}")
             ax.set_ylabel("Head OOD accuracy")
             if kind == "m4":
                 ax.set_xlabel("Training epoch")
                 ax.set_title(f"M4 ablation — {cond}\nraw (—) vs shortcut-ablated (- -)", fontweight="bold")
             else:
-                ax.axvline(0, color=GREY, ls=":", lw=0.8)
+                ax.axvline(0, color=GREY, ls=":", lw=thin())
                 ax.set_xlabel("Steering coefficient α (σ-units of v_s)")
                 ax.set_title(f"M5 steering — {cond}\nα = 0 is the baseline", fontweight="bold")
             legend_below(ax, ncols=min(3, len(have)))

@@ -16,6 +16,20 @@ PRETTY = {
 CONDITION_TITLES = {"grokking": "Grokking-favourable training", "standard": "Standard training"}
 
 
+def thin() -> float:
+    """Width of reference lines (grokking epoch, ratio = 1): a fraction of the style's line width."""
+    import matplotlib
+
+    return float(matplotlib.rcParams["lines.linewidth"]) * 0.75
+
+
+def marker(scale: float = 1.0) -> float:
+    """A marker size that follows the style."""
+    import matplotlib
+
+    return float(matplotlib.rcParams["lines.markersize"]) * scale
+
+
 def subplots(ctx: ExportContext, nrows: int, ncols: int, *, columns: int = 2, aspect: float = 0.4,
              **kwargs: Any) -> tuple[Any, Any]:
     """A figure of the style's width with constrained layout (its pixel size is exact)."""
@@ -66,7 +80,7 @@ def mark_grokking(ax: Any, group: Group, color: str = GREY, *, label: bool = Tru
         if std > 0:
             ax.axvspan(mean - std, mean + std, color=color, alpha=0.08, lw=0, zorder=1)
     text += f" ({len(epochs)}/{group.n_seeds} seeds)"
-    ax.axvline(mean, color=color, ls=":", lw=1.0, zorder=2, label=text if label else None)
+    ax.axvline(mean, color=color, ls=":", lw=thin(), zorder=2, label=text if label else None)
     return mean
 
 
@@ -88,6 +102,16 @@ def legend_below(ax: Any, handles: list[Any] | None = None, labels: list[str] | 
         handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=ncols, **kwargs)
+
+
+def figure_legend(fig: Any, axes: list[Any], ncols: int = 3) -> None:
+    """One legend under the whole figure, each label once (panels share their line styles)."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=ncols)
 
 
 def shade(color: str, i: int, n: int) -> tuple[float, float, float]:

@@ -65,6 +65,7 @@ class Style:
             "ytick.labelsize": self.small_size,
             "figure.titlesize": self.font_size + 1,
             "lines.linewidth": self.line_width,
+            "lines.markersize": 2.5 * self.line_width,
             "axes.grid": True,
             "grid.alpha": 0.3,
             "grid.linewidth": 0.5,

@@ -6,7 +6,7 @@ from pathlib import Path
 from grokconsole.core.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
-from grokconsole.figures.plots import PRETTY, band, legend_below, seeds_text, shade, subplots
+from grokconsole.figures.plots import PRETTY, band, legend_below, marker, seeds_text, shade, subplots, thin
 from grokconsole.figures.style import condition_color, condition_key
 
 
@@ -49,13 +49,13 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                 label += f": midpoint ep. {mid:.0f}, width {width:.0f}"
             band(ax, stat, color, "_nolegend_", ls="none", alpha=0.12)
             stride = max(1, len(stat.epochs) // 60)  # at most ~60 dots, however long the history
-            ax.plot(stat.epochs[::stride], stat.mean[::stride], "o", color=color, ms=2.0, zorder=4,
+            ax.plot(stat.epochs[::stride], stat.mean[::stride], "o", color=color, ms=marker(0.7), zorder=4,
                     label=label if fitted is None else "_nolegend_")
             if fitted is not None:
                 x = np.linspace(float(stat.epochs.min()), float(stat.epochs.max()), 400)
                 ax.plot(x, logistic(x, lo, hi, mid, width), color=color, zorder=5, label=label)
-                ax.axvline(mid, color=color, ls=":", lw=0.8)
-                ax.plot([mid], [float(logistic(mid, lo, hi, mid, width))], "D", color=color, ms=4.5,
+                ax.axvline(mid, color=color, ls=":", lw=thin())
+                ax.plot([mid], [float(logistic(mid, lo, hi, mid, width))], "D", color=color, ms=marker(1.5),
                         mec="white", mew=0.6, zorder=6)
         ax.set_xlabel("Epoch")
         ax.set_ylabel(PRETTY[targets.pop()] if len(targets) == 1 else "Target accuracy (OOD, else val)")
