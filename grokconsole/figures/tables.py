@@ -157,7 +157,7 @@ def _tex_escape(text: str) -> str:
 
 
 def to_latex(header: list[str], body: list[list[str]], caption: str) -> str:
-    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
+    lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
              r"\begin{tabular}{" + "l" * 2 + "r" * (len(header) - 2) + "}", r"\toprule",
              " & ".join(_tex_escape(h) for h in header) + r" \\", r"\midrule"]
     lines += [" & ".join(_tex_escape(c) for c in row) + r" \\" for row in body]
