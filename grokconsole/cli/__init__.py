@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from grokconsole.cli import eval as _eval
+from grokconsole.cli import export_figures as _export
 from grokconsole.cli import ls as _ls
 from grokconsole.cli import run as _run
 from grokconsole.cli import show as _show
@@ -22,6 +23,7 @@ app.command("ls")(_ls.ls)
 app.command("show")(_show.show)
 app.command("stop")(_stop.stop)
 app.command("watch")(_watch.watch)
+app.command("export-figures")(_export.export_figures)
 app.command("eval")(_eval.eval_cmd)
 
 

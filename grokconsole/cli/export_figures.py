@@ -1,0 +1,100 @@
+"""``grok export-figures``: publication figures, tables and a manifest from any set of runs."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, handle_errors
+
+
+def _progress_callbacks(progress: Any) -> Any:
+    from grokconsole.figures.export import Callbacks
+
+    tasks: dict[str, Any] = {}
+
+    def total(kind: str, label: str) -> Any:
+        def announce(n: int) -> None:
+            tasks[kind] = progress.add_task(label, total=n)
+        return announce
+
+    def skipped_or_failed(outcome: Any) -> None:
+        if outcome.status == "skipped":
+            progress.console.print(f"[yellow]skipped[/] {outcome.name}: {outcome.reason}")
+        elif outcome.status == "failed":
+            progress.console.print(f"[bold red]failed[/] {outcome.name}: {outcome.reason}")
+        progress.advance(tasks["figures"])
+
+    return Callbacks(
+        runs_total=total("runs", "reading runs"),
+        run_done=lambda run_id: progress.advance(tasks["runs"]),
+        figures_total=total("figures", "drawing figures"),
+        figure_done=skipped_or_failed,
+    )
+
+
+def _summary(result: Any, out: Path) -> Table:
+    table = Table(title=f"export-figures → {out}  (headline n_train: {result.headline})", header_style="bold")
+    table.add_column("output", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("files / reason", overflow="fold")
+    colours = {"written": "green", "skipped": "yellow", "failed": "bold red"}
+    for o in result.outcomes:
+        detail = ", ".join(p.name for p in o.files) if o.files else (o.reason or "")
+        if o.notes:
+            detail += f"  [dim]({len(o.notes)} note{'s' if len(o.notes) > 1 else ''} in manifest)[/]"
+        table.add_row(o.name, f"[{colours[o.status]}]{o.status}[/]", detail)
+    if result.per_run:
+        drawn = result.per_run_drawn()
+        kept = sum(1 for o in result.per_run if o.status == "unchanged")
+        status = "failed" if drawn + kept < len(result.per_run) else "written"
+        table.add_row("per-run training_curves.png", f"[{colours[status]}]{status}[/]",
+                      f"{drawn} drawn, {kept} already up to date, of {len(result.per_run)} runs "
+                      "(RUN/figures/training_curves.png)")
+    table.add_row("manifest.json", "[green]written[/]", str(result.manifest.name))
+    return table
+
+
+@handle_errors
+def export_figures(
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    runs: Annotated[Optional[str], typer.Option("--runs", help="Only runs whose id matches this regular expression.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for figures, tables and manifest.json.")] = Path("figures"),
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated formats: png, pdf, svg.")] = "png,pdf",
+    n_train: Annotated[Optional[int], typer.Option("--n-train", "-n", help="Headline training-set size (default: 500 if present, else the smallest).")] = None,
+    style: Annotated[str, typer.Option("--style", help="paper | poster.")] = "paper",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of raster figures.")] = 300,
+    per_run: Annotated[bool, typer.Option("--per-run/--no-per-run", help="Also write each run's figures/training_curves.png.")] = True,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
+) -> None:
+    """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
+
+    Runs are grouped by (condition, n_train), never averaged across sizes; curves are the mean
+    ± std over seeds. A figure whose inputs are missing is skipped, with the reason in manifest.json.
+
+    Example: [bold]grok export-figures --runs-dir experiments/runs --out paper_figures[/]
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from grokconsole.core.errors import GrokError
+    from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
+
+    if jobs is not None and jobs < 1:
+        raise GrokError(f"--jobs must be at least 1, got {jobs}")
+    opts = ExportOptions(runs_dir=runs_dir or default_runs_dir(), out=out, runs_pattern=runs,
+                         formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
+                         jobs=jobs or default_jobs())
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        result = run_export(opts, _progress_callbacks(progress))
+    for problem in result.problems:
+        err_console.print(f"[yellow]warning:[/] left out malformed run {problem.run_id}: {problem.reason}")
+    for o in result.per_run:
+        if o.status == "failed":
+            err_console.print(f"[yellow]warning:[/] {o.name}: {o.reason}")
+    console.print(_summary(result, out))
+    console.print(f"{len(result.runs)} runs used, {len(result.problems)} left out; manifest: {result.manifest}")
+    if result.failed:
+        raise typer.Exit(1)

@@ -1,0 +1,50 @@
+"""What every figure builder receives, and what it returns when it cannot draw."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grokconsole.figures.data import RunData
+from grokconsole.figures.groups import Group
+from grokconsole.figures.style import Style, condition_key, save_figure
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A figure that was not drawn, and why (goes to the manifest and one console line)."""
+
+    reason: str
+
+
+@dataclass
+class ExportContext:
+    """Loaded runs and export options, shared by the figure builders."""
+
+    runs: list[RunData]
+    groups: list[Group]
+    headline: int | None
+    out: Path
+    formats: list[str]
+    style: Style
+    dpi: int
+    per_run: bool = True
+    headline_fixed: bool = False  # --n-train was given: figures stay at that size
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, figure: str, text: str) -> None:
+        """A remark about a figure that was drawn with something left out."""
+        self.notes.setdefault(figure, []).append(text)
+
+    def headline_groups(self) -> list[Group]:
+        """Groups at the headline n_train, grokking first, then standard, then the rest by name."""
+        found = [g for g in self.groups if g.n_train == self.headline]
+        return sorted(found, key=lambda g: condition_key(g.condition))
+
+    def save(self, fig: Any, name: str, formats: list[str] | None = None) -> list[Path]:
+        import matplotlib.pyplot as plt
+
+        try:
+            return save_figure(fig, self.out / name, formats or self.formats, self.dpi)
+        finally:
+            plt.close(fig)

@@ -1,0 +1,211 @@
+"""The export: load runs, draw every registered figure, write tables and ``manifest.json``.
+
+The registry :data:`FIGURES` is a plain list of builders; each takes the
+:class:`ExportContext` and returns the files it wrote or a :class:`Skip` with the reason.
+Adding a figure is adding one entry (see :func:`register_figure`). Progress is reported
+through callbacks so the command line can draw a progress bar while this module stays
+free of any terminal code.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grokconsole import __version__
+from grokconsole.core.discovery import discover_run_dirs
+from grokconsole.core.errors import GrokError
+from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.figures.context import ExportContext
+from grokconsole.figures.data import LoadProblem, RunData
+from grokconsole.figures.groups import group_runs, headline_n
+from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms, figure3_shortcut
+from grokconsole.figures.intervention import figure_intervention_comparison
+from grokconsole.figures.style import get_style
+from grokconsole.figures.tables import table1_ablations
+from grokconsole.figures.transition import figure_phase_transition
+from grokconsole.figures.work import FigureSpec, Outcome, draw_all, load_all
+
+FORMATS = ("png", "pdf", "svg")
+MANIFEST = "manifest.json"
+
+
+FIGURES: list[FigureSpec] = [
+    FigureSpec("figure1_smoking_gun", figure1_smoking_gun),
+    FigureSpec("figure2_mechanisms", figure2_mechanisms),
+    FigureSpec("figure3_shortcut", figure3_shortcut),
+    FigureSpec("figure_phase_transition", figure_phase_transition),
+    FigureSpec("figure_intervention_comparison", figure_intervention_comparison),
+    FigureSpec("table1_ablations", table1_ablations),
+]
+
+
+def register_figure(spec: FigureSpec) -> None:
+    """Add a figure builder (replacing one of the same name)."""
+    FIGURES[:] = [f for f in FIGURES if f.name != spec.name] + [spec]
+
+
+@dataclass
+class ExportOptions:
+    runs_dir: Path
+    out: Path
+    runs_pattern: str | None = None
+    formats: tuple[str, ...] = ("png", "pdf")
+    n_train: int | None = None
+    style: str = "paper"
+    dpi: int = 300
+    per_run: bool = True
+    jobs: int = field(default_factory=lambda: default_jobs())
+    command_line: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+@dataclass
+class ExportResult:
+    runs: list[RunData]
+    problems: list[LoadProblem]
+    outcomes: list[Outcome]
+    per_run: list[Outcome]
+    headline: int | None
+    manifest: Path
+
+    @property
+    def failed(self) -> bool:
+        return any(o.status == "failed" for o in self.outcomes + self.per_run)
+
+    def per_run_drawn(self) -> int:
+        return sum(1 for o in self.per_run if o.status == "written")
+
+
+@dataclass
+class Callbacks:
+    """Progress hooks (all optional): a total is announced, then one call per item done."""
+
+    runs_total: Callable[[int], None] = lambda n: None
+    run_done: Callable[[str], None] = lambda run_id: None
+    figures_total: Callable[[int], None] = lambda n: None
+    figure_done: Callable[[Outcome], None] = lambda outcome: None
+
+
+def default_jobs() -> int:
+    """Worker processes: one per core, at most 4 (drawing is CPU-bound)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if not formats or bad:
+        raise GrokError(f"unknown format {', '.join(bad) or repr(text)}; choose from: {', '.join(FORMATS)}")
+    return formats
+
+
+def select_run_dirs(runs_dir: Path, pattern: str | None) -> list[Any]:
+    """Run folders under ``runs_dir`` whose id matches ``pattern`` (a regular expression, searched)."""
+    if not Path(runs_dir).is_dir():
+        raise GrokError(f"runs folder {runs_dir} does not exist")
+    dirs = discover_run_dirs(runs_dir)
+    if pattern:
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise GrokError(f"invalid --runs regular expression {pattern!r}: {exc}") from None
+        dirs = [d for d in dirs if rx.search(d.run_id)]
+    if not dirs:
+        which = f" matching {pattern!r}" if pattern else ""
+        raise GrokError(f"no runs{which} in {runs_dir}")
+    return dirs
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GrokError(f"output folder {out} is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GrokError(f"cannot create output folder {out}: {exc.strerror}") from None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProblem], outcomes: list[Outcome],
+              per_run: list[Outcome]) -> dict[str, Any]:
+    import matplotlib
+    import numpy
+
+    def rel(path: Path, base: Path) -> str:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def figure_entry(o: Outcome) -> dict[str, Any]:
+        entry: dict[str, Any] = {"name": o.name, "status": o.status,
+                                 "files": [rel(p, opts.out) for p in o.files]}
+        if o.reason:
+            entry["reason"] = o.reason
+        if o.notes:
+            entry["notes"] = o.notes
+        return entry
+
+    files = [{"path": rel(p, opts.out), "sha256": _sha256(p)} for o in outcomes for p in o.files]
+    return {
+        "generator": "grok export-figures",
+        "grokconsole_version": __version__,
+        "matplotlib_version": matplotlib.__version__,
+        "numpy_version": numpy.__version__,
+        "python": sys.version.split()[0],
+        "command_line": list(opts.command_line),
+        "options": {"runs_dir": str(opts.runs_dir), "runs": opts.runs_pattern, "out": str(opts.out),
+                    "formats": list(opts.formats), "n_train": opts.n_train, "style": opts.style,
+                    "dpi": opts.dpi, "per_run": opts.per_run},
+        "headline_n_train": ctx.headline,
+        "grouping": "condition × n_train; mean ± sample std (ddof=1) over seeds",
+        "runs": [{"run_id": r.run_id, "layout": r.layout, "condition": r.condition, "n_train": r.n_train,
+                  "seed": r.seed, "config_hash": r.config_hash, "memorization_epoch": r.memorization_epoch,
+                  "grokking_epoch": r.grokking_epoch, "grokking_source": r.grokking_source}
+                 for g in ctx.groups for r in g.runs],
+        "malformed_runs": [{"run_id": p.run_id, "reason": p.reason} for p in problems],
+        "figures": [figure_entry(o) for o in outcomes],
+        "skipped": {o.name: o.reason for o in outcomes if o.status == "skipped"},
+        "files": files,
+        "per_run_figures": [{"path": rel(p, Path(opts.runs_dir)), "sha256": _sha256(p)}
+                            for o in per_run for p in o.files],
+        "per_run_failures": [{"name": o.name, "reason": o.reason} for o in per_run if o.status == "failed"],
+    }
+
+
+def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult:
+    """Do the whole export; raises GrokError for bad options or when no run could be loaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cb = cb or Callbacks()
+    style = get_style(opts.style)
+    if opts.dpi < 10 or opts.dpi > 2400:
+        raise GrokError(f"--dpi must be between 10 and 2400, got {opts.dpi}")
+    run_dirs = select_run_dirs(opts.runs_dir, opts.runs_pattern)
+    cb.runs_total(len(run_dirs))
+    runs, problems = load_all(run_dirs, opts.jobs, cb.run_done)
+    if not runs:
+        shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
+        raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")
+    groups = group_runs(runs)
+    headline = headline_n(groups, opts.n_train)
+    _check_out(opts.out)
+    ordered = [r for g in groups for r in g.runs]
+    ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
+                        style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None)
+    cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
+    with plt.rc_context(style.rc()):
+        outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)
+    manifest = opts.out / MANIFEST
+    write_json_atomic(manifest, _manifest(opts, ctx, problems, outcomes, per_run))
+    return ExportResult(ordered, problems, outcomes, per_run, headline, manifest)

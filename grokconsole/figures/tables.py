@@ -1,0 +1,191 @@
+"""Table 1 (ablations): a row per run and a grouped table (condition × n_train, mean ± std).
+
+Written as CSV (full precision, empty cell = no value), Markdown and LaTeX (3 significant
+decimals, "—" = no value). Per-run definitions follow the user's script (seed 000):
+``irm_drop_epoch`` is the epoch of the largest one-step change of ``irm_mean``;
+``epoch_gap = |grokking_epoch − irm_drop_epoch|``; ``irm_drop_pct`` is the fall from the first
+IRM value to the smallest, in percent of the first.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+from grokconsole.figures.context import ExportContext, Skip
+from grokconsole.figures.data import RunData
+from grokconsole.figures.groups import Group
+
+RUN_COLUMNS = ("run_id", "condition", "n_train", "seed", "best_val_acc", "best_ood_acc", "memorization_epoch",
+               "grokking_epoch", "irm_drop_epoch", "epoch_gap", "irm_drop_pct", "final_shortcut_ratio")
+NUMERIC = RUN_COLUMNS[4:]
+NAN = float("nan")
+
+
+def _finite(values: Any) -> Any:
+    import numpy as np
+
+    return values[np.isfinite(values)] if values is not None else np.array([])
+
+
+def _none(value: float | None) -> float:
+    return NAN if value is None else float(value)
+
+
+def run_row(run: RunData) -> dict[str, Any]:
+    """The table-1 row of one run (NaN where the run lacks what a column needs)."""
+    import numpy as np
+
+    cols, epochs = run.columns, run.epochs
+    val = _finite(cols.get("val_acc"))
+    ood = _finite(cols.get("ood_acc"))
+    irm_drop_epoch = irm_drop_pct = NAN
+    irm = cols.get("irm_mean")
+    if irm is not None and np.isfinite(irm).any():
+        ok = np.isfinite(irm)
+        irm_ok, ep_ok = irm[ok], epochs[ok]
+        first, lowest = float(irm_ok[0]), float(irm_ok.min())
+        irm_drop_pct = (first - lowest) / (first + 1e-8) * 100
+        if len(irm_ok) > 1:
+            step = np.abs(np.diff(irm_ok))
+            irm_drop_epoch = float(ep_ok[int(np.argmax(step)) + 1])
+    grok = _none(run.grokking_epoch)
+    gap = abs(grok - irm_drop_epoch) if math.isfinite(grok) and math.isfinite(irm_drop_epoch) else NAN
+    ratio = _finite(cols.get("shortcut_ratio"))
+    return {
+        "run_id": run.run_id, "condition": run.condition,
+        "n_train": run.n_train, "seed": run.seed,
+        "best_val_acc": float(val.max()) if len(val) else NAN,
+        "best_ood_acc": float(ood.max()) if len(ood) else NAN,
+        "memorization_epoch": _none(run.memorization_epoch),
+        "grokking_epoch": grok,
+        "irm_drop_epoch": irm_drop_epoch,
+        "epoch_gap": gap,
+        "irm_drop_pct": irm_drop_pct,
+        "final_shortcut_ratio": float(ratio[-1]) if len(ratio) else NAN,
+    }
+
+
+def run_rows(groups: list[Group]) -> list[dict[str, Any]]:
+    """Rows in group order (condition, n_train), seeds within."""
+    return [run_row(run) for group in groups for run in group.runs]
+
+
+def grouped_rows(groups: list[Group], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and sample std (ddof=1) of every numeric column per (condition, n_train)."""
+    import numpy as np
+
+    by_id = {r["run_id"]: r for r in rows}
+    out = []
+    for group in groups:
+        members = [by_id[run.run_id] for run in group.runs]
+        row: dict[str, Any] = {"condition": group.condition, "n_train": group.n_train, "n_runs": len(members),
+                               "n_grokked": sum(1 for m in members if math.isfinite(m["grokking_epoch"]))}
+        for col in NUMERIC:
+            values = np.array([m[col] for m in members], dtype=float)
+            values = values[np.isfinite(values)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=RuntimeWarning)
+                row[f"{col}_mean"] = float(values.mean()) if len(values) else NAN
+                row[f"{col}_std"] = float(values.std(ddof=1)) if len(values) > 1 else NAN
+        out.append(row)
+    return out
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _short(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.3f}"
+    return str(value)
+
+
+def _pm(mean: float, std: float) -> str:
+    """"mean ± std" with both numbers at the same precision (integers stay integers)."""
+    if not math.isfinite(mean):
+        return "—"
+    if not math.isfinite(std):
+        return _short(mean)
+    if float(mean).is_integer() and float(std).is_integer():
+        return f"{int(mean)} ± {int(std)}"
+    return f"{mean:.3f} ± {std:.3f}"
+
+
+def _display(rows: list[dict[str, Any]], grouped: bool) -> tuple[list[str], list[list[str]]]:
+    if not grouped:
+        return list(RUN_COLUMNS), [[_short(r[c]) for c in RUN_COLUMNS] for r in rows]
+    header = ["condition", "n_train", "n_runs", "n_grokked", *NUMERIC]
+    body = [[_short(r["condition"]), _short(r["n_train"]), _short(r["n_runs"]), _short(r["n_grokked"])]
+            + [_pm(r[f"{c}_mean"], r[f"{c}_std"]) for c in NUMERIC] for r in rows]
+    return header, body
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([_csv_cell(r[c]) for c in columns])
+    return buf.getvalue()
+
+
+def to_markdown(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in body]
+    return "\n".join(lines) + "\n"
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$", "—": "--"}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in text)
+
+
+def to_latex(header: list[str], body: list[list[str]], caption: str) -> str:
+    lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
+             r"\begin{tabular}{" + "l" * 2 + "r" * (len(header) - 2) + "}", r"\toprule",
+             " & ".join(_tex_escape(h) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(_tex_escape(c) for c in row) + r" \\" for row in body]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table1_ablations(ctx: ExportContext) -> list[Path] | Skip:
+    """table1_ablations.{csv,md,tex} (a row per run) and table1_ablations_grouped.{csv,md,tex}."""
+    if not ctx.runs:
+        return Skip("no runs")
+    rows = run_rows(ctx.groups)
+    grouped = grouped_rows(ctx.groups, rows)
+    written = [_write(ctx.out / "table1_ablations.csv", to_csv(rows, list(RUN_COLUMNS)))]
+    header, body = _display(rows, grouped=False)
+    written.append(_write(ctx.out / "table1_ablations.md", to_markdown(header, body)))
+    written.append(_write(ctx.out / "table1_ablations.tex",
+                          to_latex(header, body, "Ablations: one row per run.")))
+    g_columns = ["condition", "n_train", "n_runs", "n_grokked"] + [f"{c}_{s}" for c in NUMERIC for s in ("mean", "std")]
+    written.append(_write(ctx.out / "table1_ablations_grouped.csv", to_csv(grouped, g_columns)))
+    header, body = _display(grouped, grouped=True)
+    written.append(_write(ctx.out / "table1_ablations_grouped.md", to_markdown(header, body)))
+    written.append(_write(ctx.out / "table1_ablations_grouped.tex", to_latex(
+        header, body, "Ablations by condition and training-set size: mean $\\pm$ std over seeds.")))
+    return written

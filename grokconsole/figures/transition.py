@@ -1,0 +1,66 @@
+"""The phase-transition figure: target metric vs epoch with its fitted logistic, per condition."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grokconsole.core.detection import fit_transition, logistic
+from grokconsole.figures.context import ExportContext, Skip
+from grokconsole.figures.groups import Group
+from grokconsole.figures.plots import PRETTY, band, legend_below, marker, seeds_text, shade, subplots, thin
+from grokconsole.figures.style import condition_color, condition_key
+
+
+def target_of(group: Group) -> str | None:
+    """The detector's target: ``ood_acc`` where logged, else ``val_acc``."""
+    for column in ("ood_acc", "val_acc"):
+        if group.has(column):
+            return column
+    return None
+
+
+def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
+    """One panel per condition; one curve per n_train (only ``--n-train`` when given)."""
+    import numpy as np
+
+    name = "figure_phase_transition"
+    groups = [g for g in ctx.groups if target_of(g) is not None]
+    if ctx.headline_fixed:
+        groups = [g for g in groups if g.n_train == ctx.headline]
+    if not groups:
+        return Skip("no run logs val_acc or ood_acc")
+    conditions = sorted({g.condition for g in groups}, key=condition_key)
+    fig, axes = subplots(ctx, 1, len(conditions), columns=2 if len(conditions) > 1 else 1,
+                         aspect=0.5 if len(conditions) > 1 else 0.95, sharey=True)
+    for ax, cond in zip(axes[0], conditions):
+        members = [g for g in groups if g.condition == cond]
+        targets = {target_of(g) for g in members}
+        for i, group in enumerate(members):
+            color = shade(condition_color(cond), i, len(members))
+            target = target_of(group)
+            stat = group.stat(target)
+            n = group.n_train if group.n_train is not None else "?"
+            label = f"n={n} ({seeds_text(group)})"
+            fitted = fit_transition(stat.epochs, stat.mean)
+            if fitted is None:
+                ctx.note(name, f"{group.key}: logistic fit did not converge (no transition)")
+                label += ": no logistic fit"
+            else:
+                lo, hi, mid, width = fitted
+                label += f": midpoint ep. {mid:.0f}, width {width:.0f}"
+            band(ax, stat, color, "_nolegend_", ls="none", alpha=0.12)
+            stride = max(1, len(stat.epochs) // 60)  # at most ~60 dots, however long the history
+            ax.plot(stat.epochs[::stride], stat.mean[::stride], "o", color=color, ms=marker(0.7), zorder=4,
+                    label=label if fitted is None else "_nolegend_")
+            if fitted is not None:
+                x = np.linspace(float(stat.epochs.min()), float(stat.epochs.max()), 400)
+                ax.plot(x, logistic(x, lo, hi, mid, width), color=color, zorder=5, label=label)
+                ax.axvline(mid, color=color, ls=":", lw=thin())
+                ax.plot([mid], [float(logistic(mid, lo, hi, mid, width))], "D", color=color, ms=marker(1.5),
+                        mec="white", mew=0.6, zorder=6)
+        ax.set_xlabel("Epoch")
+        ax.set_ylabel(PRETTY[targets.pop()] if len(targets) == 1 else "Target accuracy (OOD, else val)")
+        ax.set_title(cond, fontweight="bold")
+        ax.set_ylim(-0.02, 1.05)
+        legend_below(ax, ncols=1)
+    fig.suptitle("Phase transition: mean target metric (dots, ± std band), fitted logistic (line) and its midpoint (◆)")
+    return ctx.save(fig, name)

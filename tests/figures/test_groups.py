@@ -1,0 +1,58 @@
+"""Grouping by (condition, n_train) and mean ± std over seeds with unequal epoch grids."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grokconsole.core.errors import GrokError
+from grokconsole.figures.data import RunData, to_columns
+from grokconsole.figures.groups import group_runs, headline_n
+from grokconsole.figures.style import CONDITION_COLORS, condition_color
+
+
+def run(run_id: str, condition: str, n_train: int | None, seed: int, rows: list[dict]) -> RunData:
+    return RunData(run_id=run_id, root=Path("/nowhere") / run_id, layout="native", condition=condition,
+                   n_train=n_train, seed=seed, config_hash=None, columns=to_columns(rows))
+
+
+def test_groups_never_mix_sizes_and_average_on_the_union_of_epochs() -> None:
+    a = run("a", "grokking", 500, 0, [{"epoch": 0, "val_acc": 0.0}, {"epoch": 10, "val_acc": 0.5},
+                                      {"epoch": 20, "val_acc": 1.0}])
+    b = run("b", "grokking", 500, 1, [{"epoch": 0, "val_acc": 0.2}, {"epoch": 10, "val_acc": 0.7}])
+    c = run("c", "grokking", 1000, 0, [{"epoch": 0, "val_acc": 0.9}])
+    groups = group_runs([c, b, a])
+    assert [(g.condition, g.n_train, [r.run_id for r in g.runs]) for g in groups] == [
+        ("grokking", 500, ["a", "b"]), ("grokking", 1000, ["c"])]
+    stat = groups[0].stat("val_acc")
+    assert stat.epochs.tolist() == [0, 10, 20]
+    assert stat.mean.tolist() == pytest.approx([0.1, 0.6, 1.0])
+    assert stat.std[:2].tolist() == pytest.approx([math.sqrt(0.02)] * 2)  # ddof=1 of two values 0.2 apart
+    assert math.isnan(stat.std[2]) and stat.count.tolist() == [2, 2, 1]  # one seed at epoch 20: no band
+    assert groups[0].stat("ood_acc") is None
+
+
+def test_to_columns_sorts_by_epoch_and_keeps_missing_values_as_nan() -> None:
+    cols = to_columns([{"epoch": 2, "x": 1.0, "flag": True}, {"epoch": 1, "name": "text"}, {"epoch": None}])
+    assert cols["epoch"].tolist() == [1, 2]
+    assert np.isnan(cols["x"][0]) and cols["x"][1] == 1.0
+    assert cols["flag"][1] == 1.0
+    assert "name" not in cols
+
+
+def test_headline_n() -> None:
+    groups = group_runs([run("a", "g", 100, 0, [{"epoch": 0}]), run("b", "g", 500, 0, [{"epoch": 0}]),
+                         run("c", "s", 2000, 0, [{"epoch": 0}])])
+    assert headline_n(groups, None) == 500
+    assert headline_n(groups[::2], None) == 100
+    assert headline_n(groups, 2000) == 2000
+    with pytest.raises(GrokError, match="sizes present: 100, 500, 2000"):
+        headline_n(groups, 7)
+
+
+def test_condition_colours_are_fixed() -> None:
+    assert condition_color("grokking") == CONDITION_COLORS["grokking"]
+    assert condition_color("standard") == CONDITION_COLORS["standard"]
+    assert condition_color("grokfast") == condition_color("grokfast") != condition_color("standard")
