@@ -67,6 +67,8 @@ def export_figures(
     style: Annotated[str, typer.Option("--style", help="paper | poster.")] = "paper",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of raster figures.")] = 300,
     per_run: Annotated[bool, typer.Option("--per-run/--no-per-run", help="Also write each run's figures/training_curves.png.")] = True,
+    snapshots: Annotated[Optional[str], typer.Option("--snapshots", help="Checkpoint-eval snapshot steps, e.g. 2000,10000.")] = None,
+    compare: Annotated[Optional[str], typer.Option("--compare", help="A reference run for stage-vs-stage checkpoint-eval diagrams.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
@@ -83,9 +85,19 @@ def export_figures(
 
     if jobs is not None and jobs < 1:
         raise GrokError(f"--jobs must be at least 1, got {jobs}")
-    opts = ExportOptions(runs_dir=runs_dir or default_runs_dir(), out=out, runs_pattern=runs,
+    from grokconsole.core.runfolder import resolve_run
+
+    folder = runs_dir or default_runs_dir()
+    steps: list[int] | None = None
+    if snapshots:
+        try:
+            steps = [int(s) for s in snapshots.split(",") if s.strip()]
+        except ValueError:
+            raise GrokError(f"--snapshots: expected comma-separated steps, got {snapshots!r}") from None
+    reference = resolve_run(compare, folder).root if compare else None
+    opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=runs,
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
-                         jobs=jobs or default_jobs())
+                         snapshots=steps, compare=reference, jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))

@@ -30,6 +30,8 @@ class ExportContext:
     dpi: int
     per_run: bool = True
     headline_fixed: bool = False  # --n-train was given: figures stay at that size
+    snapshots: list[int] | None = None  # checkpoint-eval snapshot steps (--snapshots)
+    compare: Path | None = None  # a reference run for stage-vs-stage diagrams (--compare)
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     def note(self, figure: str, text: str) -> None:

@@ -20,6 +20,7 @@ from grokconsole import __version__
 from grokconsole.core.discovery import discover_run_dirs
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.data import LoadProblem, RunData
 from grokconsole.figures.groups import group_runs, headline_n
@@ -41,6 +42,7 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("figure_phase_transition", figure_phase_transition),
     FigureSpec("figure_intervention_comparison", figure_intervention_comparison),
     FigureSpec("table1_ablations", table1_ablations),
+    FigureSpec("checkpoint_evals", figure_checkpoint_evals),
 ]
 
 
@@ -59,6 +61,8 @@ class ExportOptions:
     style: str = "paper"
     dpi: int = 300
     per_run: bool = True
+    snapshots: list[int] | None = None
+    compare: Path | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
 
@@ -202,7 +206,8 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     _check_out(opts.out)
     ordered = [r for g in groups for r in g.runs]
     ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
-                        style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None)
+                        style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None,
+                        snapshots=opts.snapshots, compare=opts.compare)
     cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
     with plt.rc_context(style.rc()):
         outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)

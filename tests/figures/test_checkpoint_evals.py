@@ -119,3 +119,35 @@ def test_module_command_line(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--snapshots", "x"])
     assert exc.value.code == 2
+
+
+def test_export_figures_draws_checkpoint_diagrams(tmp_path: Path) -> None:
+    """`grok export-figures` finds runs with `grok eval` results and draws their diagrams."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from grokconsole.cli import app
+
+    runs = tmp_path / "runs"
+    for name, offset in (("20260101-000000-stage2", 0.0), ("20260101-000001-stage1", 1.0)):
+        run = runs / name
+        (run / "results").mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"task": "modarith", "condition": "grokking",
+                                                     "n_train": 100, "seed": 0}))
+        (run / "results" / "history.jsonl").write_text("".join(
+            json.dumps({"epoch": e, "train_acc": min(1.0, e / 10), "val_acc": 0.1}) + "\n" for e in range(0, 50, 5)))
+        _stage(run, offset)
+    out = tmp_path / "figs"
+    res = CliRunner().invoke(app, ["export-figures", "--runs-dir", str(runs), "--out", str(out), "--format", "png",
+                                   "--dpi", "40", "--no-per-run", "--jobs", "1", "--snapshots", "2000,22000",
+                                   "--compare", "stage1"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    manifest = read_json(out / "manifest.json")
+    figures = {f["name"]: f for f in manifest["figures"]}
+    assert figures["checkpoint_evals"]["status"] == "written"
+    assert list((out / "checkpoint_evals").rglob("ppl_step_22000_by_slice.png"))
+    assert list((out / "checkpoint_evals").rglob("*stage_vs_stage*"))
+    bad = CliRunner().invoke(app, ["export-figures", "--runs-dir", str(runs), "--out", str(out),
+                                   "--snapshots", "early"])
+    assert bad.exit_code == 2 and "--snapshots" in bad.output

@@ -158,7 +158,8 @@ def test_manifest(exported: dict[str, Any]) -> None:
     native = [r for r in m["runs"] if r["layout"] == "native"]
     assert len(native) == 2 and all(r["grokking_source"] == "detector" for r in native)
     assert {f["name"]: f["status"] for f in m["figures"]} == {**{n: "written" for n in FIGURES},
-                                                              "table1_ablations": "written"}
+                                                              "table1_ablations": "written",
+                                                              "checkpoint_evals": "skipped"}
     listed = {f["path"] for f in m["files"]}
     assert {f"{n}.{e}" for n in FIGURES for e in ("png", "pdf")} <= listed
     for f in m["files"]:
