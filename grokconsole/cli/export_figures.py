@@ -42,7 +42,12 @@ def _summary(result: Any, out: Path) -> Table:
     table.add_column("files / reason", overflow="fold")
     colours = {"written": "green", "skipped": "yellow", "failed": "bold red"}
     for o in result.outcomes:
-        detail = ", ".join(p.name for p in o.files) if o.files else (o.reason or "")
+        if len(o.files) > 6:  # a family of diagrams: say where, not every name
+            folders = sorted({p.relative_to(out).parts[0] if p.is_relative_to(out) else p.parent.name
+                              for p in o.files})
+            detail = f"{len(o.files)} files in {', '.join(f + '/' for f in folders)}"
+        else:
+            detail = ", ".join(p.name for p in o.files) if o.files else (o.reason or "")
         if o.notes:
             detail += f"  [dim]({len(o.notes)} note{'s' if len(o.notes) > 1 else ''} in manifest)[/]"
         table.add_row(o.name, f"[{colours[o.status]}]{o.status}[/]", detail)
