@@ -7,31 +7,15 @@ Exit codes: 0 finished, 143 stopped, 1 failed.
 """
 from __future__ import annotations
 
-import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 from grokconsole.core.evaljobs import EvalPaths
 from grokconsole.core.jsonio import append_jsonl
 from grokconsole.core.lifecycle import Lifecycle, now_iso
 from grokconsole.core.runfolder import RunPaths
-
-EXIT_STOPPED = 143
-
-
-class StopRequest:
-    """Set by SIGTERM/SIGINT; the runner checks it between checkpoints."""
-
-    def __init__(self) -> None:
-        self.set = False
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.set = True
-
+from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -40,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     run_dir = Path(argv[0])
     ep = EvalPaths(RunPaths(run_dir))
-    stop = StopRequest()
+    stop = StopFlag()
     life = Lifecycle(ep.root, kind="eval")
     life.start()
     append_jsonl(ep.progress, {"event": "launched", "wall": now_iso()})

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import signal
 import sys
 import time
 import traceback
@@ -20,13 +19,13 @@ import torch
 
 from grokconsole.core.jsonio import read_json, write_json_atomic
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 from grokconsole.tracker import Tracker
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.grad_filter import make_grad_filter
 from grokconsole.train.metrics import weight_norm
 from grokconsole.train.tasks import make_task
 
-EXIT_STOPPED = 143
 LATEST_EVERY_SECONDS = 30.0
 
 
@@ -66,18 +65,6 @@ def make_scheduler(opt: torch.optim.Optimizer, c: dict[str, Any], total_steps: i
         return 1.0
 
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
-
-
-class StopFlag:
-    """Set by SIGTERM/SIGINT; the loop checks it between steps and stops cleanly."""
-
-    def __init__(self) -> None:
-        self.set = False
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.set = True
 
 
 def train(run_dir: Path, resume: bool = False) -> int:
