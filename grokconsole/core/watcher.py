@@ -23,6 +23,7 @@ from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
 from grokconsole.core.history import as_float, read_legacy_history
 from grokconsole.core.jsonio import read_json
+from grokconsole.core.evaljobs import eval_badge
 from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.tail import JsonlTail
@@ -79,6 +80,7 @@ class RunView:
     grok_epoch: float | None
     search_text: str
     error: str | None = None
+    eval_note: str = ""  # a `grok eval` job of the run: "eval running" / "eval failed" / ...
 
 
 def _num(value: Any) -> float | None:
@@ -104,6 +106,8 @@ class WatchedRun:
     _legacy_sig: tuple[int, int, int] | None = None
     _legacy_count: int = 0
     _state_sig: tuple[int, int, int] | None = None
+    _eval_sig: tuple[int, int, int] | None = None
+    eval_note: str = ""
     _summary_sig: tuple[int, int, int] | None = None
     _checked_alive: float = 0.0
     _checked_files: float = 0.0
@@ -120,6 +124,8 @@ class WatchedRun:
         run.detector = GrokDetector(_detection_config(rec.config))
         run._state_sig = file_sig(paths.run_json)
         run._summary_sig = file_sig(paths.summary)
+        run._eval_sig = file_sig(paths.root / "eval" / "run.json")
+        run.eval_note = eval_badge(paths) if run._eval_sig is not None else ""
         run._checked_alive = run._checked_files = time.monotonic()
         run._native = paths.history.exists() or not paths.legacy_history.exists()
         run._events = JsonlTail(paths.events)
@@ -296,6 +302,13 @@ class WatchedRun:
             if status != self.record.status:
                 self.record.status = status
                 changed = True
+        sig = file_sig(self.paths.root / "eval" / "run.json")
+        if sig != self._eval_sig or (self.eval_note == "eval running" and recheck):
+            self._eval_sig = sig
+            note = eval_badge(self.paths) if sig is not None else ""
+            if note != self.eval_note:
+                self.eval_note = note
+                changed = True
         return changed
 
     # -- views -------------------------------------------------------------------------
@@ -308,7 +321,7 @@ class WatchedRun:
             epoch=_num(last.get("epoch")), epochs=_num(rec.config.get("epochs")),
             train_acc=_num(last.get("train_acc")), val_acc=_num(last.get("val_acc")),
             ood_acc=_num(last.get("ood_acc")), grok_epoch=self.grok_epoch,
-            search_text=self._search, error=rec.error,
+            search_text=self._search, error=rec.error, eval_note=self.eval_note,
         )
 
     def group_key(self) -> tuple[str, Any]:

@@ -185,3 +185,19 @@ def test_tracker_runs_are_not_replayed(tmp_path: Path) -> None:
     w = Watcher(tmp_path)
     w.start()
     assert w.poll().rows == 41  # only the run without a summary verdict is replayed
+
+
+def test_eval_job_of_a_run_shows_in_its_view(tmp_path: Path) -> None:
+    root = make_run(tmp_path, "evald", rows=5, grok_at=None)
+    (root / "eval").mkdir()
+    (root / "eval" / "run.json").write_text(json.dumps({"status": "failed", "pid": 1, "host": "x", "exit_code": 1}))
+    run = WatchedRun.open(RunPaths(root))
+    assert run.view().eval_note == "eval failed"
+    (root / "eval" / "run.json").write_text(json.dumps({"status": "running", "pid": os.getpid(),
+                                                        "host": os.uname().nodename, "kind": "eval"}))
+    run.poll(now=run._checked_files + 5)
+    assert run.view().eval_note == "eval running"
+    (root / "eval" / "run.json").write_text(json.dumps({"status": "finished", "pid": 1, "exit_code": 0,
+                                                        "end": "2026-01-01T00:00:00+00:00"}))
+    run.poll(now=run._checked_files + 5)
+    assert run.view().eval_note == ""

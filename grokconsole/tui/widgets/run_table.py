@@ -10,7 +10,7 @@ from grokconsole.core.watcher import RunView
 
 # (key, label, width); the run column takes what is left.
 COLUMNS = (("mark", " ", 1), ("run", "run", 0), ("task", "task", 9), ("condition", "condition", 9),
-           ("n", "n", 5), ("seed", "seed", 4), ("status", "status", 8), ("epoch", "epoch", 11),
+           ("n", "n", 5), ("seed", "seed", 4), ("status", "status", 14), ("epoch", "epoch", 11),
            ("train", "train", 5), ("val", "val", 5), ("ood", "OOD", 5), ("grok", "grok", 6))
 # Below this width the table drops what the run id usually says anyway (task, condition, n, seed).
 WIDE = 120
@@ -36,6 +36,9 @@ def row_cells(view: RunView, marked: bool, run_width: int = 26, compact: bool = 
     grok = Text(f"⚑ {fmt_num(view.grok_epoch)}", style="bold magenta") if view.grok_epoch is not None \
         else Text("—", style="dim")
     status = Text(view.status + ("!" if view.error else ""), style=STATUS_STYLE.get(view.status, ""))
+    if view.eval_note:  # a grok eval job of the run that is running or broke
+        status.append(" +eval" if view.eval_note == "eval running" else " eval!",
+                      style="cyan" if view.eval_note == "eval running" else "bold red")
     return {
         "mark": Text("●", style="bold yellow") if marked else Text(" "),
         "run": _short(view.run_id, run_width), "task": view.task, "condition": view.condition,
