@@ -1,8 +1,6 @@
 """``grok stop RUN...``: SIGTERM; the trainer saves a checkpoint, records ``stopped`` and exits."""
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +10,7 @@ import typer
 from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, handle_errors, status_text
 from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import eval_status, request_eval_stop
-from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.lifecycle import effective_status, read_run_state, send_stop
 from grokconsole.core.runfolder import RunPaths, resolve_run
 
 
@@ -22,12 +20,7 @@ def request_stop(paths: RunPaths) -> None:
     status = effective_status(state)
     if status != "running" or state is None or not state.pid:
         raise GrokError(f"run {paths.run_id} is not running ({status})")
-    try:
-        os.kill(state.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        raise GrokError(f"run {paths.run_id}: process {state.pid} is gone") from None
-    except PermissionError:
-        raise GrokError(f"run {paths.run_id}: not allowed to signal process {state.pid}") from None
+    send_stop(state, f"run {paths.run_id}")
 
 
 def wait_ended(paths: RunPaths, timeout: float) -> str:

@@ -9,9 +9,7 @@ interventions: ``mechinterp/m4_ablation_avgpool_trajectory.json`` and
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 from grokconsole.core.discovery import load_history
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import RunState, effective_status, read_run_state
+from grokconsole.core.lifecycle import RunState, effective_status, read_run_state, send_stop
 from grokconsole.core.runfolder import RunPaths
 
 DIRECTIONS = ("higher", "lower")
@@ -262,12 +260,7 @@ def request_eval_stop(run: RunPaths) -> None:
     status = effective_status(state) if state else None
     if status != "running" or state is None or not state.pid:
         raise GrokError(f"run {run.run_id} has no running eval job ({status or 'never evaluated'})")
-    try:
-        os.kill(state.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        raise GrokError(f"run {run.run_id}: eval process {state.pid} is gone") from None
-    except PermissionError:
-        raise GrokError(f"run {run.run_id}: not allowed to signal eval process {state.pid}") from None
+    send_stop(state, f"run {run.run_id}: eval job")
 
 
 @dataclass

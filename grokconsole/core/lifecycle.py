@@ -120,6 +120,20 @@ def effective_status(state: RunState | None, *, now: float | None = None) -> str
     return "running" if pid_alive(state.pid, state.pid_start_ticks) else "crashed"
 
 
+def send_stop(state: RunState, label: str) -> None:
+    """SIGTERM the process behind ``state``; GrokError naming ``label`` when that is not possible."""
+    import signal
+
+    from grokconsole.core.errors import GrokError
+
+    try:
+        os.kill(int(state.pid or 0), signal.SIGTERM)
+    except ProcessLookupError:
+        raise GrokError(f"{label}: process {state.pid} is gone") from None
+    except PermissionError:
+        raise GrokError(f"{label}: not allowed to signal process {state.pid}") from None
+
+
 class Lifecycle:
     """Owns ``run.json`` for the current process: running, heartbeats, and the end record."""
 
