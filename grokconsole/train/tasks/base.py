@@ -1,6 +1,7 @@
 """The task interface: a task owns its data, model and evaluation; the loop owns the rest."""
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
@@ -8,6 +9,24 @@ import torch
 from torch import nn
 
 Batch = Any
+
+
+def n_minibatches(n: int, batch_size: int) -> int:
+    """Batches per epoch of :func:`minibatches` (one when the batch holds everything)."""
+    return 1 if batch_size >= n else math.ceil(n / batch_size)
+
+
+def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, generator: torch.Generator,
+                device: torch.device) -> Iterator[tuple[torch.Tensor, ...]]:
+    """One epoch of shuffled minibatches of device tensors; full batch draws nothing from ``generator``."""
+    n = len(tensors[0])
+    if batch_size >= n:
+        yield tensors
+        return
+    order = torch.randperm(n, generator=generator).to(device)
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        yield tuple(t[idx] for t in tensors)
 
 
 class Task(ABC):
@@ -26,6 +45,10 @@ class Task(ABC):
     @abstractmethod
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         """The batches of one epoch, in an order drawn from ``generator`` (so resume is exact)."""
+
+    def steps_per_epoch(self) -> int:
+        """Optimizer steps in one epoch (for LR schedules); override where it is known without batching."""
+        return sum(1 for _ in self.train_batches(torch.Generator().manual_seed(0)))
 
     @abstractmethod
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:

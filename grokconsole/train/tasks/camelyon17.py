@@ -8,6 +8,8 @@ uint8 tensors and normalised per batch on the device. On CUDA: bf16 autocast, ch
 """
 from __future__ import annotations
 
+import math
+
 import contextlib
 from typing import Any, Iterator
 
@@ -69,6 +71,9 @@ class Camelyon17(Task):
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             yield self.normalize(self.train.x[idx]), self.train.y[idx], self.train.hospital[idx]
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.train.y) / self.batch_size)
 
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:
         x, y, env = batch

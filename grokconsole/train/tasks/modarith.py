@@ -18,7 +18,7 @@ from torch import nn
 
 from grokconsole.train.metrics import effective_rank
 from grokconsole.train.models import DecoderTransformer, TokenMLP
-from grokconsole.train.tasks.base import Batch, Task
+from grokconsole.train.tasks.base import Batch, Task, minibatches, n_minibatches
 
 EVAL_CHUNK = 16384  # rows per evaluation forward pass: bounded memory for large p
 
@@ -93,14 +93,10 @@ class ModArith(Task):
                         d_hidden=int(c["d_hidden"]))
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
-        n = len(self.y_train)
-        if self.batch_size >= n:
-            yield self.x_train, self.y_train
-            return
-        order = torch.randperm(n, generator=generator).to(self.device)
-        for start in range(0, n, self.batch_size):
-            idx = order[start : start + self.batch_size]
-            yield self.x_train[idx], self.y_train[idx]
+        return minibatches((self.x_train, self.y_train), self.batch_size, generator, self.device)
+
+    def steps_per_epoch(self) -> int:
+        return n_minibatches(len(self.y_train), self.batch_size)
 
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:
         x, y = batch

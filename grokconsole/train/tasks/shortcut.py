@@ -18,7 +18,7 @@ from grokconsole.train.image_models import build_image_model
 from grokconsole.train.irm import erm_or_irm_loss
 from grokconsole.train.shift_metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
 from grokconsole.train.synthetic_images import ShortcutSpec, make_split
-from grokconsole.train.tasks.base import Batch, Task
+from grokconsole.train.tasks.base import Batch, Task, minibatches, n_minibatches
 
 
 def spec_from_config(c: dict[str, Any]) -> ShortcutSpec:
@@ -53,14 +53,10 @@ class Shortcut(Task):
                                  weights_path=c.get("weights_path"))
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
-        n = len(self.y_train)
-        if self.batch_size >= n:
-            yield self.x_train, self.y_train, self.env_train
-            return
-        order = torch.randperm(n, generator=generator).to(self.device)
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            yield self.x_train[idx], self.y_train[idx], self.env_train[idx]
+        return minibatches((self.x_train, self.y_train, self.env_train), self.batch_size, generator, self.device)
+
+    def steps_per_epoch(self) -> int:
+        return n_minibatches(len(self.y_train), self.batch_size)
 
     def training_loss(self, model: nn.Module, batch: Batch, step: int) -> torch.Tensor:
         x, y, env = batch
