@@ -38,6 +38,26 @@ class TokenMLP(nn.Module):
         return self.head(self.features(x))
 
 
+def _small_attention(attn: nn.MultiheadAttention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                     offset: int) -> torch.Tensor:
+    """Causal attention for short sequences, batch first: (n, lq, d) queries at positions
+    ``offset …`` over (n, lk, d) keys/values → (n, lq, d) before the output projection.
+
+    Broadcast products instead of a fused kernel: for a handful of positions the batched
+    matmuls inside SDPA are mostly overhead (3× slower here on CPU, forward + backward).
+    """
+    n, lq, d = q.shape
+    lk, heads = k.shape[1], attn.num_heads
+    dh = d // heads
+    q = q.view(n, lq, 1, heads, dh) * dh ** -0.5
+    scores = (q * k.view(n, 1, lk, heads, dh)).sum(-1)  # (n, lq, lk, heads)
+    if lq > 1 or offset + lq < lk:
+        causal = torch.ones(lq, lk, dtype=torch.bool, device=q.device).tril(offset)
+        scores = scores.masked_fill(~causal.view(1, lq, lk, 1), float("-inf"))
+    weights = scores.softmax(dim=2).unsqueeze(-1)
+    return (weights * v.view(n, 1, lk, heads, dh)).sum(2).reshape(n, lq, d)
+
+
 def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor,
             prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Causal multi-head attention with ``attn``'s own weights, batch first.
@@ -45,24 +65,14 @@ def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor
     Queries are the last ``q_in.shape[1]`` positions of ``kv_in``; ``prefix_kv`` (already
     projected keys and values of earlier positions) is seen by every query.
     """
-    d, heads = attn.embed_dim, attn.num_heads
+    d = attn.embed_dim
     w, b = attn.in_proj_weight, attn.in_proj_bias
     q = F.linear(q_in, w[:d], b[:d] if b is not None else None)
     k, v = F.linear(kv_in, w[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
-    n, lq, lk = q_in.shape[0], q_in.shape[1], kv_in.shape[1]
-    mask = None
-    if lq > 1:
-        mask = torch.ones(lq, lk, dtype=torch.bool, device=q.device).tril(lk - lq)
     if prefix_kv is not None:
         k, v = torch.cat([prefix_kv[0], k], dim=1), torch.cat([prefix_kv[1], v], dim=1)
-        if mask is not None:
-            mask = torch.cat([mask.new_ones(lq, prefix_kv[0].shape[1]), mask], dim=1)
-    lk = k.shape[1]
-    q = q.view(n, lq, heads, d // heads).transpose(1, 2)
-    k = k.view(n, lk, heads, d // heads).transpose(1, 2)
-    v = v.view(n, lk, heads, d // heads).transpose(1, 2)
-    o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    return attn.out_proj(o.transpose(1, 2).reshape(n, lq, d))
+    o = _small_attention(attn, q, k, v, k.shape[1] - q.shape[1])
+    return attn.out_proj(o)
 
 
 def _project_kv(attn: nn.MultiheadAttention, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -114,7 +124,18 @@ class DecoderTransformer(nn.Module):
     The last block computes queries, MLP and output at the last position only: the loss never
     reads the others. ``arch="grokfast"`` is ironjr/grokfast's decoder: its block, GELU, a
     position embedding initialised N(0, 1) and a bias-free head (over the whole vocabulary,
-    as the caller sets ``n_out``).
+    as the caller sets ``n_out``). Parameters are created in the reference's order, drawing the
+    same random numbers, so ``torch.manual_seed(s)`` gives its initial weights.
+
+    Speed (same function, fewer FLOPs; ``tests/train/test_models.py`` compares every path with
+    torch's own attention):
+
+    * the first block's attention reads only ``embedding + position``, a function of (position,
+      token): its queries, keys and per-head projected values are tables over the vocabulary,
+      computed once per forward and gathered per example (no per-example QKV or output matmul);
+    * ``shared_prefix = k``: positions ``< k`` depend on token 0 alone (the caller promises that
+      positions ``1 … k-1`` hold the same token in every row), so their states are computed once
+      per vocabulary entry and their keys/values gathered per example.
     """
 
     def __init__(self, vocab: int, seq_len: int, n_out: int, d_model: int = 128, n_heads: int = 4,
@@ -122,46 +143,71 @@ class DecoderTransformer(nn.Module):
         super().__init__()
         grokfast = arch == "grokfast"
         self.tok = nn.Embedding(vocab, d_model)
-        self.pos = nn.Parameter(torch.randn(seq_len, d_model) * (1.0 if grokfast else 0.02))
+        if grokfast:
+            # ironjr/grokfast draws an nn.Embedding(seq_len + 1, d) (its seq_len=5 for 4 tokens):
+            # draw the same numbers so the blocks after it get the reference's initial weights.
+            self.pos = nn.Parameter(torch.randn(seq_len + 1, d_model)[:seq_len].clone())
+        else:
+            self.pos = nn.Parameter(torch.randn(seq_len, d_model) * 0.02)
         self.blocks = nn.ModuleList(
             Block(d_model, n_heads, d_mlp, layernorm, activation="gelu" if grokfast else "relu",
                   style="grokfast" if grokfast else "preln") for _ in range(n_layers))
         self.ln_f = nn.LayerNorm(d_model) if layernorm else nn.Identity()
         self.head = nn.Linear(d_model, n_out, bias=not grokfast)
-        self.shared_prefix = 0  # set by the task when its sequences allow it (see features)
+        self.shared_prefix = 0  # set by the task when its sequences allow it (see the class docstring)
+        self.tabled_first_block = True  # False: the first block runs per example like the others
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        if 0 < self.shared_prefix < x.shape[1]:
-            return self._features_shared_prefix(x)
-        h = self.tok(x) + self.pos[: x.shape[1]]
+        n_pos = x.shape[1]
         last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
+        tables = self._first_block_tables(n_pos) if self.tabled_first_block else None
+        k = self.shared_prefix if 0 < self.shared_prefix < n_pos and last > 0 else 0
+        if k:
+            vocab = self.tok.num_embeddings
+            first = torch.arange(vocab, device=x.device).unsqueeze(1)
+            prefix = torch.cat([first, x[:1, 1:k].expand(vocab, k - 1)], dim=1)
+            hp = self._first_block(prefix, 0, tables)
+            hs = self._first_block(x, k, tables)
+            index = x[:, 0]
+            for i, block in enumerate(self.blocks[1:], start=1):
+                kp, vp = block.prefix_kv(hp)
+                prefix_kv = (kp.index_select(0, index), vp.index_select(0, index))
+                hs = block(hs, last_only=i == last, prefix_kv=prefix_kv)
+                if i < last:
+                    hp = block(hp)
+            return self.ln_f(hs[:, -1])
+        h = self._first_block(x, n_pos - 1 if last == 0 else 0, tables)
+        for i, block in enumerate(self.blocks[1:], start=1):
             h = block(h, last_only=i == last)
         return self.ln_f(h[:, -1])
 
-    def _features_shared_prefix(self, x: torch.Tensor) -> torch.Tensor:
-        """Same function, cheaper: positions ``< shared_prefix`` depend on token 0 only.
+    def _first_block_tables(self, n_pos: int) -> tuple[torch.Tensor, ...]:
+        """Queries, keys, values and residuals of the first block for every (position, vocabulary
+        entry): rows ``position · vocab + token`` of (rows, d) tables."""
+        block, attn = self.blocks[0], self.blocks[0].attn
+        e = (self.tok.weight.unsqueeze(0) + self.pos[:n_pos].unsqueeze(1)).flatten(0, 1)
+        normed = block.ln1(e)
+        q, k, v = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+        return q, k, v, normed if block.style == "grokfast" else e
 
-        Their states are computed once per vocabulary entry (causal attention never lets them see
-        later positions) and their keys/values gathered per example; only the later positions run
-        per example. The caller promises that positions ``1 … shared_prefix-1`` hold the same
-        tokens in every row (e.g. the operator token of ``a ∘ b =``).
-        """
-        k = self.shared_prefix
-        vocab = self.tok.num_embeddings
-        first = torch.arange(vocab, device=x.device).unsqueeze(1)
-        prefix = torch.cat([first, x[:1, 1:k].expand(vocab, k - 1)], dim=1)
-        hp = self.tok(prefix) + self.pos[:k]
-        hs = self.tok(x[:, k:]) + self.pos[k: x.shape[1]]
-        index = x[:, 0]
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            kp, vp = block.prefix_kv(hp)
-            hs = block(hs, last_only=i == last, prefix_kv=(kp[index], vp[index]))
-            if i < last:
-                hp = block(hp)
-        return self.ln_f(hs[:, -1])
+    def _first_block(self, x: torch.Tensor, start: int, tables: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+        """States after the first block at positions ``start …`` of the token rows ``x``."""
+        block = self.blocks[0]
+        if tables is None:
+            h = self.tok(x) + self.pos[: x.shape[1]]
+            return block(h)[:, start:] if start < x.shape[1] - 1 else block(h, last_only=True)
+        n, n_pos = x.shape
+        idx = x + torch.arange(n_pos, device=x.device) * self.tok.num_embeddings
+
+        def gather(table: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+            # index_select: its backward is an index_add, ~30× faster on CPU than that of table[rows]
+            return table.index_select(0, rows.reshape(-1)).view(n, rows.shape[1], table.shape[1])
+
+        q, k, v, resid = tables
+        query_rows = idx[:, start:]
+        o = _small_attention(block.attn, gather(q, query_rows), gather(k, idx), gather(v, idx), start)
+        h = gather(resid, query_rows) + block.attn.out_proj(o)
+        return h + block.mlp(block.ln2(h))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
-
