@@ -68,3 +68,39 @@ def test_effective_rank_equals_the_svd_definition() -> None:
     want = float(torch.exp(-(p * p.log()).sum()))
     assert abs(effective_rank(feats) - want) < 1e-4 * want
     assert math.isnan(effective_rank(torch.full((10, 4), float("nan"))))  # NaN, no solver error
+
+
+def test_reference_rng_gives_the_reference_weights_split_and_shuffles() -> None:
+    """ironjr/grokfast main.py: torch.manual_seed(seed); Decoder(...) (token and position
+    embeddings of 5 rows, per block ln_1, ln_2, attn, mlp; ln_f; bias-free head); randperm split
+    in halves; each epoch ``train_data[:, randperm(n)]`` of the already shuffled data."""
+    from torch import nn
+
+    p, d, seed = 11, 16, 5
+    torch.manual_seed(seed)
+    tok, pos = nn.Embedding(p + 2, d), nn.Embedding(5, d)
+    blocks = [(nn.LayerNorm(d), nn.LayerNorm(d), nn.MultiheadAttention(d, 2),
+               nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))) for _ in range(2)]
+    nn.LayerNorm(d)
+    head = nn.Linear(d, p + 2, bias=False)
+    x_all, y_all = make_pairs(p, "mul", exclude_zero=True)
+    train_idx = torch.randperm(len(y_all)).split(len(y_all) // 2)[0]
+    first = torch.randperm(len(train_idx))
+    second = first[torch.randperm(len(train_idx))]
+
+    c = resolve_config("modarith", "grokking", preset="grokfast", explicit={"seed": seed},
+                       sets=[f"p={p}", f"n_train={len(y_all) // 2}", f"d_model={d}", "n_heads=2", f"d_mlp={4 * d}",
+                             "batch_size=8"])
+    torch.manual_seed(seed)  # the trainer seeds the global RNG before it builds the task
+    task = ModArith(c, torch.device("cpu"))
+    model = task.build_model()
+    assert torch.equal(model.tok.weight, tok.weight) and torch.equal(model.pos, pos.weight[:4])
+    for mine, (_, _, attn, mlp) in zip(model.blocks, blocks):
+        assert torch.equal(mine.attn.in_proj_weight, attn.in_proj_weight)
+        assert torch.equal(mine.attn.out_proj.weight, attn.out_proj.weight)
+        assert all(torch.equal(a, b) for a, b in zip(mine.mlp.parameters(), mlp.parameters()))
+    assert torch.equal(model.head.weight, head.weight)
+    assert torch.equal(task.y_train, y_all[train_idx]) and torch.equal(task.x_train[:, 0], x_all[train_idx, 0])
+    for order in (first, second):  # the permutations compose across epochs
+        xb, yb = next(iter(task.train_batches(torch.Generator())))
+        assert torch.equal(yb, y_all[train_idx][order[:8]])

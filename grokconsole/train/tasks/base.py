@@ -58,6 +58,13 @@ class Task(ABC):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Metrics for one history row (train/val loss and accuracy at least)."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """Task state a checkpoint must keep for an exact resume (beyond the RNG states)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave."""
+
     def final_metrics(self, model: nn.Module) -> dict[str, Any]:
         """Extra numbers for the summary at the end of training (e.g. an OOD test split)."""
         return {}

@@ -20,7 +20,7 @@ from grokconsole.train.metrics import effective_rank
 from grokconsole.train.models import DecoderTransformer, TokenMLP
 from grokconsole.train.tasks.base import Batch, Task, minibatches, n_minibatches
 
-EVAL_CHUNK = 16384  # rows per evaluation forward pass: bounded memory for large p
+EVAL_CHUNK = 1024  # rows per evaluation forward pass: cache-sized (4,656 rows in one pass was 1.5× slower)
 
 
 def make_pairs(p: int, op: str, exclude_zero: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,12 +52,19 @@ class ModArith(Task):
         super().__init__(config, device)
         p, op = int(config["p"]), str(config["op"])
         x, y = make_pairs(p, op, bool(config.get("exclude_zero", False)))
-        perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(int(config["seed"])))
-        n = int(config["n_train"])
-        tr, va = perm[:n], perm[n:]
         self.p = p
         self.transformer = config["model"] == "transformer"
         self.grokfast = self.transformer and config.get("arch", "default") == "grokfast"
+        # reference_rng: ironjr/grokfast's random stream — the model's initial weights, then the
+        # split, then each epoch's shuffle, all from the global torch RNG the trainer seeded — so a
+        # seed gives that code's run. Otherwise split and shuffles have generators of their own.
+        self.reference_rng = bool(config.get("reference_rng", False))
+        self._model = self._new_model() if self.reference_rng else None
+        self._order: torch.Tensor | None = None  # reference_rng: the composed shuffle so far
+        split_gen = None if self.reference_rng else torch.Generator().manual_seed(int(config["seed"]))
+        perm = torch.randperm(len(y), generator=split_gen)
+        n = int(config["n_train"])
+        tr, va = perm[:n], perm[n:]
         if self.transformer:
             # "a b =" (or "a op b =" for arch=grokfast): the answer is read at the last position.
             eq = torch.full((len(y), 1), p)
@@ -77,10 +84,16 @@ class ModArith(Task):
         self._run_n = 0
 
     def build_model(self) -> nn.Module:
+        if self._model is not None:  # built before the split (reference_rng)
+            model, self._model = self._model, None
+            return model
+        return self._new_model()
+
+    def _new_model(self) -> nn.Module:
         c = self.config
         if self.transformer:
             vocab = self.p + 2 if self.grokfast else self.p + 1
-            model = DecoderTransformer(vocab=vocab, seq_len=self.x_train.shape[1],
+            model = DecoderTransformer(vocab=vocab, seq_len=4 if self.grokfast else 3,
                                       n_out=vocab if self.grokfast else self.p, d_model=int(c["d_model"]),
                                       n_heads=int(c["n_heads"]), n_layers=int(c["n_layers"]),
                                       d_mlp=int(c["d_mlp"]), layernorm=bool(c["layernorm"]),
@@ -93,7 +106,25 @@ class ModArith(Task):
                         d_hidden=int(c["d_hidden"]))
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
+        if self.reference_rng:
+            return self._reference_batches()
         return minibatches((self.x_train, self.y_train), self.batch_size, generator, self.device)
+
+    def _reference_batches(self) -> Iterator[Batch]:
+        """ironjr/grokfast's epoch: shuffle the already shuffled rows (the permutations compose)
+        with the global RNG, then consecutive batches."""
+        perm = torch.randperm(len(self.y_train))
+        self._order = perm if self._order is None else self._order[perm]
+        order = self._order.to(self.device)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            yield self.x_train[idx], self.y_train[idx]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"order": self._order} if self._order is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._order = state.get("order")
 
     def steps_per_epoch(self) -> int:
         return n_minibatches(len(self.y_train), self.batch_size)
