@@ -58,6 +58,13 @@ def _small_attention(attn: nn.MultiheadAttention, q: torch.Tensor, k: torch.Tens
     return (weights * v.view(n, 1, lk, heads, dh)).sum(2).reshape(n, lq, d)
 
 
+def _project_kv(attn: nn.MultiheadAttention, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    d = attn.embed_dim
+    b = attn.in_proj_bias
+    k, v = F.linear(h, attn.in_proj_weight[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
+    return k, v
+
+
 def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor,
             prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Causal multi-head attention with ``attn``'s own weights, batch first.
@@ -66,20 +73,13 @@ def _attend(attn: nn.MultiheadAttention, q_in: torch.Tensor, kv_in: torch.Tensor
     projected keys and values of earlier positions) is seen by every query.
     """
     d = attn.embed_dim
-    w, b = attn.in_proj_weight, attn.in_proj_bias
-    q = F.linear(q_in, w[:d], b[:d] if b is not None else None)
-    k, v = F.linear(kv_in, w[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
+    b = attn.in_proj_bias
+    q = F.linear(q_in, attn.in_proj_weight[:d], b[:d] if b is not None else None)
+    k, v = _project_kv(attn, kv_in)
     if prefix_kv is not None:
         k, v = torch.cat([prefix_kv[0], k], dim=1), torch.cat([prefix_kv[1], v], dim=1)
     o = _small_attention(attn, q, k, v, k.shape[1] - q.shape[1])
     return attn.out_proj(o)
-
-
-def _project_kv(attn: nn.MultiheadAttention, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    d = attn.embed_dim
-    b = attn.in_proj_bias
-    k, v = F.linear(h, attn.in_proj_weight[d:], b[d:] if b is not None else None).chunk(2, dim=-1)
-    return k, v
 
 
 class Block(nn.Module):
@@ -131,8 +131,8 @@ class DecoderTransformer(nn.Module):
     torch's own attention):
 
     * the first block's attention reads only ``embedding + position``, a function of (position,
-      token): its queries, keys and per-head projected values are tables over the vocabulary,
-      computed once per forward and gathered per example (no per-example QKV or output matmul);
+      token): its queries, keys, values and residuals are tables over (position, vocabulary
+      entry), computed once per forward and gathered per example (no per-example QKV matmul);
     * ``shared_prefix = k``: positions ``< k`` depend on token 0 alone (the caller promises that
       positions ``1 … k-1`` hold the same token in every row), so their states are computed once
       per vocabulary entry and their keys/values gathered per example.

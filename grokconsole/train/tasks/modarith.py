@@ -55,6 +55,14 @@ class ModArith(Task):
         self.p = p
         self.transformer = config["model"] == "transformer"
         self.grokfast = self.transformer and config.get("arch", "default") == "grokfast"
+        if self.transformer:
+            # "a b =" (or "a op b =" for arch=grokfast): the answer is read at the last position.
+            eq = torch.full((len(y), 1), p)
+            if self.grokfast:
+                x = torch.cat([x[:, :1], torch.full_like(eq, p + 1), x[:, 1:], eq], dim=1)
+            else:
+                x = torch.cat([x, eq], dim=1)
+        self.seq_len = x.shape[1]
         # reference_rng: ironjr/grokfast's random stream — the model's initial weights, then the
         # split, then each epoch's shuffle, all from the global torch RNG the trainer seeded — so a
         # seed gives that code's run. Otherwise split and shuffles have generators of their own.
@@ -65,13 +73,6 @@ class ModArith(Task):
         perm = torch.randperm(len(y), generator=split_gen)
         n = int(config["n_train"])
         tr, va = perm[:n], perm[n:]
-        if self.transformer:
-            # "a b =" (or "a op b =" for arch=grokfast): the answer is read at the last position.
-            eq = torch.full((len(y), 1), p)
-            if self.grokfast:
-                x = torch.cat([x[:, :1], torch.full_like(eq, p + 1), x[:, 1:], eq], dim=1)
-            else:
-                x = torch.cat([x, eq], dim=1)
         self.x_train, self.y_train = x[tr].to(device), y[tr].to(device)
         self.x_val, self.y_val = x[va].to(device), y[va].to(device)
         self.batch_size = int(config["batch_size"]) or n
@@ -93,7 +94,7 @@ class ModArith(Task):
         c = self.config
         if self.transformer:
             vocab = self.p + 2 if self.grokfast else self.p + 1
-            model = DecoderTransformer(vocab=vocab, seq_len=4 if self.grokfast else 3,
+            model = DecoderTransformer(vocab=vocab, seq_len=self.seq_len,
                                       n_out=vocab if self.grokfast else self.p, d_model=int(c["d_model"]),
                                       n_heads=int(c["n_heads"]), n_layers=int(c["n_layers"]),
                                       d_mlp=int(c["d_mlp"]), layernorm=bool(c["layernorm"]),
