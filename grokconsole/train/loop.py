@@ -22,6 +22,7 @@ from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 from grokconsole.tracker import Tracker
 from grokconsole.train import checkpoint as ckpt
+from grokconsole.train.compiled import CompiledForward, global_flags_restored
 from grokconsole.train.grad_filter import make_grad_filter
 from grokconsole.train.metrics import weight_norm
 from grokconsole.train.tasks import make_task
@@ -75,7 +76,8 @@ def train(run_dir: Path, resume: bool = False) -> int:
     tracker = Tracker(run_dir=paths.root, own_lifecycle=True)
     stop = StopFlag()
     try:
-        return _train(paths, config, tracker, stop, resume)
+        with global_flags_restored():
+            return _train(paths, config, tracker, stop, resume)
     except Exception as exc:  # the run fails, but leaves a clear record
         traceback.print_exc()
         tracker.event("crash", error=f"{type(exc).__name__}: {exc}")
@@ -108,6 +110,11 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     es_metric = str(c["early_stopping_metric"])
     stop_after = int(c["stop_after_grokking"])
     amp = c["amp"] == "bf16"
+    # compile=true: the training forward through torch.compile (eager again if that fails);
+    # evaluation stays eager (it runs every few epochs, on other shapes).
+    train_model: Any = model
+    if c.get("compile"):
+        train_model = CompiledForward(model, lambda message: tracker.event("compile_fallback", error=message))
 
     epoch, step = 0, 0
     best, bad_evals = -math.inf, 0
@@ -173,7 +180,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         for batch in task.train_batches(data_gen):
             step += 1
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                loss = task.training_loss(model, batch, step)
+                loss = task.training_loss(train_model, batch, step)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if gfilter:

@@ -1,0 +1,86 @@
+"""compile=true: the compiled training forward, its shape pinning and its eager fallback."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from grokconsole.core.history import read_jsonl
+from grokconsole.core.presets import resolve_config
+from grokconsole.launcher import new_run_folder
+from grokconsole.train.compiled import CompiledForward
+from grokconsole.train.loop import train
+
+
+class Recorder:
+    """Stands in for the compiled module: records the shapes it was called with."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+        self.fail = fail
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fail:
+            raise RuntimeError("InductorError: no working C++ compiler found\nmore detail")
+        self.shapes.append(tuple(x.shape))
+        return torch.zeros(len(x), 3)
+
+
+def test_only_the_first_shape_goes_through_the_compiled_module() -> None:
+    model = nn.Linear(4, 3)
+    cf = CompiledForward(model)
+    cf.compiled = rec = Recorder()
+    x512, x48 = torch.randn(8, 4), torch.randn(3, 4)
+    cf(x512)
+    out = cf(x48)  # the shorter last batch of an epoch: eager
+    cf(x512)
+    assert rec.shapes == [(8, 4), (8, 4)]
+    torch.testing.assert_close(out, model(x48))
+
+
+def test_a_failed_compilation_falls_back_to_eager_once(capsys: pytest.CaptureFixture[str]) -> None:
+    model = nn.Linear(4, 3)
+    told: list[str] = []
+    cf = CompiledForward(model, on_fallback=told.append)
+    cf.compiled = Recorder(fail=True)
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(cf(x), model(x))
+    torch.testing.assert_close(cf(x), model(x))
+    assert not cf.active
+    assert told == ["torch.compile failed, training goes on without it: RuntimeError: InductorError: "
+                    "no working C++ compiler found"]
+    assert capsys.readouterr().err.count("torch.compile failed") == 1
+
+
+TINY_GROKFAST = ["p=11", "n_train=55", "d_model=16", "n_heads=2", "d_mlp=32", "batch_size=16", "epochs=4", "lr=0.01",
+                 "amp=off"]
+
+
+def history(tmp: Path, name: str, sets: list[str]) -> tuple[list[dict], list[str]]:
+    cfg = resolve_config("modarith", "grokking", preset="grokfast", explicit={"seed": 3, "device": "cpu"}, sets=sets)
+    paths = new_run_folder(cfg, tmp, name, None)
+    assert train(paths.root) == 0
+    rows = [{k: v for k, v in r.items() if k != "time"} for r in read_jsonl(paths.history).rows]
+    events = [e["event"] for e in read_jsonl(paths.events).rows] if paths.events.exists() else []
+    return rows, events
+
+
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
+                    reason="torch.compile needs a C++ compiler on CPU")
+def test_compiled_training_gives_the_eager_history(tmp_path: Path) -> None:
+    eager, _ = history(tmp_path, "eager", [*TINY_GROKFAST, "compile=false"])
+    compiled, events = history(tmp_path, "compiled", [*TINY_GROKFAST, "compile=true"])
+    assert "compile_fallback" not in events  # it really ran compiled
+    assert len(compiled) == len(eager) > 2
+    for a, b in zip(eager, compiled):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], float):
+                # feature_rank (entropy of the spectrum) magnifies rounding in the small singular values
+                rel = 1e-3 if key == "feature_rank" else 1e-4
+                assert b[key] == pytest.approx(a[key], rel=rel, abs=1e-5), key
+            else:
+                assert b[key] == a[key], key
