@@ -9,6 +9,10 @@ after ``import torch``: model, data, optimizer, every per-epoch validation inclu
 910 iterations in ~40 s (23 it/s) for its machine. The preset draws its random numbers as that code
 does (``reference_rng``), so our seed N is their seed N.
 
+The preset runs compiled (``compile=true``) under bf16 autocast (``amp=bf16``); ``--set amp=off
+--set compile=false`` measures their arithmetic in eager fp32. A machine's first compiled run
+also pays the compilation (~20 s): run the bench twice and read the second.
+
 Goal: ≥ 3× less wall time at an iteration count within ±25 % of theirs. Our seconds: the history
 ``time`` column at the first evaluation (every 2 epochs = 20 iterations) with val ≥ 0.95 — from the
 trainer's start, after imports; dataset, model, optimizer, evaluations and checkpoints included.
@@ -44,15 +48,19 @@ def main() -> None:
     print(f"median: val≥0.95 at iteration {fmt(iters)} in {fmt(wall, '.2f')} s; reference on this machine "
           f"(same seeds): iteration {fmt(ref_iters)} in {fmt(ref_wall, '.1f')} s; quoted: {QUOTED_ITERS} in "
           f"~{QUOTED_SECONDS:.0f} s")
+    # Same-seed comparisons: the median of the per-seed ratios (seeds grok at different iterations).
+    pairs = [(r, REFERENCE[r.seed]) for r in results if r.seed in REFERENCE and r.val95_step and r.val95_wall]
+    if pairs:
+        ratio = median([ref_s / r.val95_wall for r, (_, ref_s) in pairs])
+        comparable = all(abs(r.val95_step - ref_i) <= 0.25 * ref_i for r, (ref_i, _) in pairs)
+        verdict = "met" if comparable and ratio is not None and ratio >= 3 else "NOT met"
+        print(f"vs measured reference, same seeds: median {fmt(ratio, '.2f')}× less wall time, iteration counts "
+              f"{'comparable' if comparable else 'NOT comparable'} (±25 %) → 3× goal {verdict}")
     if iters is not None and wall is not None:
-        for label, (r_iters, r_wall) in (("measured reference", (ref_iters, ref_wall)),
-                                         ("quoted reference", (QUOTED_ITERS, QUOTED_SECONDS))):
-            if r_iters is None or r_wall is None:
-                continue
-            comparable = abs(iters - r_iters) <= 0.25 * r_iters
-            verdict = "met" if comparable and r_wall / wall >= 3 else "NOT met"
-            print(f"vs {label}: {r_wall / wall:.2f}× less wall time, iteration count "
-                  f"{'comparable' if comparable else 'NOT comparable'} (±25 %) → 3× goal {verdict}")
+        comparable = abs(iters - QUOTED_ITERS) <= 0.25 * QUOTED_ITERS
+        verdict = "met" if comparable and QUOTED_SECONDS / wall >= 3 else "NOT met"
+        print(f"vs quoted reference: {QUOTED_SECONDS / wall:.2f}× less wall time (median run), iteration count "
+              f"{'comparable' if comparable else 'NOT comparable'} (±25 %) → 3× goal {verdict}")
 
 
 if __name__ == "__main__":
