@@ -147,10 +147,10 @@ register_task(TaskSpec(
 # 10-step warmup from 0, batch 512, EMA gradient filter. reference_rng draws the initial weights,
 # the split and the shuffles as their code does, so seed N is their seed N (same losses to ~1e-6
 # for hundreds of steps with amp=off compile=false). Where it differs, for speed: the training
-# forward compiled (torch.compile) and run under bf16 autocast (~3x less wall time than their code
-# on a 2-core CPU, 2.7-3.7x run to run, instead of 2.2-2.5x; the curves stay theirs: val >= 0.95 at a median -1.5 % iterations over
-# seeds 0-4, bench/grokfast_curves.py), validation every 2 epochs (20 iterations; theirs: every
-# epoch), every core (threads 0).
+# forward compiled (torch.compile) and run under bf16 autocast (~3x less wall time than their
+# code on a 2-core CPU, 2.7-3.7x run to run, instead of 2.2-2.5x; the curves stay theirs: val >=
+# 0.95 at a median -1.5 % iterations over seeds 0-4, bench/grokfast_curves.py), validation every
+# 2 epochs (20 iterations; theirs: every epoch), every core (threads 0).
 PRESETS["grokfast"] = {
     "task": "modarith",
     "op": "mul", "exclude_zero": True, "p": 97, "n_train": 4656,
