@@ -10,6 +10,7 @@ unsupported op): the run then goes on in eager mode and says so once, losing not
 """
 from __future__ import annotations
 
+import logging
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -36,6 +37,9 @@ class CompiledForward:
         # stays unfilled: that fill is a cost with no use here.
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
+        # Inductor imports torch's C++-extension helper, which warns on every CPU-only machine
+        # with a CUDA build of torch ("No CUDA runtime is found"): noise in every run's log.
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         self.compiled: Any = torch.compile(model, dynamic=False)
         self.on_fallback = on_fallback
         self._shape: tuple[int, ...] | None = None
