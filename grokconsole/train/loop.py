@@ -114,7 +114,8 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     # evaluation stays eager (it runs every few epochs, on other shapes).
     train_model: Any = model
     if c.get("compile"):
-        train_model = CompiledForward(model, lambda message: tracker.event("compile_fallback", error=message))
+        train_model = CompiledForward(model, lambda message: tracker.event(
+            "compile_fallback", epoch=epoch, step=step, error=message))
 
     epoch, step = 0, 0
     best, bad_evals = -math.inf, 0

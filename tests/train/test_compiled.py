@@ -84,3 +84,20 @@ def test_compiled_training_gives_the_eager_history(tmp_path: Path) -> None:
                 assert b[key] == pytest.approx(a[key], rel=rel, abs=1e-5), key
             else:
                 assert b[key] == a[key], key
+
+
+@pytest.mark.filterwarnings("ignore:dynamo_pgo force disabled")
+def test_a_run_whose_compilation_fails_finishes_eagerly_and_says_so(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch._inductor.config as inductor_config
+
+    monkeypatch.setattr(inductor_config.cpp, "cxx", (None, str(tmp_path / "no-such-g++")))
+    monkeypatch.setattr(inductor_config, "force_disable_caches", True)  # or a cached kernel would do
+    torch._dynamo.reset()  # nor may this process reuse what an earlier test compiled
+    rows, events = history(tmp_path, "broken", [*TINY_GROKFAST, "compile=true", "epochs=2"])
+    eager, _ = history(tmp_path, "eager", [*TINY_GROKFAST, "compile=false", "epochs=2"])
+    assert events.count("compile_fallback") == 1
+    assert rows == eager  # the whole run, eagerly: nothing lost
+    fallback = next(e for e in read_jsonl(next(tmp_path.glob("*broken*")) / "results" / "events.jsonl").rows
+                    if e["event"] == "compile_fallback")
+    assert fallback["epoch"] == 1 and fallback["step"] == 1 and "C++ compiler" in fallback["error"]
