@@ -28,15 +28,17 @@ class CompiledForward:
     told once why compilation was given up.
     """
 
-    def __init__(self, model: nn.Module, on_fallback: Callable[[str], None] | None = None) -> None:
+    def __init__(self, model: nn.Module, on_fallback: Callable[[str], None] | None = None,
+                 deterministic: bool = True) -> None:
         self.model = model
-        # Same seed, same history: inductor's CPU scatter kernels (the backward of the gathers)
-        # add with parallel atomics, whose order varies from run to run. With deterministic
-        # algorithms on, it lowers them to aten's ordered kernels (checked at compile time,
-        # also when the backward graph compiles at the first backward). Uninitialised memory
-        # stays unfilled: that fill is a cost with no use here.
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
+        if deterministic:
+            # Same seed, same history (on CPU): inductor's CPU scatter kernels (the backward of
+            # the gathers) add with parallel atomics, whose order varies from run to run. With
+            # deterministic algorithms on, it lowers them to aten's ordered kernels (checked at
+            # compile time, also when the backward graph compiles at the first backward).
+            # Uninitialised memory stays unfilled: that fill is a cost with no use here.
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
         # Inductor imports torch's C++-extension helper, which warns on every CPU-only machine
         # with a CUDA build of torch ("No CUDA runtime is found"): noise in every run's log.
         logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)

@@ -114,8 +114,10 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     # evaluation stays eager (it runs every few epochs, on other shapes).
     train_model: Any = model
     if c.get("compile"):
+        # Deterministic kernels on CPU, where the same seed gives the same history. Not on CUDA:
+        # histories there are not bit-reproducible anyway, and the mode slows CUDA kernels.
         train_model = CompiledForward(model, lambda message: tracker.event(
-            "compile_fallback", epoch=epoch, step=step, error=message))
+            "compile_fallback", epoch=epoch, step=step, error=message), deterministic=device.type == "cpu")
 
     epoch, step = 0, 0
     best, bad_evals = -math.inf, 0
