@@ -24,7 +24,7 @@ class CompiledForward:
     on the first failure, ``model`` itself from then on.
 
     One static graph: a minibatch epoch's shorter last batch runs eagerly instead of costing
-    a second compilation (~0.5 s from the cache, ~10 s without). ``on_fallback(message)`` is
+    a second compilation (~0.5 s from the cache, 10–15 s without). ``on_fallback(message)`` is
     told once why compilation was given up.
     """
 
@@ -46,11 +46,6 @@ class CompiledForward:
         self.on_fallback = on_fallback
         self._shape: tuple[int, ...] | None = None
 
-    @property
-    def active(self) -> bool:
-        """True while calls still go through the compiled module."""
-        return self.compiled is not None
-
     def __call__(self, x: torch.Tensor) -> Any:
         if self._shape is None:
             self._shape = tuple(x.shape)
@@ -59,8 +54,8 @@ class CompiledForward:
                 return self.compiled(x)
             except Exception as exc:  # compilation failed: same function, eager
                 self.compiled = None
-                message = f"torch.compile failed, training goes on without it: {type(exc).__name__}: " \
-                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                message = f"torch.compile failed, training goes on without it: {type(exc).__name__}: {first_line}"
                 print(message, file=sys.stderr, flush=True)
                 if self.on_fallback:
                     self.on_fallback(message)
