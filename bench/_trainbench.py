@@ -40,7 +40,7 @@ class RunResult:
     grokked: bool
     process_wall: float
     final_val: float
-    run_dir: Path
+    rows: list[dict[str, Any]]  # the run's history
 
     @property
     def ratio(self) -> float | None:
@@ -71,7 +71,7 @@ def train_once(task: str, condition: str, seed: int, *, preset: str | None = Non
     return RunResult(seed=seed, steps_total=int(rows[-1]["step"]), train99_step=tr and tr["step"],
                      val95_step=va and va["step"], val95_wall=va and va["time"],
                      grokked=bool(rows[-1].get("grokking_detected")), process_wall=wall,
-                     final_val=float(rows[-1].get("val_acc", float("nan"))), run_dir=paths.root)
+                     final_val=float(rows[-1].get("val_acc", float("nan"))), rows=rows)
 
 
 def median(values: list[float | None]) -> float | None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from _trainbench import fmt, median, parse_args, train_once
-
-from grokconsole.core.history import read_jsonl
+from _trainbench import first, fmt, median, parse_args, train_once
 
 LEVELS = (0.5, 0.9, 0.95, 0.99)
 EXACT = ["amp=off", "compile=false"]
@@ -23,7 +21,8 @@ FAST = ["amp=bf16", "compile=true"]
 
 
 def first_step(rows: list[dict[str, Any]], key: str, level: float) -> int | None:
-    return next((int(r["step"]) for r in rows if isinstance(r.get(key), (int, float)) and r[key] >= level), None)
+    row = first(rows, key, level)
+    return None if row is None else int(row["step"])
 
 
 def main() -> None:
@@ -39,8 +38,7 @@ def main() -> None:
         for name, sets in modes.items():
             r = train_once("modarith", "grokking", seed, preset="grokfast", device=args.device,
                            sets=[f"epochs={args.epochs}", *sets])
-            rows = read_jsonl(r.run_dir / "results" / "history.jsonl").rows
-            curves[seed][name] = rows
+            rows = curves[seed][name] = r.rows
             cols = " ".join(f"{fmt(first_step(rows, 'val_acc', v)):>9}" for v in LEVELS)
             print(f"{seed:>4} {name:>6} {cols} {fmt(first_step(rows, 'train_acc', 0.99)):>10} "
                   f"{fmt(r.val95_wall, '.1f'):>13}", flush=True)
