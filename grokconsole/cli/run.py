@@ -1,26 +1,13 @@
-"""``grok run``: resolve a condition preset, write the run folder, start training detached."""
+"""``grok run``: parse the options into a launch request; the launch package does the rest."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, fail, handle_errors
-from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import effective_status, read_run_state
-from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, resolve_config
-from grokconsole.core.runfolder import check_name, resolve_run
-
-
-def _raw_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @handle_errors
@@ -48,62 +35,16 @@ def run(
     [bold]grok run --task modarith --set lr=3e-3 --set weight_decay=0.5[/] ·
     [bold]grok run --resume RUN[/] · [bold]grok run --condition grokking -- python train.py[/]
     """
-    from grokconsole import launcher
+    from grokconsole.launch import LaunchRequest, prepare, start
 
-    runs = runs_dir or default_runs_dir()
-    if resume:
-        _resume(resume, runs, follow)
+    request = LaunchRequest(runs_dir or default_runs_dir(), task=task, condition=condition, n_train=n_train,
+                            seed=seed, epochs=epochs, sets=list(sets or []), preset=preset, device=device,
+                            data_dir=data_dir, name=name, command=list(command) if command else None, resume=resume)
+    prepared = prepare(request)
+    if dry_run and prepared.resume is None:
+        console.print_json(json.dumps(prepared.config))
         return
-    if name is not None:
-        check_name(name)
-    if command:
-        if condition not in CONDITIONS:
-            raise GrokError(f"unknown condition {condition!r}; choose one of: {', '.join(CONDITIONS)}")
-        if n_train is not None and n_train <= 0:
-            raise GrokError(f"n_train must be a positive integer, got {n_train}")
-        config: dict[str, Any] = {"task": task or "custom", "condition": condition, "n_train": n_train or 0,
-                                  "seed": seed, "command": list(command)}
-        if epochs is not None:
-            config["epochs"] = epochs
-        for key, value in parse_set_options(sets or []):
-            config[key] = _raw_value(value)
-        if shutil.which(command[0]) is None and not Path(command[0]).exists():
-            raise GrokError(f"command not found: {command[0]}")
-    else:
-        explicit = {"n_train": n_train, "seed": seed, "epochs": epochs, "device": device,
-                    "data_dir": str(data_dir) if data_dir else None}
-        config = resolve_config(task or default_task(), condition, preset=preset, explicit=explicit, sets=sets)
-    if dry_run:
-        console.print_json(json.dumps(config))
-        return
-    paths = launcher.new_run_folder(config, runs, name, None)
-    if command:
-        launcher.start_command(paths, list(command))
-    else:
-        launcher.start_training(paths)
-    console.print(paths.run_id)
-    if follow:
-        from grokconsole.cli.follow import follow_run
-
-        raise typer.Exit(follow_run(paths))
-
-
-def _resume(ref: str, runs: Path, follow: bool) -> None:
-    from grokconsole import launcher
-
-    paths = resolve_run(ref, runs)
-    config = read_json(paths.config)
-    status = effective_status(read_run_state(paths.root))
-    if status == "running":
-        raise GrokError(f"run {paths.run_id} is still running")
-    if status == "finished":
-        raise GrokError(f"run {paths.run_id} has finished; there is nothing to resume")
-    if config.get("command"):
-        launcher.start_command(paths, list(config["command"]), resume=True)
-    else:
-        if not (paths.checkpoints / "latest.pt").exists():
-            raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.checkpoints}/latest.pt)")
-        launcher.start_training(paths, resume=True)
+    paths = start([prepared])[0]
     console.print(paths.run_id)
     if follow:
         from grokconsole.cli.follow import follow_run

@@ -16,9 +16,11 @@ from typing import Any
 
 from grokconsole.core.jsonio import read_json, write_json_atomic
 
-STATUSES = ("running", "finished", "failed", "stopped", "crashed")
+STATUSES = ("queued", "running", "finished", "failed", "stopped", "crashed")
 TERMINAL = ("finished", "failed", "stopped", "crashed")
 HEARTBEAT_SECONDS = 5.0
+ENV_BACKEND = "GROK_BACKEND"
+ENV_JOB_ID = "GROK_JOB_ID"
 # A run on another host is crashed when its heartbeat is older than this.
 STALE_HEARTBEAT_SECONDS = 120.0
 
@@ -81,6 +83,8 @@ class RunState:
     heartbeat_unix: float | None = None
     pid_start_ticks: int | None = None
     kind: str = "train"
+    backend: str = "local"      # local | slurm: who started the process (see grokconsole.launch)
+    job_id: str | None = None   # the scheduler's job id (SLURM: "123" or "123_4" for an array task)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunState":
@@ -92,7 +96,9 @@ class RunState:
                 known[key] = None
         if "heartbeat_unix" in known and not isinstance(known["heartbeat_unix"], (int, float, type(None))):
             known["heartbeat_unix"] = None
-        for key in ("status", "host", "start", "kind"):
+        if "job_id" in known and known["job_id"] is not None:
+            known["job_id"] = str(known["job_id"])
+        for key in ("status", "host", "start", "kind", "backend"):
             if key in known and not isinstance(known[key], str):
                 known[key] = str(known[key])
         return cls(**known)
@@ -140,9 +146,12 @@ class Lifecycle:
     def __init__(self, run_dir: Path, *, kind: str = "train", pid: int | None = None) -> None:
         self.path = Path(run_dir) / "run.json"
         pid = os.getpid() if pid is None else pid
+        # A process started by a scheduler learns its backend and job id from the environment
+        # (grokconsole.launch sets them), so run.json keeps naming the job once it runs.
         self.state = RunState(
             status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
             pid_start_ticks=process_start_ticks(pid), kind=kind,
+            backend=os.environ.get(ENV_BACKEND) or "local", job_id=os.environ.get(ENV_JOB_ID) or None,
         )
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -10,26 +10,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import CONDITIONS, TASKS, default_task, resolve_config
+from grokconsole.core.presets import CONDITIONS, TASKS, default_task
 
 
 def launch_run(runs_dir: Path, task: str, condition: str, n_train: str, seed: str, epochs: str) -> str:
-    """Validate like ``grok run`` does, create the folder, start training; returns the run id."""
-    from grokconsole import launcher
+    """Parse the form's fields and launch through the same path as ``grok run``; returns the run id."""
+    from grokconsole.launch import LaunchRequest, launch
 
-    explicit: dict[str, object] = {}
+    numbers: dict[str, int | None] = {}
     for key, text in (("n_train", n_train), ("seed", seed), ("epochs", epochs)):
         text = text.strip()
-        if not text:
-            continue
         try:
-            explicit[key] = int(text)
+            numbers[key] = int(text) if text else None
         except ValueError:
             raise GrokError(f"{key} must be an integer, got {text!r}") from None
-    config = resolve_config(task, condition, explicit=explicit)
-    paths = launcher.new_run_folder(config, runs_dir, None, ["grok", "watch"])
-    launcher.start_training(paths)
-    return paths.run_id
+    request = LaunchRequest(runs_dir, task=task, condition=condition, n_train=numbers["n_train"],
+                            seed=numbers["seed"] or 0, epochs=numbers["epochs"], argv=["grok", "watch"])
+    return launch(request).run_id
 
 
 class LaunchScreen(ModalScreen[str | None]):

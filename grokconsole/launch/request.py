@@ -1,0 +1,113 @@
+"""What a launch asks for (``LaunchRequest``) and its resolution into a ``PreparedRun``.
+
+Every way of starting a run (``grok run``, the watch screen's launch form, ``grok sweep``)
+builds a request and goes through :func:`prepare`, so presets, validation and run naming
+behave the same everywhere. Preparing creates nothing: a bad request fails before any
+folder exists, which is what lets a sweep validate every point before launching one.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.jsonio import read_json
+from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, resolve_config
+from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
+
+
+@dataclass
+class LaunchRequest:
+    """One run to start, as the user described it (unresolved)."""
+
+    runs_dir: Path
+    task: str | None = None
+    condition: str = "grokking"
+    n_train: int | None = None
+    seed: int = 0
+    epochs: int | None = None
+    sets: list[str] = field(default_factory=list)
+    preset: str | None = None
+    device: str | None = None
+    data_dir: Path | None = None
+    name: str | None = None
+    command: list[str] | None = None  # any training command, run under the supervisor
+    resume: str | None = None         # a run reference to continue from its checkpoint
+    extra: dict[str, Any] = field(default_factory=dict)  # bookkeeping keys for config.json (e.g. sweep)
+    argv: list[str] | None = None     # the command line recorded as provenance (None: sys.argv)
+
+
+@dataclass
+class PreparedRun:
+    """A validated request: the full config and where it goes; nothing created yet."""
+
+    config: dict[str, Any]
+    runs_dir: Path
+    name: str | None = None
+    command: list[str] | None = None
+    resume: RunPaths | None = None  # set when continuing an existing run folder
+    argv: list[str] | None = None
+
+
+def raw_value(text: str) -> Any:
+    """A ``--set`` value for a free command: JSON when it parses, else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def prepare(req: LaunchRequest) -> PreparedRun:
+    """Resolve and validate ``req``; GrokError (one clear line) on any bad input."""
+    if req.resume:
+        return _prepare_resume(req)
+    if req.name is not None:
+        check_name(req.name)
+    if req.command:
+        config = _command_config(req)
+    else:
+        explicit = {"n_train": req.n_train, "seed": req.seed, "epochs": req.epochs, "device": req.device,
+                    "data_dir": str(req.data_dir) if req.data_dir else None}
+        config = resolve_config(req.task or default_task(), req.condition, preset=req.preset, explicit=explicit,
+                                sets=req.sets)
+    config.update(req.extra)
+    return PreparedRun(config, Path(req.runs_dir), req.name, list(req.command) if req.command else None,
+                       argv=req.argv)
+
+
+def _command_config(req: LaunchRequest) -> dict[str, Any]:
+    assert req.command
+    if req.condition not in CONDITIONS:
+        raise GrokError(f"unknown condition {req.condition!r}; choose one of: {', '.join(CONDITIONS)}")
+    if req.n_train is not None and req.n_train <= 0:
+        raise GrokError(f"n_train must be a positive integer, got {req.n_train}")
+    config: dict[str, Any] = {"task": req.task or "custom", "condition": req.condition,
+                              "n_train": req.n_train or 0, "seed": req.seed, "command": list(req.command)}
+    if req.epochs is not None:
+        config["epochs"] = req.epochs
+    for key, value in parse_set_options(req.sets):
+        config[key] = raw_value(value)
+    if shutil.which(req.command[0]) is None and not Path(req.command[0]).exists():
+        raise GrokError(f"command not found: {req.command[0]}")
+    return config
+
+
+def _prepare_resume(req: LaunchRequest) -> PreparedRun:
+    assert req.resume
+    paths = resolve_run(req.resume, req.runs_dir)
+    config = read_json(paths.config, default=None)
+    if not isinstance(config, dict):
+        raise GrokError(f"run {paths.run_id} has no readable config.json")
+    status = effective_status(read_run_state(paths.root))
+    if status in ("running", "queued"):
+        raise GrokError(f"run {paths.run_id} is still {status}")
+    if status == "finished":
+        raise GrokError(f"run {paths.run_id} has finished; there is nothing to resume")
+    command = list(config["command"]) if config.get("command") else None
+    if command is None and not (paths.checkpoints / "latest.pt").exists():
+        raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.checkpoints}/latest.pt)")
+    return PreparedRun(config, Path(req.runs_dir), paths.run_id, command, resume=paths, argv=req.argv)

@@ -1,0 +1,67 @@
+"""The one launch path: requests resolve and validate before anything exists; backends start folders."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.lifecycle import Lifecycle, read_run_state
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.launch import Job, LaunchRequest, LocalBackend, get_backend, launch, prepare
+from grokconsole.launch.backend import job_argv
+from tests.conftest import wait_for_end
+
+
+def test_prepare_resolves_without_creating_anything(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    prepared = prepare(LaunchRequest(runs, task="modarith", n_train=100, seed=3, sets=["lr=0.01"],
+                                     extra={"sweep": "s", "sweep_point": {"seed": 3}}))
+    assert prepared.config["task"] == "modarith" and prepared.config["seed"] == 3
+    assert prepared.config["lr"] == 0.01 and prepared.config["sweep"] == "s"
+    assert not runs.exists()
+
+
+@pytest.mark.parametrize("req, message", [
+    (dict(task="nope"), "unknown task"),
+    (dict(task="modarith", condition="odd"), "unknown condition"),
+    (dict(task="modarith", sets=["bogus=1"]), "unknown key"),
+    (dict(task="modarith", name="../x"), "invalid run name"),
+    (dict(command=["no-such-binary-xyz"]), "command not found"),
+])
+def test_prepare_rejects_bad_requests(tmp_path: Path, req: dict, message: str) -> None:
+    with pytest.raises(GrokError, match=message):
+        prepare(LaunchRequest(tmp_path / "runs", **req))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_executor_is_one_clear_error() -> None:
+    with pytest.raises(GrokError, match="unknown executor 'k8s'"):
+        get_backend("k8s")
+
+
+def test_job_argv_uses_this_interpreter(tmp_path: Path) -> None:
+    paths = RunPaths(tmp_path / "r")
+    assert job_argv(Job(paths))[:3] == [sys.executable, "-m", "grokconsole.train.loop"]
+    assert job_argv(Job(paths, resume=True))[-1] == "--resume"
+    assert job_argv(Job(paths, command=["echo", "hi"]))[-3:] == ["--", "echo", "hi"]
+
+
+def test_local_launch_runs_to_the_end_and_records_backend(tmp_path: Path) -> None:
+    paths = launch(LaunchRequest(tmp_path, task="modarith", sets=["p=11", "n_train=60", "epochs=20",
+                                                                  "d_embed=16", "d_hidden=32"]), LocalBackend())
+    assert wait_for_end(paths.root) == "finished"
+    state = read_run_state(paths.root)
+    assert state is not None and state.backend == "local" and state.job_id is None
+    assert json.loads(paths.config.read_text())["n_train"] == 60
+
+
+def test_lifecycle_takes_backend_and_job_id_from_the_environment(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROK_BACKEND", "slurm")
+    monkeypatch.setenv("GROK_JOB_ID", "41_2")
+    Lifecycle(tmp_path).record()
+    state = read_run_state(tmp_path)
+    assert state is not None and (state.backend, state.job_id) == ("slurm", "41_2")
