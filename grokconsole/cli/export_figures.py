@@ -74,6 +74,7 @@ def export_figures(
     per_run: Annotated[bool, typer.Option("--per-run/--no-per-run", help="Also write each run's figures/training_curves.png.")] = True,
     snapshots: Annotated[Optional[str], typer.Option("--snapshots", help="Checkpoint-eval snapshot steps, e.g. 2000,10000.")] = None,
     compare: Annotated[Optional[str], typer.Option("--compare", help="A reference run for stage-vs-stage checkpoint-eval diagrams.")] = None,
+    base_evals: Annotated[Optional[list[Path]], typer.Option("--base-evals", help="A base-model result folder outside RUNS_DIR/base_models (repeatable).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
@@ -102,7 +103,8 @@ def export_figures(
     reference = resolve_run(compare, folder).root if compare else None
     opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=runs,
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
-                         snapshots=steps, compare=reference, jobs=jobs or default_jobs())
+                         snapshots=steps, compare=reference, base_evals=list(base_evals or []),
+                         jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))
@@ -112,6 +114,9 @@ def export_figures(
         if o.status == "failed":
             err_console.print(f"[yellow]warning:[/] {o.name}: {o.reason}")
     console.print(_summary(result, out))
+    for o in result.outcomes:
+        for line in o.summary:
+            console.print(f"{o.name}: {line}", highlight=False)
     console.print(f"{len(result.runs)} runs used, {len(result.problems)} left out; manifest: {result.manifest}")
     if result.failed:
         raise typer.Exit(1)

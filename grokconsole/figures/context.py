@@ -32,11 +32,17 @@ class ExportContext:
     headline_fixed: bool = False  # --n-train was given: figures stay at that size
     snapshots: list[int] | None = None  # checkpoint-eval snapshot steps (--snapshots)
     compare: Path | None = None  # a reference run for stage-vs-stage diagrams (--compare)
+    base_evals: list[Path] = field(default_factory=list)  # untuned-model result folders (grok eval --base-model)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    summaries: dict[str, list[str]] = field(default_factory=dict)
 
     def note(self, figure: str, text: str) -> None:
         """A remark about a figure that was drawn with something left out."""
         self.notes.setdefault(figure, []).append(text)
+
+    def summary(self, figure: str, text: str) -> None:
+        """A number a figure found (a fit, a midpoint): printed under the export's table, kept in the manifest."""
+        self.summaries.setdefault(figure, []).append(text)
 
     def headline_groups(self) -> list[Group]:
         """Groups at the headline n_train, grokking first, then standard, then the rest by name."""

@@ -26,6 +26,8 @@ from grokconsole.figures.data import LoadProblem, RunData
 from grokconsole.figures.groups import group_runs, headline_n
 from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms, figure3_shortcut
 from grokconsole.figures.intervention import figure_intervention_comparison
+from grokconsole.figures.kshot import figure_kshot_icl
+from grokconsole.figures.llm_delta import figure_delta_by_base, figure_delta_by_digits, table_delta_accuracy
 from grokconsole.figures.style import get_style
 from grokconsole.figures.tables import table1_ablations
 from grokconsole.figures.transition import figure_phase_transition
@@ -43,6 +45,10 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("figure_intervention_comparison", figure_intervention_comparison),
     FigureSpec("table1_ablations", table1_ablations),
     FigureSpec("checkpoint_evals", figure_checkpoint_evals),
+    FigureSpec("figure_kshot_icl", figure_kshot_icl),
+    FigureSpec("figure_delta_by_base", figure_delta_by_base),
+    FigureSpec("figure_delta_by_digits", figure_delta_by_digits),
+    FigureSpec("table_delta_accuracy", table_delta_accuracy),
 ]
 
 
@@ -63,6 +69,7 @@ class ExportOptions:
     per_run: bool = True
     snapshots: list[int] | None = None
     compare: Path | None = None
+    base_evals: list[Path] = field(default_factory=list)  # extra base-model result folders (--base-evals)
     jobs: int = field(default_factory=lambda: default_jobs())
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
 
@@ -124,6 +131,20 @@ def select_run_dirs(runs_dir: Path, pattern: str | None) -> list[Any]:
     return dirs
 
 
+def base_eval_folders(opts: ExportOptions) -> list[Path]:
+    """Untuned-model result folders: ``<runs-dir>/base_models/*`` and every ``--base-evals`` folder."""
+    from grokconsole.core.llmevals import find_base_evals, is_base_eval_folder
+
+    found = find_base_evals(opts.runs_dir)
+    for folder in opts.base_evals:
+        if not is_base_eval_folder(folder):
+            raise GrokError(f"--base-evals {folder}: not a base-model result folder (no model.json; "
+                            "write one with grok eval --base-model [DIR] --out FOLDER)")
+        if Path(folder).resolve() not in {p.resolve() for p in found}:
+            found.append(Path(folder))
+    return found
+
+
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise GrokError(f"output folder {out} is a file")
@@ -155,6 +176,8 @@ def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProble
             entry["reason"] = o.reason
         if o.notes:
             entry["notes"] = o.notes
+        if o.summary:
+            entry["summary"] = o.summary
         return entry
 
     files = [{"path": rel(p, opts.out), "sha256": _sha256(p)} for o in outcomes for p in o.files]
@@ -167,7 +190,8 @@ def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProble
         "command_line": list(opts.command_line),
         "options": {"runs_dir": str(opts.runs_dir), "runs": opts.runs_pattern, "out": str(opts.out),
                     "formats": list(opts.formats), "n_train": opts.n_train, "style": opts.style,
-                    "dpi": opts.dpi, "per_run": opts.per_run},
+                    "dpi": opts.dpi, "per_run": opts.per_run,
+                    "base_evals": [str(p) for p in ctx.base_evals]},
         "headline_n_train": ctx.headline,
         "grouping": "condition × n_train; mean ± sample std (ddof=1) over seeds",
         "runs": [{"run_id": r.run_id, "layout": r.layout, "condition": r.condition, "n_train": r.n_train,
@@ -195,10 +219,16 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     style = get_style(opts.style)
     if opts.dpi < 10 or opts.dpi > 2400:
         raise GrokError(f"--dpi must be between 10 and 2400, got {opts.dpi}")
-    run_dirs = select_run_dirs(opts.runs_dir, opts.runs_pattern)
+    base_evals = base_eval_folders(opts)
+    try:
+        run_dirs = select_run_dirs(opts.runs_dir, opts.runs_pattern)
+    except GrokError:
+        if not base_evals or not Path(opts.runs_dir).is_dir():
+            raise
+        run_dirs = []  # only untuned-model results: the figures that need runs say so
     cb.runs_total(len(run_dirs))
     runs, problems = load_all(run_dirs, opts.jobs, cb.run_done)
-    if not runs:
+    if not runs and not base_evals:
         shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
         raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")
     groups = group_runs(runs)
@@ -207,7 +237,7 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     ordered = [r for g in groups for r in g.runs]
     ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
                         style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None,
-                        snapshots=opts.snapshots, compare=opts.compare)
+                        snapshots=opts.snapshots, compare=opts.compare, base_evals=base_evals)
     cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
     with plt.rc_context(style.rc()):
         outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)

@@ -43,6 +43,7 @@ class Outcome:
     files: list[Path] = field(default_factory=list)
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
 
 
 def _pool(jobs: int, items: int) -> Executor | None:
@@ -89,7 +90,8 @@ def build_figure(spec: FigureSpec, ctx: ExportContext) -> Outcome:
         return Outcome(spec.name, "failed", reason=f"{type(exc).__name__}: {exc}", notes=ctx.notes.get(spec.name, []))
     if isinstance(result, Skip):
         return Outcome(spec.name, "skipped", reason=result.reason, notes=ctx.notes.get(spec.name, []))
-    return Outcome(spec.name, "written", files=list(result), notes=ctx.notes.get(spec.name, []))
+    return Outcome(spec.name, "written", files=list(result), notes=ctx.notes.get(spec.name, []),
+                   summary=ctx.summaries.get(spec.name, []))
 
 
 def draw_per_run(ctx: ExportContext, runs: list[RunData], drawer: TrainingCurves) -> list[Outcome]:

@@ -27,6 +27,7 @@ SIZES_IN = {
     "figure_intervention_comparison": (7.0, 6.3),
 }
 TABLES = ("table1_ablations", "table1_ablations_grouped")
+LLM_OUTPUTS = ("figure_kshot_icl", "figure_delta_by_base", "figure_delta_by_digits", "table_delta_accuracy")
 
 runner = CliRunner()
 
@@ -159,7 +160,8 @@ def test_manifest(exported: dict[str, Any]) -> None:
     assert len(native) == 2 and all(r["grokking_source"] == "detector" for r in native)
     assert {f["name"]: f["status"] for f in m["figures"]} == {**{n: "written" for n in FIGURES},
                                                               "table1_ablations": "written",
-                                                              "checkpoint_evals": "skipped"}
+                                                              "checkpoint_evals": "skipped",
+                                                              **{n: "skipped" for n in LLM_OUTPUTS}}
     listed = {f["path"] for f in m["files"]}
     assert {f"{n}.{e}" for n in FIGURES for e in ("png", "pdf")} <= listed
     for f in m["files"]:

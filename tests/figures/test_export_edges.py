@@ -43,7 +43,10 @@ def test_missing_inputs_skip_figures_with_reasons(native_only: Path, tmp_path: P
     assert "skipped figure3_shortcut: no run logs center_conf, border_conf or shortcut_ratio at n_train=1000" in text
     assert "skipped figure_intervention_comparison: no run has mechinterp/" in text
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["skipped"]) == {"figure3_shortcut", "figure_intervention_comparison", "checkpoint_evals"}
+    assert set(manifest["skipped"]) == {"figure3_shortcut", "figure_intervention_comparison", "checkpoint_evals",
+                                        "figure_kshot_icl", "figure_delta_by_base", "figure_delta_by_digits",
+                                        "table_delta_accuracy"}
+    assert "no run of baseadd" in manifest["skipped"]["figure_delta_by_base"]
     assert "grok eval" in manifest["skipped"]["checkpoint_evals"]
     assert "shortcut_ratio" in manifest["skipped"]["figure3_shortcut"]
     figures = {f["name"]: f for f in manifest["figures"]}

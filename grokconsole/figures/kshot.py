@@ -1,0 +1,108 @@
+"""The k-shot in-context figure: accuracy vs the number of demonstrations k, per eval base.
+
+One row of panels per source (each untuned model evaluated with ``grok eval --base-model``, then
+each run with ``icl`` results at its last evaluated checkpoint), one panel per kind of
+demonstration (with the CoT trace, plain). Dots are the measurements; where the logistic fit
+(:mod:`grokconsole.figures.kshot_fit`) finds a transition it is drawn dashed with its midpoint k*
+(◆); k* and the steepness are printed under the export's table, kept in the manifest and written to
+``figure_kshot_icl_fits.csv``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grokconsole.core.llmevals import IclPoint, LlmResults
+from grokconsole.figures.context import ExportContext, Skip
+from grokconsole.figures.kshot_fit import KshotFit, fit_kshot
+from grokconsole.figures.llm_data import base_color, base_sources, run_sources
+from grokconsole.figures.plots import legend_below, marker, subplots, thin
+from grokconsole.figures.tables import to_csv
+
+NAME = "figure_kshot_icl"
+MAX_SOURCES = 6
+FIT_COLUMNS = ("source", "step", "demos", "base", "digits", "n_k", "k_min", "k_max", "transition", "k_star",
+               "steepness", "acc_lo", "acc_hi", "r2", "reason")
+DEMOS = {True: "CoT demonstrations", False: "plain demonstrations"}
+
+
+def _sources(ctx: ExportContext) -> list[tuple[str, int, list[IclPoint]]]:
+    found: list[LlmResults] = [s for s in base_sources(ctx, NAME) if s.icl]
+    found += [r for r in run_sources(ctx, NAME) if r.icl]
+    out = []
+    for src in found:
+        step = src.last_icl_step()
+        assert step is not None
+        label = src.label if src.kind == "base" else f"{src.label} (step {step})"
+        out.append((label, step, src.icl[step]))
+    return out
+
+
+def _curves(points: list[IclPoint], cot: bool) -> dict[tuple[int, int], list[IclPoint]]:
+    curves: dict[tuple[int, int], list[IclPoint]] = {}
+    for p in points:
+        if p.cot == cot:
+            curves.setdefault((p.base, p.digits), []).append(p)
+    return {key: sorted(v, key=lambda p: p.k) for key, v in sorted(curves.items())}
+
+
+def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
+    """Accuracy vs k per eval base, with and without CoT demonstrations, and the logistic fit."""
+    import numpy as np
+
+    sources = _sources(ctx)
+    if not sources:
+        return Skip("no icl results (grok eval --base-model [MODEL_DIR] --suite icl, or grok eval RUN --suite icl)")
+    if len(sources) > MAX_SOURCES:
+        ctx.note(NAME, f"{len(sources)} sources with icl results; drawn: the first {MAX_SOURCES} "
+                       f"(left out: {', '.join(s[0] for s in sources[MAX_SOURCES:])})")
+        sources = sources[:MAX_SOURCES]
+    kinds = [cot for cot in (True, False) if any(p.cot == cot for _, _, pts in sources for p in pts)]
+    fig, axes = subplots(ctx, len(sources), len(kinds), columns=2 if len(kinds) > 1 else 1,
+                         aspect=0.42 * len(sources) if len(kinds) > 1 else 0.8 * len(sources), sharey=True)
+    fits: list[dict[str, object]] = []
+    for row, (label, step, points) in enumerate(sources):
+        for col, cot in enumerate(kinds):
+            ax = axes[row][col]
+            curves = _curves(points, cot)
+            several_digits = len({d for _, d in curves}) > 1
+            for (base, digits), pts in curves.items():
+                ks = np.array([p.k for p in pts], dtype=float)
+                accs = np.array([p.value for p in pts], dtype=float)
+                fit = fit_kshot(ks, accs)
+                color = base_color(base)
+                name = f"base {base}" + (f", {digits} digits" if several_digits else "")
+                text = fit.describe()
+                ctx.summary(NAME, f"{label} · {DEMOS[cot]} · {name}: {text}")
+                fits.append(_fit_row(label, step, cot, base, digits, ks, fit))
+                ax.plot(ks, accs, "o-", color=color, ms=marker(0.9), lw=thin(), alpha=0.9,
+                        label=f"{name}: k* = {fit.midpoint:.1f}, s = {fit.steepness:.2f}" if fit.transition
+                        else f"{name}: no transition")
+                if fit.transition:
+                    grid = np.linspace(float(ks.min()), float(ks.max()), 300)
+                    ax.plot(grid, fit.predict(grid), "--", color=color, zorder=4)
+                    ax.plot([fit.midpoint], [float(fit.predict(fit.midpoint))], "D", color=color, ms=marker(1.4),
+                            mec="white", mew=0.6, zorder=5)
+            ax.set_xlabel("k (demonstrations in the prompt)")
+            if col == 0:
+                ax.set_ylabel("Accuracy (exact match)")
+            ax.set_ylim(-0.02, 1.05)
+            ax.set_title(f"{label} · {DEMOS[cot]}")
+            legend_below(ax, ncols=1)
+    fig.suptitle("k-shot accuracy per eval base; dashed: logistic fit where it finds a transition, ◆ its midpoint k*")
+    written = ctx.save(fig, NAME)
+    csv_path = ctx.out / f"{NAME}_fits.csv"
+    csv_path.write_text(to_csv(fits, list(FIT_COLUMNS)), encoding="utf-8")
+    return [*written, csv_path]
+
+
+def _fit_row(label: str, step: int, cot: bool, base: int, digits: int, ks: object, fit: KshotFit) -> dict[str, object]:
+    import numpy as np
+
+    k = np.asarray(ks, dtype=float)
+    return {"source": label, "step": step, "demos": "cot" if cot else "plain", "base": base, "digits": digits,
+            "n_k": fit.n_points, "k_min": float(k.min()), "k_max": float(k.max()),
+            "transition": str(fit.transition).lower(),
+            "k_star": fit.midpoint if fit.transition else None,
+            "steepness": fit.steepness if fit.transition else None,
+            "acc_lo": fit.lo if fit.fitted else None, "acc_hi": fit.hi if fit.fitted else None,
+            "r2": fit.r2, "reason": fit.reason}
