@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, handle_errors
@@ -109,7 +110,10 @@ def export_figures(
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))
     for problem in result.problems:
-        err_console.print(f"[yellow]warning:[/] left out malformed run {problem.run_id}: {problem.reason}")
+        err_console.print(f"[yellow]warning:[/] left out {problem.run_id}: {escape(problem.reason)}")
+    for run in result.runs:
+        for note in run.notes:  # kept, with what loading had to drop
+            err_console.print(f"[yellow]warning:[/] {run.run_id}: {escape(note)}")
     for o in result.per_run:
         if o.status == "failed":
             err_console.print(f"[yellow]warning:[/] {o.name}: {o.reason}")

@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from grokconsole.cli.common import (RUNS_DIR_HELP, STATUS_STYLE, console, default_runs_dir, err_console, fmt_acc, fmt_num,
                                     handle_errors)
 from grokconsole.cli.fasttable import Cell, render
-from grokconsole.core.discovery import RunRecord, discover_runs
+from grokconsole.core.discovery import RunRecord, load_run, scan_runs_dir
 from grokconsole.core.evaljobs import eval_badge
 
 
@@ -40,11 +41,14 @@ def ls(
     Example: [bold]grok ls --runs-dir runs[/]
     """
     runs = runs_dir or default_runs_dir()
-    records = discover_runs(runs)
-    if not records:
+    scan = scan_runs_dir(runs)  # a missing, non-folder or unreadable runs folder: one line, exit 2
+    records = [load_run(p) for p in scan.runs]
+    if records:
+        render(console, HEADERS, [run_row(rec) for rec in records], RIGHT, title=f"{len(records)} runs in {runs}")
+    elif not scan.skipped:
         console.print(f"no runs in {runs} — start one with: grok run --condition grokking")
-        return
-    render(console, HEADERS, [run_row(rec) for rec in records], RIGHT, title=f"{len(records)} runs in {runs}")
     for rec in records:
-        if rec.error:
-            err_console.print(f"[yellow]warning:[/] {rec.run_id}: {rec.error}")
+        for problem in rec.problems + rec.notes:
+            err_console.print(f"[yellow]warning:[/] {rec.run_id}: {escape(problem)}")
+    for entry in scan.skipped:
+        err_console.print(f"[yellow]warning:[/] skipped {entry.name}: {escape(entry.reason)}")

@@ -5,10 +5,13 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, fmt_num, handle_errors, status_text
-from grokconsole.core.discovery import load_events, load_run
+from grokconsole.cli.common import (RUNS_DIR_HELP, console, default_runs_dir, err_console, fmt_num, handle_errors,
+                                    status_text)
+from grokconsole.core.discovery import RUN_MARKERS, check_run_dir, load_events, load_run
 from grokconsole.core.errors import GrokError
 from grokconsole.core.runfolder import resolve_run
 
@@ -28,7 +31,7 @@ def _kv_table(title: str, items: dict[str, Any]) -> Table:
             text = " ".join(str(v) for v in value)
         else:
             text = str(value)
-        table.add_row(key, text)
+        table.add_row(Text(str(key)), Text(text))  # plain text: a value never reads as markup
     return table
 
 
@@ -42,9 +45,10 @@ def show(
     Example: [bold]grok show 20261121-101500-modarith-grokking-n3000-s0[/]
     """
     paths = resolve_run(run, runs_dir or default_runs_dir())
-    rec = load_run(paths)
-    if rec.error:
-        raise GrokError(f"{paths.run_id}: {rec.error}")
+    if not check_run_dir(paths.root):  # Unreadable (a GrokError) when the folder cannot be examined
+        raise GrokError(f"{paths.root} is not a run folder (it holds none of {', '.join(RUN_MARKERS)})")
+    rec = load_run(paths)  # what cannot be read is named below, the rest is shown
+    problems = rec.problems + rec.notes
     console.print(f"[bold]{paths.run_id}[/]  {status_text(rec.status)}  [dim]{paths.root}[/]")
     if rec.state:
         console.print(f"pid {rec.state.pid} on {rec.state.host}, started {rec.state.start}"
@@ -58,7 +62,11 @@ def show(
     final = rec.summary.get("final") or rec.last_row
     if final:
         console.print(_kv_table("final metrics", final))
-    events = load_events(paths)
+    try:
+        events = load_events(paths)
+    except GrokError as exc:
+        events = []
+        problems.append(str(exc))
     if events:
         table = Table(title="events", title_justify="left", title_style="bold")
         for col in ("event", "epoch", "details"):
@@ -66,5 +74,7 @@ def show(
         for ev in events:
             details = ", ".join(f"{k}={fmt_num(v, 4) if isinstance(v, float) else v}" for k, v in ev.items()
                                 if k not in ("event", "epoch", "wall"))
-            table.add_row(str(ev.get("event")), fmt_num(ev.get("epoch")), details)
+            table.add_row(Text(str(ev.get("event"))), Text(fmt_num(ev.get("epoch"))), Text(details))
         console.print(table)
+    for problem in problems:
+        err_console.print(f"[yellow]warning:[/] {paths.run_id}: {escape(problem)}")

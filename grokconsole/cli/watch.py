@@ -1,12 +1,14 @@
 """``grok watch``: the live console (Textual is imported inside the command)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, default_runs_dir, handle_errors
+from grokconsole.core.discovery import check_runs_dir
 from grokconsole.core.errors import GrokError
 
 
@@ -26,12 +28,14 @@ def watch(
     folder = runs_dir or default_runs_dir()
     if not refresh > 0 or refresh > 3600:
         raise GrokError(f"--refresh must be between 0 and 3600 seconds, got {refresh}")
-    if folder.exists() and not folder.is_dir():
-        raise GrokError(f"runs folder {folder} is not a folder")
-    if not folder.exists() and not runs:
-        raise GrokError(f"no runs folder {folder} (start a run with: grok run, or pass --runs-dir)")
+    if os.path.lexists(folder) or not runs:  # runs given as paths may live without a runs folder
+        check_runs_dir(folder)  # missing, not a folder, unreadable: one line, exit 2
     from grokconsole.core.watchset import Watcher
     from grokconsole.tui.app import WatchApp
 
     watcher = Watcher(folder, list(runs or []))
-    WatchApp(folder, refresh=refresh, watcher=watcher, export_dir=export_dir).run()
+    console_app = WatchApp(folder, refresh=refresh, watcher=watcher, export_dir=export_dir)
+    console_app.run()
+    code = console_app.return_code
+    if isinstance(code, int) and code != 0:  # the console ended on an error: say so to the shell
+        raise typer.Exit(code)

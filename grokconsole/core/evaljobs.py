@@ -250,7 +250,10 @@ def eval_status(run: RunPaths) -> str | None:
 
 def eval_badge(run: RunPaths) -> str:
     """A short note for listings: ``eval running`` / ``eval failed`` / ``eval crashed``, else ''."""
-    status = eval_status(run)
+    try:
+        status = eval_status(run)
+    except GrokError:  # a malformed or unreadable eval/run.json must not cost the listing
+        return "eval unreadable"
     return f"eval {status}" if status in ("running", "failed", "crashed") else ""
 
 

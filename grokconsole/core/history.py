@@ -7,14 +7,14 @@ The user's legacy layout is ``results/history.json``: one JSON list of objects, 
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import dumps
+from grokconsole.core.jsonio import dumps, loads
+from grokconsole.core.safeio import read_bytes
 
 # Columns every reader knows about, in display order. Tasks may add more (irm_env0, ...).
 CORE_COLUMNS = (
@@ -51,37 +51,60 @@ def parse_jsonl_chunk(data: bytes) -> ParsedLines:
     if end < 0:
         return out
     out.consumed = end + 1
-    for raw in data[: end + 1].splitlines():
-        raw = raw.strip()
-        if not raw:
+    rows = out.rows
+    legacy = b"id_val_acc" in data
+    for raw in data[: end + 1].split(b"\n"):
+        if not raw or raw.isspace():
             continue
         try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            obj = loads(raw)
+        except ValueError:  # UnicodeDecodeError is a ValueError too
             out.bad_lines += 1
             continue
         if isinstance(obj, dict):
-            out.rows.append(normalize_row(obj))
+            rows.append(normalize_row(obj) if legacy else obj)
         else:
             out.bad_lines += 1
     return out
 
 
+def last_complete_row(data: bytes) -> tuple[dict[str, Any] | None, int]:
+    """The last parseable row among the complete lines of ``data``, and how many bad lines follow it.
+
+    Only what a listing shows is parsed: the last line, or the one before it when that is junk.
+    """
+    end = data.rfind(b"\n")
+    bad = 0
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        raw = data[start:end]
+        end = start - 1
+        if not raw or raw.isspace():
+            continue
+        try:
+            obj = loads(raw)
+        except ValueError:
+            bad += 1
+            continue
+        if isinstance(obj, dict):
+            return normalize_row(obj), bad
+        bad += 1
+    return None, bad
+
+
 def read_jsonl(path: Path) -> ParsedLines:
-    """All complete rows of a JSON-lines file (missing file: no rows)."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return ParsedLines()
-    return parse_jsonl_chunk(data)
+    """All complete rows of a JSON-lines file (missing file: no rows; unreadable: GrokError naming it)."""
+    data = read_bytes(path)
+    return ParsedLines() if data is None else parse_jsonl_chunk(data)
 
 
 def read_legacy_history(path: Path) -> list[dict[str, Any]]:
     """Rows of a legacy ``history.json`` (a JSON list of objects)."""
-    try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_bytes(path)
+    if data is None:
         return []
+    try:
+        obj = loads(data)
     except ValueError as exc:
         raise GrokError(f"malformed history file {path}: {exc}") from None
     if isinstance(obj, dict):  # a dict of columns is accepted too

@@ -1,4 +1,11 @@
-"""Small JSON helpers: atomic writes (readers never see half a file) and safe reads."""
+"""Small JSON helpers: atomic writes (readers never see half a file), safe reads, one fast parser.
+
+:func:`loads` is the one place JSON text is parsed by readers: orjson where it is installed
+(3-5x faster on history rows, which dominate ``grok ls``, ``grok watch`` and the export),
+else the standard library. orjson is strict JSON; text it refuses (``NaN`` written by a
+user's script, integers beyond 64 bits, UTF-16) is parsed again by the standard library, so
+both paths accept exactly the same files.
+"""
 from __future__ import annotations
 
 import json
@@ -6,9 +13,28 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from grokconsole.core.errors import GrokError
+from grokconsole.core.safeio import read_bytes
+
+_fast_loads: Callable[[bytes | str], Any] | None
+try:
+    import orjson
+
+    _fast_loads = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency; the fallback keeps readers working
+    _fast_loads = None
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON text (bytes or str); ValueError when it is not JSON."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(data)
+        except ValueError:
+            pass  # NaN, huge integers, other encodings: the standard library decides
+    return json.loads(data)
 
 
 def _clean(value: Any) -> Any:
@@ -46,22 +72,24 @@ def write_json_atomic(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path, default: Any = ...) -> Any:
-    """Read a JSON file; a missing file returns ``default`` when given, a malformed one raises GrokError."""
+    """Read a JSON file; a missing file returns ``default`` when given; a malformed or unreadable one
+    (not a regular file, no permission) raises GrokError naming it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = read_bytes(path)  # Unreadable (a GrokError) for a FIFO, a folder, no permission
+    if data is None:
         if default is not ...:
             return default
-        raise GrokError(f"missing file: {path}") from None
-    except OSError as exc:
-        raise GrokError(f"cannot read {path}: {exc.strerror}") from None
+        raise GrokError(f"missing file: {path}")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise GrokError(f"malformed JSON in {path}: not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise GrokError(f"malformed JSON in {path}: {exc.msg} (line {exc.lineno})") from None
+    except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError; kept for safety
+        raise GrokError(f"malformed JSON in {path}: {exc}") from None
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grokconsole.core.errors import GrokError
+from grokconsole.core.safeio import unreadable
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]{0,120}$")
 
@@ -144,7 +145,13 @@ def create_run_dir(runs_dir: Path, tail: str, *, when: datetime | None = None) -
 
 def resolve_run(ref: str, runs_dir: Path) -> RunPaths:
     """Find a run by id, unique id prefix/substring, or path."""
-    runs_dir = Path(runs_dir)
+    try:
+        return _resolve_run(ref, Path(runs_dir))
+    except OSError as exc:  # an unreadable folder on the way: name it instead of a traceback
+        raise unreadable(exc.filename or runs_dir, exc) from None
+
+
+def _resolve_run(ref: str, runs_dir: Path) -> RunPaths:
     candidate = Path(ref)
     if candidate.is_dir() and ((candidate / "config.json").exists() or (candidate / "results").is_dir()
                                or (candidate / "run.json").exists()):

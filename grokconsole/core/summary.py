@@ -65,3 +65,69 @@ class SummaryBuilder:
         if extra:
             summary.update(extra)
         return summary
+
+
+# -- reading a summary (or config) someone else wrote ------------------------------------------
+_NUMBER_KEYS = ("epoch", "step", "epochs", "rows", "best_val", "best_val_epoch", "best_ood", "best_ood_epoch",
+                "memorization_epoch", "generalization_epoch", "grokking_epoch", "delay", "transition_midpoint",
+                "transition_width", "wall_time", "n_train", "seed")
+_TEXT_KEYS = ("run_id", "task", "condition", "status", "target_metric", "end_reason", "device")
+# The identity keys a listing takes from config.json when the summary lacks them.
+CONFIG_KEYS = ("run_id", "task", "condition", "n_train", "seed", "epochs")
+# History columns a listing shows from the summary's ``final`` row: numbers or null.
+_ROW_NUMBER_KEYS = ("epoch", "step", "time", "train_loss", "train_acc", "val_loss", "val_acc", "ood_acc",
+                    "irm_mean", "weight_norm", "feature_rank")
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _expected(key: str, value: Any) -> str | None:
+    """What ``key`` should hold when ``value`` has the wrong type, else None."""
+    if value is None:
+        return None
+    if key in _NUMBER_KEYS or key in _ROW_NUMBER_KEYS:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else "a number"
+    if key in _TEXT_KEYS:
+        return None if isinstance(value, str) else "a string"
+    if key == "grokked":
+        return None if isinstance(value, bool) else "true or false"
+    if key == "final":
+        return None if isinstance(value, dict) else "an object"
+    return None
+
+
+def check_fields(values: dict[str, Any], keys: Iterable[str] | None = None, *, where: str,
+                 statuses: tuple[str, ...] = (), prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+    """``values`` without the known keys whose value has the wrong type, and one note per key dropped.
+
+    Readers show what is left: a hand-edited or foreign summary must neither crash a command nor
+    be printed as if it were right. ``keys`` limits the check (default: every known key);
+    ``statuses`` (when given) are the values ``status`` may take.
+    """
+    out = dict(values)
+    notes: list[str] = []
+    for key in (values if keys is None else keys):
+        if key not in values:
+            continue
+        value = values[key]
+        want = _expected(key, value)
+        if want is None and key == "status" and statuses and value is not None and value not in statuses:
+            want = "one of " + ", ".join(statuses)
+        if want is not None:
+            del out[key]
+            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            notes.append(f"{where}: '{prefix}{key}' is {shown}, expected {want} (ignored)")
+    final = out.get("final")
+    if isinstance(final, dict) and not prefix:
+        out["final"], row_notes = check_row(final, where=where, prefix="final.")
+        notes += row_notes
+    return out, notes
+
+
+def check_row(row: dict[str, Any], *, where: str, prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+    """A history row without the shown columns (epoch, accuracies, ...) that are not numbers."""
+    return check_fields(row, _ROW_NUMBER_KEYS, where=where, prefix=prefix)

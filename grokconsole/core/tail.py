@@ -2,16 +2,19 @@
 
 Truncation (the file got shorter), rotation (a new inode under the same name) and deletion
 are detected; the tail then starts over and says so with ``reset``, so a consumer can drop
-what it had.
+what it had. A path that exists but cannot be tailed (no permission, a FIFO, a folder) is
+never opened in a way that blocks; ``error`` names it until it becomes readable again.
 """
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grokconsole.core.history import parse_jsonl_chunk
+from grokconsole.core.safeio import Unreadable, kind_of, read_bytes, unreadable
 
 MAX_READ = 8 * 1024 * 1024  # bytes per poll; a huge backlog is read over several polls
 
@@ -22,6 +25,7 @@ class TailResult:
     reset: bool = False       # earlier rows are void (truncated, rotated or deleted file)
     bad_lines: int = 0
     exists: bool = True
+    error: str | None = None  # the file exists but cannot be tailed (why, naming it)
 
 
 class JsonlTail:
@@ -45,7 +49,11 @@ class JsonlTail:
                 res.reset = True
             self.offset, self.inode, self._pending = 0, None, b""
             return res
-        except OSError:
+        except OSError as exc:
+            res.error = str(unreadable(self.path, exc))
+            return res
+        if not stat.S_ISREG(st.st_mode):
+            res.error = f"cannot read {self.path}: it is {kind_of(st.st_mode)}, not a regular file"
             return res
         if (self.inode is not None and st.st_ino != self.inode) or st.st_size < self.offset:
             res.reset = True
@@ -54,10 +62,11 @@ class JsonlTail:
         if st.st_size == self.offset:
             return res
         try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read(min(self.max_read, st.st_size - self.offset))
-        except OSError:
+            data = read_bytes(self.path, offset=self.offset, limit=min(self.max_read, st.st_size - self.offset))
+        except Unreadable as exc:  # replaced by something else since the stat, or no permission
+            res.error = str(exc)
+            return res
+        if data is None:  # deleted since the stat: the next poll sees it gone
             return res
         self.offset += len(data)
         buf = self._pending + data

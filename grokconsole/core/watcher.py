@@ -24,8 +24,9 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.history import as_float, read_legacy_history
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.evaljobs import eval_badge
-from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.lifecycle import STATUSES, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.summary import check_fields
 from grokconsole.core.tail import JsonlTail
 
 # A running run's process is checked at most this often (a /proc read per check).
@@ -114,6 +115,7 @@ class WatchedRun:
     _native: bool = True  # history.jsonl (else the legacy history.json), re-checked when it is missing
     _search: str = ""
     _pending: list[GrokNotice] = field(default_factory=list)
+    issues: dict[str, str] = field(default_factory=dict)  # file -> why it cannot be read now
 
     @classmethod
     def open(cls, paths: RunPaths, *, quiet: bool = True) -> "WatchedRun":
@@ -127,7 +129,7 @@ class WatchedRun:
         run._eval_sig = file_sig(paths.root / "eval" / "run.json")
         run.eval_note = eval_badge(paths) if run._eval_sig is not None else ""
         run._checked_alive = run._checked_files = time.monotonic()
-        run._native = paths.history.exists() or not paths.legacy_history.exists()
+        run._native = os.path.exists(paths.history) or not os.path.exists(paths.legacy_history)
         run._events = JsonlTail(paths.events)
         run._hist = JsonlTail(paths.history)
         if "grokking_epoch" in rec.summary:
@@ -181,22 +183,33 @@ class WatchedRun:
         """Read whatever changed since the last poll."""
         now = time.monotonic() if now is None else now
         delta = RunDelta()
+        issues = dict(self.issues)
         quiet = self.quiet
         self.quiet = False
         delta.new_rows, delta.reset = self._poll_history(quiet)
         delta.changed = delta.new_rows > 0 or delta.reset
-        for ev in self._events.poll().rows if self._events else []:
-            if ev.get("event") == "grokking":
-                self._flag(_num(ev.get("epoch")), "event", quiet, delta)
+        if self._events is not None:
+            res = self._events.poll()
+            self._issue("events", res.error)
+            for ev in res.rows:
+                if ev.get("event") == "grokking":
+                    self._flag(_num(ev.get("epoch")), "event", quiet, delta)
         if now - self._checked_files >= FILES_SECONDS and self._poll_files(now):
             delta.changed = True
             self._flag(_num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)
         for notice in self._pending:
             self._flag(notice.epoch, notice.source, quiet, delta)
         self._pending = []
-        if delta.notice is not None:
+        if delta.notice is not None or self.issues != issues:  # a new or cleared problem redraws the line
             delta.changed = True
         return delta
+
+    def _issue(self, source: str, error: str | None) -> None:
+        """Remember (or forget) why ``source`` cannot be read now."""
+        if error is None:
+            self.issues.pop(source, None)
+        else:
+            self.issues[source] = error
 
     def _flag(self, epoch: float | None, source: str, quiet: bool, delta: RunDelta) -> None:
         if epoch is None or self.grok_epoch is not None:
@@ -209,13 +222,14 @@ class WatchedRun:
     def _poll_history(self, quiet: bool) -> tuple[int, bool]:
         if self._native and self._hist is not None:
             res = self._hist.poll()
+            self._issue("history", res.error)
             if res.reset:
                 self._reset_rows()
             self._take(res.rows)
-            if not res.exists and self.paths.legacy_history.exists():
+            if not res.exists and os.path.exists(self.paths.legacy_history):
                 self._native = False
             return len(res.rows), res.reset
-        if self.paths.history.exists():
+        if os.path.exists(self.paths.history):
             self._native = True
             self._reset_rows()
             return self._poll_history(quiet)
@@ -229,8 +243,9 @@ class WatchedRun:
         try:
             rows = read_legacy_history(self.paths.legacy_history)
         except GrokError as exc:
-            self.record.error = str(exc)  # half-written by a script that rewrites it: retry next change
+            self._issue("history", str(exc))  # half-written by a script that rewrites it: retry next change
             return 0, False
+        self._issue("history", None)
         reset = False
         if self._legacy_count < 0:  # skipped at start: only the count matters
             self._legacy_count = len(rows)
@@ -285,10 +300,11 @@ class WatchedRun:
             try:
                 value = read_json(self.paths.summary, default={})
                 if isinstance(value, dict):
-                    self.record.summary = value
+                    self.record.summary, _ = check_fields(value, where="results/summary.json", statuses=STATUSES)
                     changed = True
-            except GrokError:
-                pass  # being rewritten; the next change brings it
+                self._issue("summary", None)
+            except GrokError as exc:  # replaced atomically by writers: this is a real problem, not a half file
+                self._issue("summary", str(exc))
         sig = file_sig(self.paths.run_json)
         recheck = self.record.status == "running" and now - self._checked_alive >= LIVENESS_SECONDS
         if sig != self._state_sig or recheck:
@@ -296,7 +312,9 @@ class WatchedRun:
             self._checked_alive = now
             try:
                 self.record.state = read_run_state(self.paths.root)
-            except GrokError:
+                self._issue("state", None)
+            except GrokError as exc:
+                self._issue("state", str(exc))
                 return changed
             status = effective_status(self.record.state) if self.record.state else self.record.status
             if status != self.record.status:
@@ -321,8 +339,14 @@ class WatchedRun:
             epoch=_num(last.get("epoch")), epochs=_num(rec.config.get("epochs")),
             train_acc=_num(last.get("train_acc")), val_acc=_num(last.get("val_acc")),
             ood_acc=_num(last.get("ood_acc")), grok_epoch=self.grok_epoch,
-            search_text=self._search, error=rec.error, eval_note=self.eval_note,
+            search_text=self._search, error=self.error, eval_note=self.eval_note,
         )
+
+    @property
+    def error(self) -> str | None:
+        """What cannot be read in this run: problems found at start and since (None when all is well)."""
+        lines = list(dict.fromkeys(self.record.problems + self.record.notes + list(self.issues.values())))
+        return "; ".join(lines) if lines else None
 
     def group_key(self) -> tuple[str, Any]:
         return (self.record.condition, self.record.get("n_train"))

@@ -3,7 +3,9 @@
 Runs are chosen by ``RUN_OR_GLOB`` references (a run id or unique part, a glob over run ids,
 a run folder path or a path glob); none means every run under the runs folder. The runs
 folder is re-listed only when its mtime changes (a new or deleted run folder), so a poll of
-hundreds of quiet runs costs a few stats each.
+hundreds of quiet runs costs a few stats each. An entry that cannot be examined (no
+permission, a link loop) is kept in :attr:`Watcher.skipped` with its reason, looked at again
+every few seconds, and never stops the others from being watched.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grokconsole.core.discovery import is_run_dir
+from grokconsole.core.discovery import check_run_dir, is_run_dir
 from grokconsole.core.errors import GrokError
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.safeio import reason
 from grokconsole.core.watcher import GrokNotice, RunView, WatchedRun
 
 GLOB_CHARS = ("*", "?", "[")
@@ -45,10 +48,10 @@ class RunSelector:
 def make_selector(refs: list[str], runs_dir: Path) -> RunSelector:
     """Parse references; a plain reference that matches no run is an error (a typo, not a future run)."""
     sel = RunSelector(Path(runs_dir))
-    names = _list_dirs(sel.runs_dir)
+    names = _list_dirs(sel.runs_dir)[0] or []
     for ref in refs:
         path = Path(ref)
-        if path.is_dir() and is_run_dir(path):
+        if os.path.isdir(path) and is_run_dir(path):
             sel.paths.append(path)
         elif any(c in ref for c in GLOB_CHARS):
             if "/" in ref:
@@ -71,12 +74,23 @@ def _escape(text: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
-def _list_dirs(folder: Path) -> list[str]:
+def _list_dirs(folder: Path) -> tuple[list[str] | None, dict[str, str]]:
+    """Folder names in ``folder`` (None when it cannot be listed) and entries that cannot be examined."""
+    names: list[str] = []
+    bad: dict[str, str] = {}
     try:
         with os.scandir(folder) as it:
-            return sorted(e.name for e in it if not e.name.startswith(".") and e.is_dir())
+            for entry in it:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir():
+                        names.append(entry.name)
+                except OSError as exc:  # a link loop, a link into a folder that cannot be searched
+                    bad[entry.name] = f"cannot read {entry.path}: {reason(exc)}"
     except OSError:
-        return []
+        return None, bad
+    return sorted(names), bad
 
 
 @dataclass
@@ -87,6 +101,8 @@ class PollResult:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     notices: list[GrokNotice] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # entries newly found unreadable: name -> why
+    problem: str | None = None  # the runs folder cannot be listed right now
     rows: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # CPU time of the polling thread (what other load does not inflate)
@@ -102,6 +118,11 @@ class Watcher:
         self.runs: dict[str, WatchedRun] = {}
         self._dir_sig: int | None = None
         self._candidates: set[Path] = set()  # folders that are not (yet) run folders
+        self.skipped: dict[str, str] = {}  # entries that cannot be examined: name -> why
+        self.problem: str | None = None  # the runs folder itself cannot be listed
+        self.new_skipped: dict[str, str] = {}  # skipped by the last scan, not before
+        self._bad_entries: dict[str, str] = {}  # entries the last listing could not examine
+        self._last_skip_check = 0.0
         self._last_glob = 0.0
         self._started = False
 
@@ -114,12 +135,22 @@ class Watcher:
             sig = None
         now = time.monotonic()
         reglob = bool(self.selector.path_globs) and now - self._last_glob >= REGLOB_SECONDS
-        if not force and sig == self._dir_sig and not reglob and not self._candidates:
+        recheck = bool(self.skipped) and now - self._last_skip_check >= REGLOB_SECONDS
+        if not force and sig == self._dir_sig and not reglob and not self._candidates and not recheck:
             return None
-        self._dir_sig = sig
+        if recheck or force:
+            self._last_skip_check = now
         out: list[Path] = []
         if self.selector.everything or self.selector.name_patterns:
-            out += [self.runs_dir / n for n in _list_dirs(self.runs_dir) if self.selector.wants(n)]
+            names, bad = _list_dirs(self.runs_dir)
+            if names is None:  # unreadable for now: keep what is watched, say so, try again later
+                self.problem = f"cannot list runs folder {self.runs_dir}"
+                self._dir_sig = None
+                return None
+            self.problem = None
+            out += [self.runs_dir / n for n in names if self.selector.wants(n)]
+            self._bad_entries = {k: v for k, v in bad.items() if self.selector.wants(k)}
+        self._dir_sig = sig
         if self.selector.path_globs and (reglob or force):
             self._last_glob = now
             for pattern in self.selector.path_globs:
@@ -127,7 +158,7 @@ class Watcher:
         elif self.selector.path_globs:
             out += [r.paths.root for r in self.runs.values()
                     if r.paths.root.parent != self.runs_dir]
-        out += [p for p in self.selector.paths if p.is_dir()]
+        out += [p for p in self.selector.paths if os.path.isdir(p)]
         return out
 
     def scan(self, force: bool = False) -> tuple[list[str], list[str]]:
@@ -139,6 +170,7 @@ class Watcher:
         seen: set[str] = set()
         self._candidates = set()
         quiet = not self._started
+        skipped = dict(self._bad_entries)
         for folder in folders:
             key = folder.name
             if key in seen:
@@ -146,12 +178,18 @@ class Watcher:
             seen.add(key)
             if key in self.runs:
                 continue
-            if not is_run_dir(folder):
-                self._candidates.add(folder)
+            try:
+                if not check_run_dir(folder):
+                    self._candidates.add(folder)
+                    continue
+                self.runs[key] = WatchedRun.open(RunPaths(folder), quiet=quiet)
+            except (GrokError, OSError) as exc:  # named and skipped; the others are watched
+                skipped[key] = str(exc) if isinstance(exc, GrokError) else f"cannot read {folder}: {reason(exc)}"
                 continue
-            self.runs[key] = WatchedRun.open(RunPaths(folder), quiet=quiet)
             added.append(key)
-        removed = [k for k in self.runs if k not in seen or not self.runs[k].paths.root.is_dir()]
+        self.new_skipped = {k: v for k, v in skipped.items() if self.skipped.get(k) != v}
+        self.skipped = skipped
+        removed = [k for k in self.runs if k not in seen or not os.path.isdir(self.runs[k].paths.root)]
         for key in removed:
             del self.runs[key]
         if added:
@@ -171,7 +209,9 @@ class Watcher:
         t0, c0 = time.perf_counter(), time.thread_time()
         res = PollResult()
         with self.lock:
+            self.new_skipped = {}
             res.added, res.removed = self.scan()
+            res.skipped, res.problem = self.new_skipped, self.problem
             now = time.monotonic()
             for key, run in self.runs.items():
                 delta = run.poll(now)

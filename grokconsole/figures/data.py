@@ -1,6 +1,6 @@
 """Loading runs for figures: whole histories, as numpy columns, plus what each run concluded.
 
-Histories are parsed in one ``json.loads`` call per file and turned into one float array
+Histories are parsed in one parse call per file and turned into one float array
 per column, so 500 runs × 2,000 epochs load in seconds. Native (``history.jsonl``) and
 legacy (``history.json``, ``id_val_acc``) layouts are both read through
 :mod:`grokconsole.core.discovery`; grokking and memorization epochs come from
@@ -20,8 +20,10 @@ from typing import Any
 from grokconsole.core.detection import DetectionConfig, analyze
 from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
-from grokconsole.core.history import normalize_row, parse_jsonl_chunk, read_legacy_history
+from grokconsole.core.history import as_float, normalize_row, parse_jsonl_chunk, read_legacy_history
+from grokconsole.core.jsonio import loads
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.safeio import read_bytes
 
 MECHINTERP_M4 = "m4_ablation_avgpool_trajectory.json"
 MECHINTERP_M5_GLOB = "m5_steering_*.json"
@@ -46,7 +48,7 @@ class RunData:
     m4: list[dict[str, Any]] | None = None
     m5: dict[str, Any] | None = None
     source_digest: str = ""  # hash of the run's history, config and summary files
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what loading dropped (bad lines, wrong-typed values)
 
     def has(self, column: str) -> bool:
         """True when the run logs ``column`` with at least one finite value."""
@@ -68,50 +70,77 @@ class LoadProblem:
     reason: str
 
 
-def _fast_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON-lines history: one parse for the whole file, line-by-line only if that fails."""
-    data = path.read_bytes()
+def parse_history(data: bytes) -> tuple[list[dict[str, Any]], int]:
+    """Rows of a JSON-lines history and how many lines were malformed (and dropped).
+
+    One parse for the whole file (its lines joined into a JSON list); only when that fails,
+    or a line is not an object, line by line, keeping every good row.
+    """
     end = data.rfind(b"\n")
     if end < 0:
-        return []
+        return [], 0
     body = data[:end].strip()
-    rows: Any = None
+    rows: Any = []
     if body:
         try:
-            rows = json.loads(b"[" + body.replace(b"\n", b",") + b"]")
+            rows = loads(b"[" + body.replace(b"\n", b",") + b"]")
         except ValueError:
             rows = None
-    else:
-        rows = []
-    if rows is None or not all(isinstance(r, dict) for r in rows):
-        parsed = parse_jsonl_chunk(data)  # tolerant: counts bad lines instead of failing
-        if parsed.bad_lines:
-            raise GrokError(f"{parsed.bad_lines} malformed line(s) in {path}")
-        return parsed.rows
+    if rows is None or not all(type(r) is dict for r in rows):
+        parsed = parse_jsonl_chunk(data)  # tolerant: keeps good rows, counts bad lines
+        return parsed.rows, parsed.bad_lines
     if b"id_val_acc" in body:
         rows = [normalize_row(r) for r in rows]
-    return rows
+    return rows, 0
 
 
-def to_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Float arrays per column (NaN where a row lacks it; non-numeric columns dropped), sorted by epoch."""
+def _column(raw: list[Any]) -> tuple[Any, int] | None:
+    """A float array of ``raw`` and how many values were not numbers (NaN now); None for a text column."""
+    import numpy as np
+
+    try:
+        return np.array(raw, dtype=float), 0
+    except (TypeError, ValueError):
+        pass
+    values = [as_float(v) if (v is None or isinstance(v, (int, float))) else math.nan for v in raw]
+    bad = sum(1 for v in raw if v is not None and not isinstance(v, (int, float)))
+    if bad == sum(1 for v in raw if v is not None):
+        return None  # a text column (strings, lists): not plottable, and not a problem either
+    return np.array(values, dtype=float), bad
+
+
+def to_columns(rows: list[dict[str, Any]], notes: list[str] | None = None) -> dict[str, Any]:
+    """Float arrays per column (NaN where a row lacks it), sorted by epoch.
+
+    Text columns are dropped; a value of the wrong type in a numeric column becomes NaN, and a
+    row whose epoch is not a number is dropped; each is counted in ``notes`` when given.
+    """
     import numpy as np
 
     keys = sorted(set().union(*rows)) if rows else []
     cols: dict[str, Any] = {}
+    bad_values: dict[str, int] = {}
     try:  # every row has every key and only numbers: one matrix, one conversion
         matrix = np.array(list(map(itemgetter(*keys), rows)), dtype=float).reshape(len(rows), len(keys))
         cols = {key: matrix[:, i] for i, key in enumerate(keys)}
     except (KeyError, TypeError, ValueError):
         for key in keys:
-            raw = [r.get(key) for r in rows]
-            try:
-                cols[key] = np.array(raw, dtype=float)
-            except (TypeError, ValueError):
-                continue  # strings, lists: not plottable
+            got = _column([r.get(key) for r in rows])
+            if got is not None:
+                cols[key], bad = got
+                if bad:
+                    bad_values[key] = bad
     if "epoch" not in cols:
-        raise GrokError("history has no 'epoch' column")
+        raise GrokError("history has no 'epoch' column" if "epoch" not in keys
+                        else "no history row has a numeric 'epoch'")
     keep = np.isfinite(cols["epoch"])
+    if notes is not None:
+        dropped = int(len(keep) - keep.sum())
+        if dropped:
+            notes.append(f"dropped {dropped} of {len(keep)} rows whose epoch is not a number")
+        for key, bad in bad_values.items():
+            if key != "epoch":
+                notes.append(f"{bad} value(s) of '{key}' are not numbers (left blank)")
     order = np.argsort(cols["epoch"][keep], kind="stable")
     return {k: v[keep][order] for k, v in cols.items()}
 
@@ -148,39 +177,52 @@ def _load_mechinterp(root: Path) -> tuple[list[dict[str, Any]] | None, dict[str,
         return None, None
     m4 = m5 = None
     m4_path = folder / MECHINTERP_M4
-    if m4_path.is_file():
-        m4 = json.loads(m4_path.read_text(encoding="utf-8"))
+    if m4_path.exists():
+        m4 = loads(read_bytes(m4_path) or b"null")
         if not isinstance(m4, list) or not all(isinstance(r, dict) and "epoch" in r for r in m4):
             raise GrokError(f"malformed {m4_path}: expected a list of {{epoch, head_ood_acc_raw, ...}}")
     m5_paths = sorted(folder.glob(MECHINTERP_M5_GLOB))
     if m5_paths:
-        m5 = json.loads(m5_paths[0].read_text(encoding="utf-8"))
+        m5 = loads(read_bytes(m5_paths[0]) or b"null")
         if not isinstance(m5, dict) or not isinstance(m5.get("sweep"), list):
             raise GrokError(f"malformed {m5_paths[0]}: expected {{epoch, sweep: [{{alpha, head_ood_acc}}]}}")
     return m4, m5
 
 
 def load_run_data(paths: RunPaths) -> RunData:
-    """Load one run completely; raises GrokError when a file is malformed or the history is empty."""
+    """Load one run completely; GrokError when it cannot be used (unreadable or malformed config,
+    no usable history). Malformed lines and wrong-typed values cost only themselves: the run is
+    kept, and ``notes`` says what was dropped."""
     rec: RunRecord = load_run(paths)
-    if rec.error:
-        raise GrokError(rec.error)
-    if paths.history.exists():
-        rows = _fast_jsonl(paths.history)
-    elif paths.legacy_history.exists():
-        rows = read_legacy_history(paths.legacy_history)
+    if "config" in rec.unread:  # what the run is (condition, n_train, seed) is unknown
+        raise GrokError("; ".join(rec.problems))
+    notes = rec.problems + rec.notes  # a summary or run.json that cannot be read is not needed here
+    if rec.layout == "native":
+        data = read_bytes(paths.history)
+        if data is None:
+            raise GrokError("no results/history.jsonl or results/history.json")
+        rows, bad_lines = parse_history(data)
+        if bad_lines:
+            notes.append(f"dropped {bad_lines} malformed line(s) of results/history.jsonl")
+        source = data
     else:
-        raise GrokError("no results/history.jsonl or results/history.json")
+        rows = read_legacy_history(paths.legacy_history)
+        source = read_bytes(paths.legacy_history) or b""
     if not rows:
-        raise GrokError("history is empty")
-    columns = to_columns(rows)
-    digest = hashlib.sha256()
-    for path in (paths.history if paths.history.exists() else paths.legacy_history, paths.config, paths.summary):
-        if path.is_file():
-            digest.update(path.read_bytes())
-        digest.update(b"\0")
+        raise GrokError("history is empty" if not notes else f"history has no usable row ({'; '.join(notes)})")
+    columns = to_columns(rows, notes)
     if len(columns["epoch"]) == 0:
         raise GrokError("history has no row with an epoch")
+    if len(columns["epoch"]) < len(rows):  # the detector sees the rows the figures plot
+        rows = [r for r in rows if math.isfinite(as_float(r.get("epoch")))]
+    digest = hashlib.sha256(source)
+    digest.update(b"\0")
+    for path in (paths.config, paths.summary):
+        try:
+            digest.update(read_bytes(path) or b"")
+        except GrokError:  # already among the notes
+            pass
+        digest.update(b"\0")
     n_train = _as_int(rec.get("n_train"))
     seed = _as_int(rec.get("seed"))
     run = RunData(
@@ -188,6 +230,7 @@ def load_run_data(paths: RunPaths) -> RunData:
         n_train=n_train if n_train is not None else _n_train_from_name(rec.run_id),
         seed=seed if seed is not None else _seed_from_name(rec.run_id),
         config_hash=config_hash(rec.config), columns=columns, source_digest=digest.hexdigest()[:32],
+        notes=notes,
     )
     det = analyze(rows, DetectionConfig.from_config(rec.config), fit=False)
     run.memorization_epoch = det.memorization_epoch

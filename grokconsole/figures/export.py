@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grokconsole import __version__
-from grokconsole.core.discovery import discover_run_dirs
+from grokconsole.core.discovery import scan_runs_dir
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
@@ -116,19 +116,28 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def select_run_dirs(runs_dir: Path, pattern: str | None) -> list[Any]:
     """Run folders under ``runs_dir`` whose id matches ``pattern`` (a regular expression, searched)."""
-    if not Path(runs_dir).is_dir():
+    return _select(runs_dir, pattern)[0]
+
+
+def _select(runs_dir: Path, pattern: str | None) -> tuple[list[Any], list[LoadProblem]]:
+    """Matching run folders, and the entries of the runs folder that could not be examined."""
+    if not Path(runs_dir).exists():
         raise GrokError(f"runs folder {runs_dir} does not exist")
-    dirs = discover_run_dirs(runs_dir)
+    scan = scan_runs_dir(runs_dir)  # not a folder, or unreadable: one clear GrokError
+    dirs = scan.runs
+    skipped = [LoadProblem(s.name, s.reason) for s in scan.skipped]
     if pattern:
         try:
             rx = re.compile(pattern)
         except re.error as exc:
             raise GrokError(f"invalid --runs regular expression {pattern!r}: {exc}") from None
         dirs = [d for d in dirs if rx.search(d.run_id)]
+        skipped = [s for s in skipped if rx.search(s.run_id)]
     if not dirs:
         which = f" matching {pattern!r}" if pattern else ""
-        raise GrokError(f"no runs{which} in {runs_dir}")
-    return dirs
+        also = f" ({'; '.join(s.reason for s in skipped[:3])})" if skipped else ""
+        raise GrokError(f"no runs{which} in {runs_dir}{also}")
+    return dirs, skipped
 
 
 def base_eval_folders(opts: ExportOptions) -> list[Path]:
@@ -196,7 +205,8 @@ def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProble
         "grouping": "condition × n_train; mean ± sample std (ddof=1) over seeds",
         "runs": [{"run_id": r.run_id, "layout": r.layout, "condition": r.condition, "n_train": r.n_train,
                   "seed": r.seed, "config_hash": r.config_hash, "memorization_epoch": r.memorization_epoch,
-                  "grokking_epoch": r.grokking_epoch, "grokking_source": r.grokking_source}
+                  "grokking_epoch": r.grokking_epoch, "grokking_source": r.grokking_source,
+                  **({"notes": r.notes} if r.notes else {})}
                  for g in ctx.groups for r in g.runs],
         "malformed_runs": [{"run_id": p.run_id, "reason": p.reason} for p in problems],
         "figures": [figure_entry(o) for o in outcomes],
@@ -221,13 +231,14 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
         raise GrokError(f"--dpi must be between 10 and 2400, got {opts.dpi}")
     base_evals = base_eval_folders(opts)
     try:
-        run_dirs = select_run_dirs(opts.runs_dir, opts.runs_pattern)
+        run_dirs, skipped = _select(opts.runs_dir, opts.runs_pattern)
     except GrokError:
         if not base_evals or not Path(opts.runs_dir).is_dir():
             raise
-        run_dirs = []  # only untuned-model results: the figures that need runs say so
+        run_dirs, skipped = [], []  # only untuned-model results: the figures that need runs say so
     cb.runs_total(len(run_dirs))
     runs, problems = load_all(run_dirs, opts.jobs, cb.run_done)
+    problems = skipped + problems
     if not runs and not base_evals:
         shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
         raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")

@@ -27,6 +27,7 @@ from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 GROUPED_REDRAW_SECONDS = 2.0
+MAX_PROBLEM_LINES = 4  # a notification names this many unreadable entries, then counts the rest
 
 
 class WatchApp(App[None]):
@@ -70,6 +71,8 @@ class WatchApp(App[None]):
         self._poll_error = False  # reported once, not on every tick
         self._plot_stale = False  # plotted runs changed since the plots were drawn from a poll
         self._last_live_plot = 0.0
+        self._reported: dict[str, str] = {}  # run id -> the problem last shown for it
+        self._reported_problem: str | None = None
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -90,9 +93,15 @@ class WatchApp(App[None]):
         self.filter_box = self.query_one("#filter", Input)
         self.small_note = self.query_one("#too-small", Static)
         # The first screen needs only summaries and last rows; histories load when plotted.
-        for view in self.watcher.start():
+        try:
+            views = self.watcher.start()
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not close the console before it opens
+            views = []
+            self.notify(f"reading runs failed: {exc!r}", severity="error", markup=False)
+        for view in views:
             self.views[view.run_id] = view
         self.counts = self.watcher.counts()
+        self._report_problems(views, dict(self.watcher.skipped), self.watcher.problem)
         self.run_table.fit(self.size.width)
         self._apply_filter()
         self.run_table.focus()
@@ -140,7 +149,7 @@ class WatchApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - a reader bug must not close the console
             if not self._poll_error:
                 self._poll_error = True
-                self.call_from_thread(self.notify, f"reading runs failed: {exc!r}", severity="error")
+                self.call_from_thread(self.notify, f"reading runs failed: {exc!r}", severity="error", markup=False)
         finally:
             self._polling = False
 
@@ -161,7 +170,26 @@ class WatchApp(App[None]):
         for notice in res.notices:
             epoch = f" at epoch {notice.epoch:g}" if notice.epoch is not None else ""
             self.notify(f"⚑ grokking detected in {notice.run_id}{epoch}", title="grokking", timeout=12)
+        self._report_problems(message.views, res.skipped, res.problem)
         self.polls += 1
+
+    def _report_problems(self, views: list[RunView], skipped: dict[str, str], problem: str | None) -> None:
+        """Name what cannot be read, once each, so an unreadable entry never looks like a missing run."""
+        lines = [problem] if problem and problem != self._reported_problem else []
+        self._reported_problem = problem
+        lines += [f"skipped {name}: {why}" for name, why in sorted(skipped.items())]
+        for view in views:
+            if view.error is None:
+                self._reported.pop(view.run_id, None)
+            elif self._reported.get(view.run_id) != view.error:
+                self._reported[view.run_id] = view.error
+                lines.append(f"{view.run_id}: {view.error}")
+        if not lines:
+            return
+        if len(lines) > MAX_PROBLEM_LINES:
+            more = len(lines) - MAX_PROBLEM_LINES
+            lines = lines[:MAX_PROBLEM_LINES] + [f"… and {more} more (grok ls names every one)"]
+        self.notify("\n".join(lines), title="cannot read everything", severity="warning", timeout=15, markup=False)
 
     # -- plots --------------------------------------------------------------------------
     def request_plot(self, **changes: object) -> None:

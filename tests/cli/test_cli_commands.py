@@ -83,7 +83,7 @@ def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:
 
 
 def test_ls_empty_and_listing(tmp_path: Path) -> None:
-    res = invoke("ls", "--runs-dir", str(tmp_path / "none"))
+    res = invoke("ls", "--runs-dir", str(tmp_path))
     assert res.exit_code == 0 and "no runs" in res.output
     write_finished_run(tmp_path, "20260101-000000-a", [{"epoch": 10, "train_acc": 1.0, "val_acc": 0.5}])
     root = write_finished_run(tmp_path, "20260101-000001-b", [{"epoch": 20, "train_acc": 1.0, "val_acc": 0.97}],
@@ -111,9 +111,9 @@ def test_show(tmp_path: Path) -> None:
     assert "config" in res.output and "grokking" in res.output and "delay=5" in res.output
     res = invoke("show", "nope", "--runs-dir", str(tmp_path))
     assert res.exit_code == 2 and "no run" in res.output
-    (root / "config.json").write_text("[1,")
+    (root / "config.json").write_text("[1,")  # named, and the rest of the run is still shown
     res = invoke("show", "000000-a", "--runs-dir", str(tmp_path))
-    assert res.exit_code == 2 and "malformed" in res.output
+    assert res.exit_code == 0 and "warning" in res.output and "malformed" in res.output and "delay=5" in res.output
 
 
 def test_stop_refuses_runs_that_are_not_running(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_exit_code_and_summary(exported: dict[str, Any]) -> None:
     result = exported["result"]
     assert result.exit_code == 0, result.output
     assert "figure1_smoking_gun" in result.output and "written" in result.output
-    assert "left out malformed run 20260507-000000-broken-n500-s9" in result.output
+    assert "left out 20260507-000000-broken-n500-s9: malformed" in result.output
 
 
 def test_every_figure_is_a_real_picture_of_the_expected_size(exported: dict[str, Any]) -> None:

@@ -1,7 +1,6 @@
 """``l``: the tail of a run's stdout/stderr logs, refreshed while open."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -11,20 +10,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.safeio import Unreadable, read_tail
 
 TAIL_BYTES = 32 * 1024
 
 
 def tail_text(path: Path, max_bytes: int = TAIL_BYTES) -> str | None:
-    """The last ``max_bytes`` of a text file (from a line start), or None when it is missing."""
+    """The last ``max_bytes`` of a text file (from a line start), or None when it is missing.
+
+    Only a regular file is read (a FIFO would block the console); anything else says why.
+    """
     try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            start = max(0, size - max_bytes)
-            fh.seek(start)
-            data = fh.read()
-    except OSError:
+        got = read_tail(path, max_bytes)
+    except Unreadable as exc:
+        return f"({exc})"
+    if got is None:
         return None
+    data, start = got
     if start:
         cut = data.find(b"\n")
         data = data[cut + 1:] if cut >= 0 else data
