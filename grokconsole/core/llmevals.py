@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,15 +65,17 @@ def base_eval_folder(runs_dir: Path, model_path: str | Path | None) -> Path:
 
 
 def is_base_eval_folder(path: Path) -> bool:
-    return (Path(path) / MODEL_FILE).is_file()
+    return os.path.isfile(Path(path) / MODEL_FILE)  # never raises: an unreadable folder is not one
 
 
 def find_base_evals(runs_dir: Path) -> list[Path]:
     """Base-model result folders under ``<runs-dir>/base_models/``, by name."""
     root = Path(runs_dir) / BASE_MODELS_DIR
-    if not root.is_dir():
+    try:
+        entries = list(root.iterdir())
+    except OSError:  # missing, or unreadable (the runs folder's own check names that)
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and is_base_eval_folder(p))
+    return sorted(p for p in entries if not p.name.startswith(".") and os.path.isdir(p) and is_base_eval_folder(p))
 
 
 @dataclass(frozen=True)
