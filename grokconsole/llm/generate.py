@@ -60,6 +60,13 @@ def _forward_parameters(model: Any) -> set[str]:
         return set()
 
 
+def generation_model(model: Any) -> Any:
+    """The module to call: a peft model's base model (its LoRA layers are inside it, and its forward
+    takes the position ids and cache arguments that the peft wrapper's signature hides)."""
+    get_base = getattr(model, "get_base_model", None)
+    return get_base() if callable(get_base) else model
+
+
 def encode_prompts(tokenizer: Any, prompts: Sequence[str]) -> list[list[int]]:
     """Token ids per prompt, with the tokenizer's own special tokens (BOS where it adds one)."""
     return list(tokenizer(list(prompts))["input_ids"])
@@ -75,6 +82,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
         return []
     if max_new_tokens < 1:
         raise ValueError("max_new_tokens must be ≥ 1")
+    model = generation_model(model)
     device = next(model.parameters()).device
     vocab = int(model.get_output_embeddings().weight.shape[0]) if model.get_output_embeddings() is not None else None
     stops = stop_tokens(tokenizer, model, vocab)

@@ -195,3 +195,30 @@ def build(out_dir: Path, cfg: BuildConfig, progress: Callable[[int, float], None
         info["quality"] = quality(out_dir)
     (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return result
+
+
+QUALITY_SHOTS = (0, 1, 2, 4, 8, 12)
+
+
+def measure_quality(model: Any, tokenizer: Any, n: int = 100, seed: int = 12345,
+                    shots: tuple[int, ...] = QUALITY_SHOTS) -> dict[str, Any]:
+    """Exact match of 2-digit sums: zero-shot in bases 8/9/10 (plain and chain-of-thought), and
+    accuracy vs the number of in-context examples k in bases 8 and 9 (plain)."""
+    from grokconsole.llm.generate import generate
+    from grokconsole.tasks.baseadd.problems import is_correct, kshot_prompts, make_problems
+
+    out: dict[str, Any] = {"n": n}
+    for base in (8, 9, 10):
+        queries = make_problems(base, 2, n, seed)
+        for cot in (False, True):
+            texts = generate(model, tokenizer, [q.prompt(cot) for q in queries], max_new_tokens=40 if cot else 6)
+            key = f"b{base}_d2{'_cot' if cot else ''}"
+            out[key] = sum(is_correct(t, q, cot) for t, q in zip(texts, queries)) / n
+    for base in (8, 9):
+        queries = make_problems(base, 2, n, seed)
+        curve = {}
+        for k in shots:
+            texts = generate(model, tokenizer, kshot_prompts(queries, k, cot=False, seed=seed), max_new_tokens=6)
+            curve[str(k)] = sum(is_correct(t, q, False) for t, q in zip(texts, queries)) / n
+        out[f"kshot_b{base}"] = curve
+    return out
