@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -42,7 +42,11 @@ def run(
                             data_dir=data_dir, name=name, command=list(command) if command else None, resume=resume)
     prepared = prepare(request)
     if dry_run and prepared.resume is None:
-        console.print_json(json.dumps(prepared.config))
+        config = prepared.config
+        if "amp" in config and not config.get("command"):
+            choice = _amp_choice(config)
+            config = {**config, "amp_resolved": choice.amp, "amp_reason": choice.reason}
+        console.print_json(json.dumps(config))
         return
     paths = start([prepared])[0]
     console.print(paths.run_id)
@@ -50,6 +54,27 @@ def run(
         from grokconsole.cli.follow import follow_run
 
         raise typer.Exit(follow_run(paths))
+
+
+def _amp_choice(config: dict[str, Any]) -> Any:
+    """What the trainer will run ``amp`` as on this machine (shown by ``--dry-run``).
+
+    Reading /proc/cpuinfo is free; torch is imported only when the run may use a GPU (device
+    cuda, or auto with an NVIDIA driver present), the one case where only torch can tell.
+    """
+    from grokconsole.core.precision import read_cpu_flags, resolve_amp
+
+    requested, device = str(config["amp"]), str(config.get("device", "auto"))
+    if requested == "auto" and (device == "cuda" or (device == "auto" and _nvidia_driver())):
+        import torch
+
+        if torch.cuda.is_available():
+            return resolve_amp(requested, "cuda", cuda_bf16=torch.cuda.is_bf16_supported())
+    return resolve_amp(requested, "cpu", cpu_flags=read_cpu_flags())
+
+
+def _nvidia_driver() -> bool:
+    return Path("/proc/driver/nvidia/version").exists()
 
 
 __all__ = ["run", "fail"]

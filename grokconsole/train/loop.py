@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from grokconsole.core.jsonio import read_json, write_json_atomic
+from grokconsole.core.precision import AmpChoice, read_cpu_flags, resolve_amp
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 from grokconsole.tracker import Tracker
@@ -36,6 +37,13 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA device is available")
     return torch.device(name)
+
+
+def amp_for(requested: str, device: torch.device) -> AmpChoice:
+    """``amp=auto|off|bf16`` resolved for ``device`` (bf16 only where it is computed natively)."""
+    if device.type == "cuda":
+        return resolve_amp(requested, "cuda", cuda_bf16=torch.cuda.is_bf16_supported())
+    return resolve_amp(requested, device.type, cpu_flags=read_cpu_flags())
 
 
 def make_optimizer(model: torch.nn.Module, c: dict[str, Any]) -> torch.optim.Optimizer:
@@ -92,6 +100,11 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     if c.get("device_resolved") != str(device):
         c["device_resolved"] = str(device)
         write_json_atomic(paths.config, {**read_json(paths.config), "device_resolved": str(device)})
+    amp_choice = amp_for(str(c["amp"]), device)
+    if c.get("amp_resolved") != amp_choice.amp:
+        c["amp_resolved"] = amp_choice.amp
+        write_json_atomic(paths.config, {**read_json(paths.config), "amp_resolved": amp_choice.amp})
+    print(f"device {device}, amp {amp_choice.amp} ({amp_choice.reason})", flush=True)
     seed = int(c["seed"])
     random.seed(seed)
     np.random.seed(seed)
@@ -109,7 +122,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     patience = int(c["early_stopping_patience"])
     es_metric = str(c["early_stopping_metric"])
     stop_after = int(c["stop_after_grokking"])
-    amp = c["amp"] == "bf16"
+    amp = amp_choice.amp == "bf16"
     # compile=true: the training forward through torch.compile (eager again if that fails);
     # evaluation stays eager (it runs every few epochs, on other shapes).
     train_model: Any = model
@@ -209,7 +222,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         end_status = "stopped"
     save(periodic=True)
     extra: dict[str, Any] = {"end_reason": "stopped" if end_status == "stopped" else end_reason,
-                             "device": str(device)}
+                             "device": str(device), "amp": amp_choice.amp}
     if end_status == "finished":
         model.eval()
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
