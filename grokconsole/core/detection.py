@@ -1,20 +1,28 @@
 """Grokking detection: one definition, used online by trainers and offline by readers.
 
-Definitions (thresholds configurable in :class:`DetectionConfig`):
+Definitions (thresholds configurable in :class:`DetectionConfig`, config keys ``detect_*``):
 
 * **target metric** — ``ood_acc`` where the run logs it, else ``val_acc``.
 * **memorization epoch M** — the first evaluation with ``train_acc >= train_threshold``.
-* **generalization epoch G** — the first evaluation that starts a run of ``window``
-  consecutive evaluations with the target ``>= target_threshold`` (NaN or a missing value
-  breaks the run). Requiring a run means a single spike or an oscillation is not taken
-  for generalization; it also means the online detector confirms G ``window - 1``
-  evaluations after G.
-* **grokking** — both exist, and the model had memorized without generalizing: the
-  target at M is at most ``target_threshold - min_gap``, and the delay ``D = G - M``
-  is at least ``max(min_delay, min_delay_ratio * M)``. Ordinary learning (train and
-  target rise together) fails the gap test; a plateau that never generalizes has no G.
+* **generalization epoch G**, two rules; the first to hold decides:
+
+  - *absolute*: the first evaluation that starts a run of ``window`` consecutive evaluations
+    with the target ``>= target_threshold`` (NaN or a missing value breaks the run). Requiring
+    a run means a single spike or an oscillation is not taken for generalization; it also
+    means the online detector confirms G ``window - 1`` evaluations after G.
+  - *relative* (``relative=True``): a sharp, held rise of the target after memorization by
+    at least ``min_rise`` and by at least ``rise_fraction`` of the target's own range, levelled
+    off (:mod:`grokconsole.core.rise` has the exact terms). It catches delayed generalization
+    that tops out below the absolute threshold, as out-of-distribution accuracy does on real
+    distribution shift; slow drifts, brief spikes and curves that never rise fail it.
+
+* **grokking** — M and G exist and the model had memorized without generalizing: for the
+  absolute rule the target at M is at most ``target_threshold - min_gap``; for the relative
+  rule the rise itself is the gap. Both need the delay ``D = G - M`` to be at least
+  ``max(min_delay, min_delay_ratio * M)``. Ordinary learning (train and target rise together)
+  fails the gap; a plateau that never generalizes has no G.
 * **transition** — a logistic fit of the target over epochs (midpoint and width), when
-  scipy is available and the fit converges.
+  scipy is available, the fit converges and the fitted curve rises.
 
 The online :class:`GrokDetector` and the offline :func:`analyze` share this code: the
 offline function simply replays rows through a detector.
@@ -26,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
 from grokconsole.core.history import as_float
+from grokconsole.core.rise import RiseTracker
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,10 @@ class DetectionConfig:
     min_delay: float = 0.0
     min_delay_ratio: float = 1.0
     target_metric: str | None = None  # None: ood_acc if present, else val_acc
+    relative: bool = True  # also count a sharp, held rise that stays below target_threshold
+    min_rise: float = 0.25
+    rise_fraction: float = 0.5
+    rise_time_ratio: float = 0.25
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "DetectionConfig":
@@ -64,6 +77,7 @@ class Detection:
     confirmed_epoch: float | None = None  # the evaluation at which grokking was confirmed
     transition_midpoint: float | None = None
     transition_width: float | None = None
+    rule: str | None = None  # which rule found G: "absolute" | "relative"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +92,13 @@ class GrokDetector:
     _streak_start: float | None = None
     _streak_len: int = 0
     _target_at_mem: float = math.nan
+    _rise: RiseTracker | None = None
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        self._rise = RiseTracker(window=int(cfg.window), min_rise=float(cfg.min_rise),
+                                 rise_fraction=float(cfg.rise_fraction),
+                                 rise_time_ratio=float(cfg.rise_time_ratio)) if cfg.relative else None
 
     @property
     def grokking_detected(self) -> bool:
@@ -110,6 +131,9 @@ class GrokDetector:
             self._target_at_mem = target
             events.append({"event": "memorization", "epoch": epoch, "train_acc": train, name or "target": target})
 
+        if self._rise is not None and res.generalization_epoch is None:
+            self._rise.update(epoch, target, res.memorization_epoch is not None)
+
         if res.generalization_epoch is None:
             if target >= cfg.target_threshold:
                 if self._streak_len == 0:
@@ -117,13 +141,39 @@ class GrokDetector:
                 self._streak_len += 1
                 if self._streak_len >= cfg.window:
                     res.generalization_epoch = self._streak_start
+                    res.rule = "absolute"
                     events.append({"event": "generalization", "epoch": self._streak_start,
                                    "confirmed_epoch": epoch, name or "target": target})
                     events.extend(self._judge(epoch, target))
             else:
                 self._streak_len = 0
                 self._streak_start = None
+        if self._rise is not None and res.generalization_epoch is None:
+            events.extend(self._judge_rise(epoch, target, name))
         return events
+
+    def _judge_rise(self, epoch: float, target: float, name: str | None) -> list[dict[str, Any]]:
+        """The relative rule: a rise that counts and came late enough is generalization and grokking."""
+        cfg, res = self.config, self.result
+        rise = self._rise.verdict() if self._rise is not None else None
+        mem = res.memorization_epoch
+        if rise is None or mem is None:
+            return []
+        delay = rise.epoch - mem
+        if delay <= 0 or delay < max(cfg.min_delay, cfg.min_delay_ratio * mem):
+            return []
+        res.generalization_epoch = rise.epoch
+        res.rule = "relative"
+        res.delay = delay
+        res.grokked = True
+        res.grokking_epoch = rise.epoch
+        res.confirmed_epoch = epoch
+        return [{"event": "generalization", "epoch": rise.epoch, "confirmed_epoch": epoch,
+                 name or "target": target, "rule": "relative"},
+                {"event": "grokking", "epoch": rise.epoch, "confirmed_epoch": epoch,
+                 "memorization_epoch": mem, "delay": delay, "target_metric": res.target_metric,
+                 "target": target, "target_at_memorization": self._target_at_mem, "rule": "relative",
+                 "rise_from": rise.base, "rise_to": rise.level}]
 
     def _judge(self, epoch: float, target: float) -> list[dict[str, Any]]:
         cfg, res = self.config, self.result
@@ -142,7 +192,7 @@ class GrokDetector:
         return [{"event": "grokking", "epoch": gen, "confirmed_epoch": epoch,
                  "memorization_epoch": mem, "delay": delay,
                  "target_metric": res.target_metric, "target": target,
-                 "target_at_memorization": self._target_at_mem}]
+                 "target_at_memorization": self._target_at_mem, "rule": "absolute"}]
 
 
 def logistic(x: Any, lo: float, hi: float, mid: float, width: float) -> Any:
@@ -154,7 +204,11 @@ def logistic(x: Any, lo: float, hi: float, mid: float, width: float) -> Any:
 
 
 def fit_transition(epochs: Sequence[float], values: Sequence[float]) -> tuple[float, float, float, float] | None:
-    """Fit a logistic to ``values`` over ``epochs``: (lo, hi, midpoint, width), or None if it fails."""
+    """Fit a logistic to ``values`` over ``epochs``: (lo, hi, midpoint, width), or None.
+
+    None when the data are too short or flat, the fit fails, or the fitted curve does not rise
+    (by at least half the data's range, with its midpoint inside the data).
+    """
     try:
         import numpy as np
         from scipy.optimize import curve_fit
@@ -179,6 +233,10 @@ def fit_transition(epochs: Sequence[float], values: Sequence[float]) -> tuple[fl
     except (RuntimeError, ValueError):
         return None
     lo, hi, mid, width = (float(p) for p in params)
+    # Only a rise is a transition: a falling or flat curve also "fits" (hi < lo, or a step of
+    # nothing), and a midpoint outside the data is an extrapolation, not something that happened.
+    if hi - lo < max(0.05, 0.5 * float(np.ptp(y))) or not float(x.min()) <= mid <= float(x.max()):
+        return None
     return lo, hi, mid, width
 
 

@@ -56,6 +56,10 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "detect_min_gap": 0.2,
     "detect_min_delay": 0.0,
     "detect_min_delay_ratio": 1.0,
+    "detect_relative": True,         # also count a sharp, held rise below detect_target_threshold
+    "detect_min_rise": 0.25,
+    "detect_rise_fraction": 0.5,
+    "detect_rise_time_ratio": 0.25,
     "data_dir": None,
     "weights_path": None,
 }

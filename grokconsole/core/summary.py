@@ -57,6 +57,7 @@ class SummaryBuilder:
             "generalization_epoch": detection.generalization_epoch,
             "grokking_epoch": detection.grokking_epoch,
             "grokked": detection.grokked,
+            "grokking_rule": detection.rule if detection.grokked else None,
             "delay": detection.delay,
             "transition_midpoint": detection.transition_midpoint,
             "transition_width": detection.transition_width,

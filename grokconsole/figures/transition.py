@@ -42,8 +42,8 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
             label = f"n={n} ({seeds_text(group)})"
             fitted = fit_transition(stat.epochs, stat.mean)
             if fitted is None:
-                ctx.note(name, f"{group.key}: logistic fit did not converge (no transition)")
-                label += ": no logistic fit"
+                ctx.note(name, f"{group.key}: no rising logistic fits (no transition)")
+                label += ": no transition"
             else:
                 lo, hi, mid, width = fitted
                 label += f": midpoint ep. {mid:.0f}, width {width:.0f}"

@@ -127,3 +127,100 @@ def test_fit_transition_recovers_parameters() -> None:
 def test_fit_transition_gives_up_on_flat_or_short_data() -> None:
     assert fit_transition([1, 2, 3], [0.1, 0.2, 0.3]) is None
     assert fit_transition(list(range(50)), [0.5] * 50) is None
+
+
+# --- the relative rule: delayed generalization that tops out below the absolute threshold ---
+
+def ood_rows(ood, n: int = 300, every: int = 5, mem: int = 100, sigma: float = 0.02, seed: int = 0) -> list[dict]:
+    """Train memorizes by epoch ``mem``; ``ood(e)`` plus Gaussian noise is the target."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        e = i * every
+        value = min(1.0, max(0.0, ood(e) + rng.gauss(0, sigma)))
+        rows.append({"epoch": e, "train_acc": min(1.0, 0.3 + 0.7 * e / mem), "val_acc": min(1.0, e / mem),
+                     "ood_acc": value})
+    return rows
+
+
+def test_ood_plateau_then_sharp_rise_below_threshold_is_grokking() -> None:
+    # OOD sits at ~0.3 for hundreds of epochs after memorization, then jumps to ~0.87 and stays.
+    rows = ood_rows(lambda e: 0.3 + 0.57 * sigmoid(e, 900, 8))
+    assert not analyze(rows, DetectionConfig(relative=False)).grokked  # today's absolute rule misses it
+    det = analyze(rows)
+    assert det.grokked and det.rule == "relative" and det.target_metric == "ood_acc"
+    assert det.memorization_epoch == 100
+    assert 880 <= det.grokking_epoch <= 960
+    assert det.delay == det.grokking_epoch - 100
+
+
+def test_camelyon_like_modest_ceiling_is_grokking() -> None:
+    rows = ood_rows(lambda e: 0.42 + 0.3 * sigmoid(e, 1000, 10), n=400, sigma=0.01, seed=3)
+    det = analyze(rows)
+    assert det.grokked and det.rule == "relative" and 980 <= det.grokking_epoch <= 1060
+
+
+def test_relative_rule_reports_events_online_once() -> None:
+    rows = ood_rows(lambda e: 0.3 + 0.55 * sigmoid(e, 900, 8), seed=1)
+    det = GrokDetector()
+    events = [ev for row in rows for ev in det.update(row)]
+    assert [ev["event"] for ev in events] == ["memorization", "generalization", "grokking"]
+    grok = events[-1]
+    assert grok["rule"] == "relative" and grok["confirmed_epoch"] >= grok["epoch"]
+    assert 0.2 <= grok["rise_from"] <= 0.35 and 0.75 <= grok["rise_to"] <= 0.9
+
+
+def test_relative_rule_can_be_switched_off_by_config() -> None:
+    rows = ood_rows(lambda e: 0.3 + 0.57 * sigmoid(e, 900, 8))
+    cfg = DetectionConfig.from_config({"detect_relative": False})
+    assert not analyze(rows, cfg).grokked
+    assert not analyze(rows, DetectionConfig(min_rise=0.7)).grokked  # asks for more than the 0.57 rise
+
+
+@pytest.mark.parametrize("name, ood", [
+    ("slow drift from memorization", lambda e: 0.3 + 0.6 * min(1.0, max(0.0, (e - 120) / 1300))),
+    ("plateau then a rise three times as long", lambda e: 0.3 + 0.55 * min(1.0, max(0.0, (e - 400) / 900))),
+    ("never rises", lambda e: 0.35 + 0.04 * math.sin(e / 40)),
+    ("brief spikes", lambda e: 0.9 if e in (500, 505, 900, 1200, 1205) else 0.3),
+    ("falls after memorization", lambda e: 0.8 - 0.5 * sigmoid(e, 700, 20)),
+    ("ordinary learning to a low ceiling", lambda e: 0.7 * min(1.0, e / 110)),
+    ("sharp rise before memorization", lambda e: 0.1 + 0.7 * sigmoid(e, 60, 3)),
+])
+def test_no_flag_for_curves_that_are_not_grokking(name: str, ood) -> None:
+    for seed in range(3):
+        det = analyze(ood_rows(ood, seed=seed, sigma=0.03))
+        assert not det.grokked, (name, seed, det.grokking_epoch)
+
+
+def test_noise_cannot_fake_a_rise() -> None:
+    # A plateau at 0.4 with σ 0.08 noise: its excursions exceed min_rise, but not 8 σ.
+    rows = ood_rows(lambda e: 0.4, n=1000, every=1, sigma=0.08, seed=5)
+    assert not analyze(rows).grokked
+
+
+def test_a_missing_value_breaks_the_hold() -> None:
+    # After the jump every third evaluation is missing: never w values in a row, never a held rise.
+    rows = ood_rows(lambda e: 0.3 + 0.55 * sigmoid(e, 900, 8))
+    for row in rows:
+        if row["epoch"] > 850 and row["epoch"] % 15 == 0:
+            row["ood_acc"] = None
+    assert not analyze(rows).grokked
+
+
+def test_rise_tracker_memory_does_not_grow_with_the_run() -> None:
+    det = GrokDetector()
+    for row in ood_rows(lambda e: 0.3 + 0.4 * e / 50_000, n=10_000, every=5, sigma=0.02):
+        det.update(row)
+    sizes = {len(v) for v in vars(det._rise).values() if isinstance(v, list)}
+    assert sizes == {101}
+
+
+def test_fit_transition_refuses_curves_that_do_not_rise() -> None:
+    xs = list(range(0, 2000, 10))
+    falling = [float(logistic(x, 0.9, 0.1, 900, 25)) for x in xs]
+    assert fit_transition(xs, falling) is None
+    rng = random.Random(0)
+    noisy_flat = [0.4 + rng.gauss(0, 0.03) for _ in xs]
+    assert fit_transition(xs, noisy_flat) is None
+    rising = [float(logistic(x, 0.3, 0.85, 900, 25)) for x in xs]
+    assert fit_transition(xs, rising) is not None
