@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import typer
 
+from grokconsole.cli import build_model as _build_model
 from grokconsole.cli import eval as _eval
 from grokconsole.cli import export_figures as _export
 from grokconsole.cli import ls as _ls
@@ -25,6 +26,7 @@ app.command("stop")(_stop.stop)
 app.command("watch")(_watch.watch)
 app.command("export-figures")(_export.export_figures)
 app.command("eval")(_eval.eval_cmd)
+app.command("build-model")(_build_model.build_model)
 
 
 def main() -> None:

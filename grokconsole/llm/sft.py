@@ -91,7 +91,12 @@ def apply_finetuning(model: Any, mode: str, *, lora_r: int = 16, lora_alpha: int
         return model
     if mode != "lora":
         raise GrokError(f"finetune={mode!r} is not one of: {', '.join(FINETUNE_MODES)}")
+    import warnings
+
     from peft import LoraConfig, get_peft_model
+
+    # peft 0.21 calls an attribute transformers 5 deprecated; nothing the user can act on.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
     config = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
                         target_modules=target_modules(lora_targets), task_type="CAUSAL_LM")

@@ -1,0 +1,65 @@
+"""``grok build-model``: rebuild the built-in tiny base model (deterministic from its seed)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grokconsole.cli.common import console, handle_errors
+from grokconsole.core.errors import GrokError
+
+
+@handle_errors
+def build_model(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Pre-training steps (default: the shipped model's).")] = None,
+    threads: Annotated[int, typer.Option("--threads", help="Torch threads (0: one per core).")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a folder that already holds a model.")] = False,
+) -> None:
+    """Pre-train the built-in tiny model (a small Llama-style LM with a character tokenizer) on
+    addition in many bases, and save it as a Hugging Face folder usable with
+    [bold]--set model_path=FOLDER[/]. The package already ships the model built with the defaults.
+    """
+    from grokconsole.llm.paths import BUILTIN_NAME, cache_dir
+
+    folder = (out or cache_dir() / BUILTIN_NAME).expanduser()
+    if steps is not None and steps < 1:
+        raise GrokError(f"--steps must be ≥ 1, got {steps}")
+    if threads < 0:
+        raise GrokError(f"--threads must be ≥ 0, got {threads}")
+    if folder.exists() and not folder.is_dir():
+        raise GrokError(f"--out {folder}: exists and is not a folder")
+    if (folder / "config.json").exists() and not force:
+        raise GrokError(f"--out {folder} already holds a model (use --force to overwrite it)")
+
+    import os
+
+    import torch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from grokconsole.llm.tinybuild import BuildConfig, build
+
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    cfg = BuildConfig(seed=seed) if steps is None else BuildConfig(seed=seed, steps=steps)
+    columns = (TextColumn("pre-training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("build", total=cfg.steps, loss="—")
+        result = build(folder, cfg, progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"),
+                       quality=_quality)
+    console.print(f"built {folder} in {result.seconds:.0f} s; use it with [bold]--set model_path={folder}[/]")
+
+
+def _quality(folder: Path) -> dict[str, object]:
+    from grokconsole.llm.loading import load_model
+    from grokconsole.llm.tinybuild import measure_quality
+
+    console.print("measuring accuracy (zero-shot by base, k-shot curves) …")
+    model, tokenizer = load_model(folder)
+    q = measure_quality(model, tokenizer)
+    console.print(f"2-digit exact match, zero-shot: base 8 {q['b8_d2']:.2f}, base 9 {q['b9_d2']:.2f}, "
+                  f"base 10 {q['b10_d2']:.2f}; k-shot base 8: "
+                  + ", ".join(f"k={k} {v:.2f}" for k, v in q["kshot_b8"].items()))
+    return q
