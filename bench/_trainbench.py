@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grokconsole.core.history import read_jsonl  # noqa: E402
+from grokconsole.core.jsonio import read_json  # noqa: E402
+from grokconsole.core.signals import EXIT_STOPPED  # noqa: E402
 from grokconsole.core.presets import resolve_config  # noqa: E402
 from grokconsole.launcher import new_run_folder  # noqa: E402
 
@@ -41,6 +44,8 @@ class RunResult:
     process_wall: float
     final_val: float
     rows: list[dict[str, Any]]  # the run's history
+    val95_from_start: float | None = None  # process start → the trainer printed that evaluation
+    amp: str | None = None  # what amp resolved to (config.json's amp_resolved)
 
     @property
     def ratio(self) -> float | None:
@@ -54,24 +59,40 @@ def first(rows: list[dict[str, Any]], key: str, threshold: float) -> dict[str, A
 
 
 def train_once(task: str, condition: str, seed: int, *, preset: str | None = None, device: str = "cpu",
-               sets: list[str] | None = None, runs_dir: Path | None = None) -> RunResult:
+               sets: list[str] | None = None, runs_dir: Path | None = None, until_val95: bool = False) -> RunResult:
+    """One trainer process; ``until_val95``: stop it (SIGTERM, a clean stop) once it reports val ≥ 0.95."""
     cfg = resolve_config(task, condition, preset=preset, explicit={"seed": seed, "device": device}, sets=sets)
     root = runs_dir or Path(tempfile.mkdtemp(prefix="grokbench-"))
     paths = new_run_folder(cfg, root, None, None)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("GROK_RUN_DIR", None)
+    env["PYTHONUNBUFFERED"] = "1"
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "grokconsole.train.loop", str(paths.root)], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"trainer failed (exit {proc.returncode}) in {paths.root}:\n{proc.stderr[-2000:]}")
+    printed: dict[int, float] = {}  # step → seconds from process start to the trainer's line for it
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "grokconsole.train.loop", str(paths.root)], env=env,
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # "epoch E step S train_acc=… val_acc=…", flushed per evaluation
+            parts = line.split()
+            if len(parts) > 3 and parts[0] == "epoch" and parts[2] == "step":
+                printed.setdefault(int(parts[3]), time.perf_counter() - t0)
+                val = next((float(p[8:]) for p in parts if p.startswith("val_acc=")), 0.0)
+                if until_val95 and val >= 0.95 and proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+        code = proc.wait()
+        wall = time.perf_counter() - t0
+        if code not in (0, EXIT_STOPPED):
+            err.seek(0)
+            raise SystemExit(f"trainer failed (exit {code}) in {paths.root}:\n{err.read().decode()[-2000:]}")
     rows = read_jsonl(paths.history).rows
     tr, va = first(rows, "train_acc", 0.99), first(rows, "val_acc", 0.95)
     return RunResult(seed=seed, steps_total=int(rows[-1]["step"]), train99_step=tr and tr["step"],
                      val95_step=va and va["step"], val95_wall=va and va["time"],
                      grokked=bool(rows[-1].get("grokking_detected")), process_wall=wall,
-                     final_val=float(rows[-1].get("val_acc", float("nan"))), rows=rows)
+                     final_val=float(rows[-1].get("val_acc", float("nan"))), rows=rows,
+                     val95_from_start=va and printed.get(int(va["step"])),
+                     amp=read_json(paths.config).get("amp_resolved"))
 
 
 def median(values: list[float | None]) -> float | None:
@@ -87,8 +108,11 @@ def machine_line() -> str:
     import torch
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return (f"{platform.processor() or platform.machine()} · {os.cpu_count()} cores · torch {torch.__version__} · "
-            f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    from grokconsole.core.precision import native_cpu_bf16, read_cpu_flags
+
+    bf16 = native_cpu_bf16(read_cpu_flags()) or "no native bf16"
+    return (f"{platform.processor() or platform.machine()} · {os.cpu_count()} cores ({bf16}) · "
+            f"torch {torch.__version__} · load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
 def fmt(v: float | None, spec: str = ".0f") -> str:
