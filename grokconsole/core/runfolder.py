@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
@@ -20,59 +21,59 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]{0,120}$")
 
 @dataclass(frozen=True)
 class RunPaths:
-    """Every path inside one run folder."""
+    """Every path inside one run folder (each joined once: readers ask for them thousands of times)."""
 
     root: Path
 
-    @property
+    @cached_property
     def run_id(self) -> str:
         return self.root.name
 
-    @property
+    @cached_property
     def config(self) -> Path:
         return self.root / "config.json"
 
-    @property
+    @cached_property
     def run_json(self) -> Path:
         return self.root / "run.json"
 
-    @property
+    @cached_property
     def results(self) -> Path:
         return self.root / "results"
 
-    @property
+    @cached_property
     def history(self) -> Path:
         return self.results / "history.jsonl"
 
-    @property
+    @cached_property
     def legacy_history(self) -> Path:
         return self.results / "history.json"
 
-    @property
+    @cached_property
     def events(self) -> Path:
         return self.results / "events.jsonl"
 
-    @property
+    @cached_property
     def summary(self) -> Path:
         return self.results / "summary.json"
 
-    @property
+    @cached_property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
 
-    @property
+    @cached_property
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @property
+    @cached_property
     def stdout_log(self) -> Path:
         return self.logs / "stdout.log"
 
-    @property
+    @cached_property
     def stderr_log(self) -> Path:
         return self.logs / "stderr.log"
 
-    @property
+    @cached_property
     def figures(self) -> Path:
         return self.root / "figures"
 

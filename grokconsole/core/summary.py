@@ -85,20 +85,25 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
+_KINDS: dict[str, str] = {**{k: "number" for k in _NUMBER_KEYS + _ROW_NUMBER_KEYS}, **{k: "text" for k in _TEXT_KEYS},
+                          "grokked": "bool", "final": "object"}
+_WANT = {"number": "a number", "text": "a string", "bool": "true or false", "object": "an object"}
+
+
 def _expected(key: str, value: Any) -> str | None:
     """What ``key`` should hold when ``value`` has the wrong type, else None."""
-    if value is None:
+    kind = _KINDS.get(key)
+    if kind is None or value is None:
         return None
-    if key in _NUMBER_KEYS or key in _ROW_NUMBER_KEYS:
+    if kind == "number":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return None if ok else "a number"
-    if key in _TEXT_KEYS:
-        return None if isinstance(value, str) else "a string"
-    if key == "grokked":
-        return None if isinstance(value, bool) else "true or false"
-    if key == "final":
-        return None if isinstance(value, dict) else "an object"
-    return None
+    elif kind == "text":
+        ok = isinstance(value, str)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    else:
+        ok = isinstance(value, dict)
+    return None if ok else _WANT[kind]
 
 
 def check_fields(values: dict[str, Any], keys: Iterable[str] | None = None, *, where: str,
@@ -112,9 +117,9 @@ def check_fields(values: dict[str, Any], keys: Iterable[str] | None = None, *, w
     out = dict(values)
     notes: list[str] = []
     for key in (values if keys is None else keys):
-        if key not in values:
+        value = values.get(key)
+        if value is None:
             continue
-        value = values[key]
         want = _expected(key, value)
         if want is None and key == "status" and statuses and value is not None and value not in statuses:
             want = "one of " + ", ".join(statuses)

@@ -33,6 +33,7 @@ class JsonlTail:
 
     def __init__(self, path: Path, max_read: int = MAX_READ) -> None:
         self.path = Path(path)
+        self._fspath = os.fspath(self.path)  # a str: os.stat(Path) converts on every poll
         self.offset = 0
         self.inode: int | None = None
         self.max_read = max_read
@@ -42,7 +43,7 @@ class JsonlTail:
         """Rows appended since the last poll (complete lines only)."""
         res = TailResult()
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._fspath)
         except (FileNotFoundError, NotADirectoryError):
             res.exists = False
             if self.inode is not None or self.offset:
@@ -62,7 +63,7 @@ class JsonlTail:
         if st.st_size == self.offset:
             return res
         try:
-            data = read_bytes(self.path, offset=self.offset, limit=min(self.max_read, st.st_size - self.offset))
+            data = read_bytes(self._fspath, offset=self.offset, limit=min(self.max_read, st.st_size - self.offset))
         except Unreadable as exc:  # replaced by something else since the stat, or no permission
             res.error = str(exc)
             return res

@@ -116,6 +116,7 @@ class WatchedRun:
     _search: str = ""
     _pending: list[GrokNotice] = field(default_factory=list)
     issues: dict[str, str] = field(default_factory=dict)  # file -> why it cannot be read now
+    _fs: dict[str, str] = field(default_factory=dict)  # str paths stat'ed every second (no Path joins per poll)
 
     @classmethod
     def open(cls, paths: RunPaths, *, quiet: bool = True) -> "WatchedRun":
@@ -124,9 +125,11 @@ class WatchedRun:
         run.last_row = dict(rec.last_row)
         run.grok_epoch = _num(rec.summary.get("grokking_epoch"))
         run.detector = GrokDetector(_detection_config(rec.config))
-        run._state_sig = file_sig(paths.run_json)
-        run._summary_sig = file_sig(paths.summary)
-        run._eval_sig = file_sig(paths.root / "eval" / "run.json")
+        run._fs = {"summary": os.fspath(paths.summary), "state": os.fspath(paths.run_json),
+                   "eval": os.fspath(paths.root / "eval" / "run.json")}
+        run._state_sig = file_sig(run._fs["state"])
+        run._summary_sig = file_sig(run._fs["summary"])
+        run._eval_sig = file_sig(run._fs["eval"])
         run.eval_note = eval_badge(paths) if run._eval_sig is not None else ""
         run._checked_alive = run._checked_files = time.monotonic()
         run._native = os.path.exists(paths.history) or not os.path.exists(paths.legacy_history)
@@ -294,7 +297,7 @@ class WatchedRun:
         """Re-read summary and run.json when they changed; re-check liveness now and then."""
         self._checked_files = now
         changed = False
-        sig = file_sig(self.paths.summary)
+        sig = file_sig(self._fs["summary"])
         if sig != self._summary_sig:
             self._summary_sig = sig
             try:
@@ -305,7 +308,7 @@ class WatchedRun:
                 self._issue("summary", None)
             except GrokError as exc:  # replaced atomically by writers: this is a real problem, not a half file
                 self._issue("summary", str(exc))
-        sig = file_sig(self.paths.run_json)
+        sig = file_sig(self._fs["state"])
         recheck = self.record.status == "running" and now - self._checked_alive >= LIVENESS_SECONDS
         if sig != self._state_sig or recheck:
             self._state_sig = sig
@@ -320,7 +323,7 @@ class WatchedRun:
             if status != self.record.status:
                 self.record.status = status
                 changed = True
-        sig = file_sig(self.paths.root / "eval" / "run.json")
+        sig = file_sig(self._fs["eval"])
         if sig != self._eval_sig or (self.eval_note == "eval running" and recheck):
             self._eval_sig = sig
             note = eval_badge(self.paths) if sig is not None else ""

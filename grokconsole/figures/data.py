@@ -20,7 +20,7 @@ from typing import Any
 from grokconsole.core.detection import DetectionConfig, analyze
 from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
-from grokconsole.core.history import as_float, normalize_row, parse_jsonl_chunk, read_legacy_history
+from grokconsole.core.history import as_float, parse_jsonl_chunk, read_legacy_history
 from grokconsole.core.jsonio import loads
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.safeio import read_bytes
@@ -71,27 +71,9 @@ class LoadProblem:
 
 
 def parse_history(data: bytes) -> tuple[list[dict[str, Any]], int]:
-    """Rows of a JSON-lines history and how many lines were malformed (and dropped).
-
-    One parse for the whole file (its lines joined into a JSON list); only when that fails,
-    or a line is not an object, line by line, keeping every good row.
-    """
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], 0
-    body = data[:end].strip()
-    rows: Any = []
-    if body:
-        try:
-            rows = loads(b"[" + body.replace(b"\n", b",") + b"]")
-        except ValueError:
-            rows = None
-    if rows is None or not all(type(r) is dict for r in rows):
-        parsed = parse_jsonl_chunk(data)  # tolerant: keeps good rows, counts bad lines
-        return parsed.rows, parsed.bad_lines
-    if b"id_val_acc" in body:
-        rows = [normalize_row(r) for r in rows]
-    return rows, 0
+    """Rows of a JSON-lines history and how many lines were malformed (and dropped)."""
+    parsed = parse_jsonl_chunk(data)
+    return parsed.rows, parsed.bad_lines
 
 
 def _column(raw: list[Any]) -> tuple[Any, int] | None:
