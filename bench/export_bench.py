@@ -87,7 +87,12 @@ def main() -> int:
             write_runs(runs_dir, args.runs, args.epochs)
             print(f"wrote {args.runs} runs × {args.epochs} epochs in {time.perf_counter() - t0:.1f} s (not timed)")
         marks: dict[str, float] = {}
-        cb = Callbacks(figures_total=lambda n: marks.setdefault("loaded", time.perf_counter()))
+
+        def loaded(_: int) -> None:
+            marks.setdefault("loaded", time.perf_counter())
+            marks.setdefault("loaded_cpu", _cpu())
+
+        cb = Callbacks(figures_total=loaded)
         opts = ExportOptions(runs_dir=runs_dir, out=out, per_run=not args.no_per_run, jobs=args.jobs,
                              command_line=["bench/export_bench.py"])
         cpu0 = _cpu()
@@ -101,7 +106,7 @@ def main() -> int:
         print(f"export-figures: {len(result.runs)} runs × {args.epochs} epochs, {len(written)} figures/tables "
               f"written, skipped {skipped or 'none'}; per-run figures: {result.per_run_drawn()} drawn, "
               f"{len(result.per_run) - result.per_run_drawn()} already up to date; jobs={args.jobs}")
-        print(f"  load (read + parse + detect):            {load:6.2f} s wall")
+        print(f"  load (read + parse + detect):            {load:6.2f} s wall, {marks['loaded_cpu'] - cpu0:6.2f} s CPU")
         print(f"  draw figures, tables, per-run, manifest: {total - load:6.2f} s wall")
         print(f"  total:                                   {total:6.2f} s wall, {cpu:6.2f} s CPU "
               f"(goal ≤ 20 s on 2 cores; this machine: {os.cpu_count()} cores, load average "
