@@ -62,3 +62,32 @@ def test_env_runs_dir_and_help(tmp_path: Path, launched: list, monkeypatch) -> N
     assert runner.invoke(app, ["watch"]).exit_code == 0
     assert launched[0].runs_dir == tmp_path
     assert "watch" in runner.invoke(app, ["--help"]).output
+
+
+def test_a_console_that_ends_on_an_error_exits_non_zero(tmp_path: Path, monkeypatch) -> None:
+    from grokconsole.tui import app as tui_app
+
+    make_run(tmp_path, "20260101-000000-a")
+
+    def crashed(self) -> None:  # noqa: ANN001 - what Textual records when the app dies on an exception
+        self._return_code = 1
+
+    monkeypatch.setattr(tui_app.WatchApp, "run", crashed)
+    result = runner.invoke(app, ["watch", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 1
+
+
+def test_an_unreadable_runs_folder_is_exit_2(launched: list) -> None:
+    from tests.isolated import in_child, need_unprivileged_user, shared_tmp
+
+    user = need_unprivileged_user()
+    for shared in shared_tmp():
+        runs = shared / "runs"
+        make_run(runs, "20260101-000000-a")
+        runs.chmod(0o311)  # can be entered, not listed
+        runner.invoke(app, ["watch", "--runs-dir", str(shared / "missing")])  # imports what the child needs
+        code, out = in_child(lambda: (lambda r: (r.exit_code, r.output))(
+            runner.invoke(app, ["watch", "--runs-dir", str(runs)])), user=user)
+        text = " ".join(out.split())
+        assert code == 2 and ("not readable" in text or "permission denied" in text) and "Traceback" not in text
+        assert launched == []
