@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -198,3 +199,16 @@ def test_jsonl_tail_follows_appends_truncation_and_deletion(tmp_path: Path) -> N
     assert t.poll().reset
     p.write_text('{"a": 10}\n')
     assert [r["a"] for r in t.poll().rows] == [10]
+
+
+def test_one_parser_with_the_standard_library_as_fallback(tmp_path: Path, monkeypatch) -> None:
+    import grokconsole.core.jsonio as jsonio
+    from grokconsole.core.history import parse_jsonl_chunk
+
+    chunk = b'{"epoch": 0, "val_acc": NaN}\n{"epoch": 1, "id_val_acc": 0.5}\n{"epoch": 2, "big": 123456789012345678901234567890}\n'
+    for fast in (jsonio._fast_loads, None):  # orjson (refusing NaN and huge ints: the stdlib takes over), then none
+        monkeypatch.setattr(jsonio, "_fast_loads", fast)
+        parsed = parse_jsonl_chunk(chunk + b"junk\n")
+        assert [r["epoch"] for r in parsed.rows] == [0, 1, 2] and parsed.bad_lines == 1
+        assert math.isnan(parsed.rows[0]["val_acc"]) and parsed.rows[1]["val_acc"] == 0.5
+        assert jsonio.loads(b'{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
