@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.history import as_float, last_complete_row, normalize_row, read_jsonl, read_legacy_history
+from grokconsole.core.history import (as_float, last_complete_row, normalize_row, parse_jsonl_chunk, read_jsonl,
+                                      read_legacy_history)
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import STATUSES, RunState, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
@@ -154,30 +155,26 @@ def discover_run_dirs(runs_dir: Path) -> list[RunPaths]:
         return []
 
 
-def tail_rows(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict[str, Any]]:
-    """The last complete rows of a JSON-lines file, reading at most ``max_bytes`` from its end."""
-    from grokconsole.core.history import parse_jsonl_chunk
-
+def _tail_lines(path: Path, max_bytes: int) -> bytes:
+    """The last ``max_bytes`` of a file from the first line start in them (b"" when missing)."""
     got = read_tail(path, max_bytes)
     if got is None:
-        return []
+        return b""
     data, start = got
-    if start > 0:
+    if start > 0:  # the first line is cut: drop it
         cut = data.find(b"\n")
         data = data[cut + 1 :] if cut >= 0 else b""
-    return parse_jsonl_chunk(data).rows
+    return data
+
+
+def tail_rows(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict[str, Any]]:
+    """The last complete rows of a JSON-lines file, reading at most ``max_bytes`` from its end."""
+    return parse_jsonl_chunk(_tail_lines(path, max_bytes)).rows
 
 
 def last_row(path: Path, max_bytes: int = TAIL_BYTES) -> dict[str, Any]:
     """The last complete row of a JSON-lines file, parsing only that line ({} when there is none)."""
-    got = read_tail(path, max_bytes)
-    if got is None:
-        return {}
-    data, start = got
-    if start > 0:
-        cut = data.find(b"\n")
-        data = data[cut + 1 :] if cut >= 0 else b""
-    row, _ = last_complete_row(data)
+    row, _ = last_complete_row(_tail_lines(path, max_bytes))
     return row or {}
 
 
