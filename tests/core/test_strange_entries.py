@@ -47,6 +47,8 @@ def build_strange(runs: Path, *, permissions: bool) -> None:
     os.mkfifo(d / "results" / "summary.json")
     (d / "logs" / "stdout.log").unlink(missing_ok=True)
     os.mkfifo(d / "logs" / "stdout.log")
+    (d / "eval").mkdir()
+    os.mkfifo(d / "eval" / "run.json")  # a `grok eval` job's record
     d = make_run(runs, SUMMARYDIR)
     (d / "results" / "summary.json").unlink()
     (d / "results" / "summary.json").mkdir()
@@ -122,6 +124,7 @@ def test_fifo_loop_and_folder_for_a_file_never_hang(shared: Path) -> None:
     build_strange(runs, permissions=False)
     code, out = in_child(lambda: result(invoke("ls", "--runs-dir", str(runs))), timeout=30)
     assert code == 0 and GOOD in out and f"skipped {LOOP}" in out and "FIFO" in out
+    assert "eval unreadable" in next(line for line in out.splitlines() if line.startswith(FIFO))
     code, out = in_child(lambda: result(invoke("show", FIFO, "--runs-dir", str(runs))), timeout=30)
     assert code == 0 and "summary.json: it is a FIFO, not a regular file" in out and "config" in out
     code, out = in_child(lambda: result(invoke("show", SUMMARYDIR, "--runs-dir", str(runs))), timeout=30)
