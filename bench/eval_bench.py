@@ -51,6 +51,7 @@ def shortcut_m4(epochs: int = 60) -> None:
     from pathlib import Path
 
     from grokconsole.core.presets import resolve_config
+    from grokconsole.core.checkpoint_files import periodic_checkpoints
     from grokconsole.evals import interventions as iv
     from grokconsole.evals.data import EvalContext, eval_splits
     from grokconsole.launcher import new_run_folder
@@ -71,7 +72,7 @@ def shortcut_m4(epochs: int = 60) -> None:
         task = make_task(config, torch.device("cpu"))
         splits = eval_splits(task)
         model = task.build_model()
-        for step, path in ckpt.periodic_checkpoints(paths.checkpoints):
+        for step, path in periodic_checkpoints(paths.checkpoints):
             model.load_state_dict(ckpt.load(path)["model"])
             model.eval()
             ctx = EvalContext(model, splits, config)

@@ -15,12 +15,8 @@ from grokconsole.core.evaljobs import EvalPaths
 from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.core.lifecycle import Lifecycle, read_run_state
 from grokconsole.core.provenance import provenance
+from grokconsole.core.runenv import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN_ID
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
-
-ENV_RUN_DIR = "GROK_RUN_DIR"
-ENV_RUN_ID = "GROK_RUN_ID"
-ENV_CONFIG = "GROK_CONFIG"
-ENV_RESUME = "GROK_RESUME"
 
 
 def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None) -> RunPaths:

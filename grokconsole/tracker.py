@@ -25,10 +25,10 @@ from grokconsole.core.history import HistoryWriter, as_float, truncate_history_a
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.core.lifecycle import Lifecycle, now_iso
 from grokconsole.core.provenance import provenance
+from grokconsole.core.runenv import ENV_RUN_DIR
 from grokconsole.core.runfolder import RunPaths, create_run_dir, default_tail
 from grokconsole.core.summary import SummaryBuilder
 
-ENV_RUN_DIR = "GROK_RUN_DIR"
 SUMMARY_EVERY_SECONDS = 2.0
 
 

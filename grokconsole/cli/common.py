@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import typer
@@ -15,15 +13,8 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_USAGE = 2
-STATUS_STYLE = {"running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
-                "crashed": "bold red"}
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("GROK_RUNS_DIR", "runs"))
-
 
 RUNS_DIR_HELP = "Folder holding the run folders (default: $GROK_RUNS_DIR or ./runs)."
 
@@ -45,32 +36,3 @@ def handle_errors(fn: F) -> F:
             raise fail(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def fmt_num(value: Any, digits: int = 3) -> str:
-    """A number for a table cell; '—' when missing."""
-    if value is None:
-        return "—"
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if f != f:
-        return "—"
-    if f.is_integer() and abs(f) < 1e9:
-        return str(int(f))
-    return f"{f:.{digits}f}"
-
-
-def fmt_acc(value: Any) -> str:
-    """An accuracy with three decimals; '—' when missing."""
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if f != f else f"{f:.3f}"
-
-
-def status_text(status: str) -> str:
-    style = STATUS_STYLE.get(status, "")
-    return f"[{style}]{status}[/]" if style else status

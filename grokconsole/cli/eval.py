@@ -12,14 +12,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, handle_errors, status_text
+from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
+from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import (INTERVENABLE_TASKS, EvalPaths, check_checkpoints, checkpoint_files, eval_argv,
+from grokconsole.core.evaljobs import (INTERVENABLE_TASKS, EvalPaths, check_checkpoints, eval_argv,
                                        eval_state, eval_status, parse_alphas, parse_checkpoints, parse_interventions,
-                                       request_eval_stop, resolve_epochs, resolve_suites)
+                                       resolve_epochs, resolve_suites)
+from grokconsole.core.formatting import status_text
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status
+from grokconsole.core.runenv import default_runs_dir
 from grokconsole.core.runfolder import RunPaths, resolve_run
+from grokconsole.core.stopping import request_eval_stop
 from grokconsole.core.tail import JsonlTail
 
 POLL_SECONDS = 0.3
@@ -68,8 +72,8 @@ def eval_cmd(
     if device not in ("auto", "cpu", "cuda"):
         raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
     check_checkpoints(paths, spec)
-    if steer_step is not None and steer_step not in checkpoint_files(paths):
-        raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoints/step_{steer_step}.pt")
+    if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
+        raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")
     if eval_status(paths) == "running":
         raise GrokError(f"run {paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
     from grokconsole import launcher

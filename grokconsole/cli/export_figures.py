@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.core.runenv import default_runs_dir
 
 
 def _progress_callbacks(progress: Any) -> Any:

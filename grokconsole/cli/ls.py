@@ -7,11 +7,12 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from grokconsole.cli.common import (RUNS_DIR_HELP, STATUS_STYLE, console, default_runs_dir, err_console, fmt_acc, fmt_num,
-                                    handle_errors)
+from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
 from grokconsole.cli.fasttable import Cell, render
 from grokconsole.core.discovery import RunRecord, load_run, scan_runs_dir
 from grokconsole.core.evaljobs import eval_badge
+from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.core.runenv import default_runs_dir
 
 
 def run_row(rec: RunRecord) -> list[Cell]:

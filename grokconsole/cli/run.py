@@ -7,7 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, default_runs_dir, fail, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, fail, handle_errors
+from grokconsole.core.runenv import default_runs_dir
 
 
 @handle_errors

@@ -9,10 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from grokconsole.cli.common import (RUNS_DIR_HELP, console, default_runs_dir, err_console, fmt_num, handle_errors,
-                                    status_text)
+from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
 from grokconsole.core.discovery import RUN_MARKERS, check_run_dir, load_events, load_run
 from grokconsole.core.errors import GrokError
+from grokconsole.core.formatting import fmt_num, status_text
+from grokconsole.core.runenv import default_runs_dir
 from grokconsole.core.runfolder import resolve_run
 
 SUMMARY_KEYS = ("status", "epoch", "best_val", "best_ood", "memorization_epoch", "generalization_epoch",

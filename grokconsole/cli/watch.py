@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, default_runs_dir, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, handle_errors
 from grokconsole.core.discovery import check_runs_dir
 from grokconsole.core.errors import GrokError
+from grokconsole.core.runenv import default_runs_dir
 
 
 @handle_errors

@@ -14,18 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints
 from grokconsole.core.discovery import load_history
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import RunState, effective_status, read_run_state, send_stop
+from grokconsole.core.lifecycle import RunState, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 
 DIRECTIONS = ("higher", "lower")
 INTERVENTIONS = ("m4", "m5")
 DEFAULT_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+EVAL_DIR = "eval"  # inside a run folder
 M4_FILE = "m4_ablation_avgpool_trajectory.json"
+M5_FILE = "m5_steering_epoch{epoch}.json"
+M5_GLOB = "m5_steering_*.json"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
-_STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
 
 # Suites per task: name → (metric, direction, what it measures). The implementations live in
 # grokconsole.evals.suites and register under the same names (a test keeps the two in step).
@@ -53,7 +56,7 @@ class EvalPaths:
 
     @property
     def root(self) -> Path:
-        return self.run.root / "eval"
+        return self.run.root / EVAL_DIR
 
     @property
     def run_json(self) -> Path:
@@ -92,7 +95,7 @@ class EvalPaths:
         return self.mechinterp / M4_FILE
 
     def m5(self, epoch: int) -> Path:
-        return self.mechinterp / f"m5_steering_epoch{epoch}.json"
+        return self.mechinterp / M5_FILE.format(epoch=epoch)
 
     def step_dir(self, step: int) -> Path:
         return self.by_checkpoint / f"step_{step}"
@@ -213,27 +216,16 @@ def resolve_suites(task: str, wanted: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-def checkpoint_files(run: RunPaths) -> dict[int, Path]:
-    """Periodic checkpoints ``step_<N>.pt`` of a run, by step."""
-    out: dict[int, Path] = {}
-    if run.checkpoints.is_dir():
-        for p in run.checkpoints.iterdir():
-            m = _STEP_FILE.match(p.name)
-            if m:
-                out[int(m.group(1))] = p
-    return dict(sorted(out.items()))
-
-
 def check_checkpoints(run: RunPaths, spec: CheckpointSpec) -> None:
     """Fail early (GrokError) when the run has nothing to evaluate or lacks a requested step."""
-    files = checkpoint_files(run)
-    latest = (run.checkpoints / "latest.pt").exists()
+    files = dict(periodic_checkpoints(run.checkpoints))
+    latest = run.latest_checkpoint.exists()
     if not files and not latest:
         raise GrokError(f"run {run.run_id} has no checkpoints in {run.checkpoints}")
     if spec.kind == "steps":
         missing = [s for s in spec.steps if s not in files]
         if missing:
-            have = ", ".join(str(s) for s in files) or "none (only latest.pt)"
+            have = ", ".join(str(s) for s in files) or f"none (only {LATEST})"
             raise GrokError(f"run {run.run_id} has no checkpoint for step {missing[0]}; kept steps: {have}")
 
 
@@ -255,15 +247,6 @@ def eval_badge(run: RunPaths) -> str:
     except GrokError:  # a malformed or unreadable eval/run.json must not cost the listing
         return "eval unreadable"
     return f"eval {status}" if status in ("running", "failed", "crashed") else ""
-
-
-def request_eval_stop(run: RunPaths) -> None:
-    """SIGTERM the run's eval job: it finishes the checkpoint at hand, records ``stopped``, exits."""
-    state = eval_state(run)
-    status = effective_status(state) if state else None
-    if status != "running" or state is None or not state.pid:
-        raise GrokError(f"run {run.run_id} has no running eval job ({status or 'never evaluated'})")
-    send_stop(state, f"run {run.run_id}: eval job")
 
 
 @dataclass

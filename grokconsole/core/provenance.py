@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grokconsole import __version__
 from grokconsole.core.lifecycle import now_iso
+from grokconsole.core.version import __version__
 
 
 def git_commit(cwd: Path | None = None) -> str | None:

@@ -13,6 +13,7 @@ from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
+from grokconsole.core.checkpoint_files import LATEST, periodic_file
 from grokconsole.core.errors import GrokError
 from grokconsole.core.safeio import unreadable
 
@@ -60,6 +61,13 @@ class RunPaths:
     @cached_property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
+
+    @cached_property
+    def latest_checkpoint(self) -> Path:
+        return self.checkpoints / LATEST
+
+    def step_checkpoint(self, step: int) -> Path:
+        return self.checkpoints / periodic_file(step)
 
     @cached_property
     def logs(self) -> Path:

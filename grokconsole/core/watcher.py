@@ -21,9 +21,9 @@ from typing import Any
 from grokconsole.core.detection import DetectionConfig, GrokDetector
 from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
+from grokconsole.core.evaljobs import EvalPaths, eval_badge
 from grokconsole.core.history import as_float, read_legacy_history
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.evaljobs import eval_badge
 from grokconsole.core.lifecycle import STATUSES, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.summary import check_fields
@@ -126,7 +126,7 @@ class WatchedRun:
         run.grok_epoch = _num(rec.summary.get("grokking_epoch"))
         run.detector = GrokDetector(_detection_config(rec.config))
         run._fs = {"summary": os.fspath(paths.summary), "state": os.fspath(paths.run_json),
-                   "eval": os.fspath(paths.root / "eval" / "run.json")}
+                   "eval": os.fspath(EvalPaths(paths).run_json)}
         run._state_sig = file_sig(run._fs["state"])
         run._summary_sig = file_sig(run._fs["summary"])
         run._eval_sig = file_sig(run._fs["eval"])

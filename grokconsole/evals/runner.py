@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
+from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, INTERVENABLE_TASKS, CheckpointSpec, EvalPaths,
-                                       checkpoint_files, eval_argv, parse_alphas, parse_checkpoints,
+                                       eval_argv, parse_alphas, parse_checkpoints,
                                        parse_interventions)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.core.lifecycle import now_iso
@@ -24,7 +25,7 @@ from grokconsole.evals import interventions as iv
 from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
 from grokconsole.evals.suites import get_suite
 from grokconsole.train import checkpoint as ckpt
-from grokconsole.train.loop import resolve_device
+from grokconsole.train.device import resolve_device
 from grokconsole.train.tasks import make_task
 
 
@@ -63,9 +64,9 @@ class Checkpoints:
     """The run's checkpoints by step; ``latest.pt`` counts when its step has no periodic file."""
 
     def __init__(self, run: RunPaths, with_latest: bool = True) -> None:
-        self.files = checkpoint_files(run)
+        self.files = dict(periodic_checkpoints(run.checkpoints))
         self._loaded: dict[int, dict[str, Any]] = {}
-        latest = run.checkpoints / ckpt.LATEST
+        latest = run.latest_checkpoint
         if with_latest and latest.exists():  # its step is only known once loaded
             payload = ckpt.load(latest)
             step = int(payload["step"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import SuiteTable, load_suite_tables
+from grokconsole.core.evaljobs import EVAL_DIR, SuiteTable, load_suite_tables
 from grokconsole.core.jsonio import write_json_atomic
 
 BETTER, WORSE, NEUTRAL = "#2a9d8f", "#e76f51", "#577590"
@@ -27,7 +27,7 @@ BETTER, WORSE, NEUTRAL = "#2a9d8f", "#e76f51", "#577590"
 def eval_root(path: Path) -> Path | None:
     """The folder holding ``by_checkpoint``: a run folder's ``eval``, or such a folder itself."""
     path = Path(path)
-    for cand in (path, path / "eval", path / "eval_results"):
+    for cand in (path, path / EVAL_DIR, path / "eval_results"):
         if (cand / "by_checkpoint").is_dir():
             return cand
     return None

@@ -20,13 +20,11 @@ from typing import Any
 from grokconsole.core.detection import DetectionConfig, analyze
 from grokconsole.core.discovery import RunRecord, load_run
 from grokconsole.core.errors import GrokError
+from grokconsole.core.evaljobs import M5_GLOB, EvalPaths
 from grokconsole.core.history import as_float, parse_jsonl_chunk, read_legacy_history
 from grokconsole.core.jsonio import loads
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.safeio import read_bytes
-
-MECHINTERP_M4 = "m4_ablation_avgpool_trajectory.json"
-MECHINTERP_M5_GLOB = "m5_steering_*.json"
 
 
 @dataclass
@@ -154,16 +152,17 @@ def _seed_from_name(run_id: str) -> int | None:
 
 
 def _load_mechinterp(root: Path) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
-    folder = root / "mechinterp"
+    eval_paths = EvalPaths(RunPaths(root))
+    folder = eval_paths.mechinterp
     if not folder.is_dir():
         return None, None
     m4 = m5 = None
-    m4_path = folder / MECHINTERP_M4
+    m4_path = eval_paths.m4
     if m4_path.exists():
         m4 = loads(read_bytes(m4_path) or b"null")
         if not isinstance(m4, list) or not all(isinstance(r, dict) and "epoch" in r for r in m4):
             raise GrokError(f"malformed {m4_path}: expected a list of {{epoch, head_ood_acc_raw, ...}}")
-    m5_paths = sorted(folder.glob(MECHINTERP_M5_GLOB))
+    m5_paths = sorted(folder.glob(M5_GLOB))
     if m5_paths:
         m5 = loads(read_bytes(m5_paths[0]) or b"null")
         if not isinstance(m5, dict) or not isinstance(m5.get("sweep"), list):

@@ -108,6 +108,6 @@ def _prepare_resume(req: LaunchRequest) -> PreparedRun:
     if status == "finished":
         raise GrokError(f"run {paths.run_id} has finished; there is nothing to resume")
     command = list(config["command"]) if config.get("command") else None
-    if command is None and not (paths.checkpoints / "latest.pt").exists():
-        raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.checkpoints}/latest.pt)")
+    if command is None and not paths.latest_checkpoint.exists():
+        raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.latest_checkpoint})")
     return PreparedRun(config, Path(req.runs_dir), paths.run_id, command, resume=paths, argv=req.argv)

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import os
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-LATEST = "latest.pt"
-_PERIODIC = re.compile(r"^step_(\d+)\.pt$")
+from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints  # noqa: F401 - LATEST: the loop's name
 
 
 def rng_state(data_gen: torch.Generator) -> dict[str, Any]:
@@ -40,17 +38,6 @@ def save(path: Path, payload: dict[str, Any]) -> None:
 
 def load(path: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=False)
-
-
-def periodic_checkpoints(folder: Path) -> list[tuple[int, Path]]:
-    """Kept checkpoints ``step_<N>.pt`` sorted by step."""
-    out = []
-    if folder.is_dir():
-        for p in folder.iterdir():
-            m = _PERIODIC.match(p.name)
-            if m:
-                out.append((int(m.group(1)), p))
-    return sorted(out)
 
 
 def prune(folder: Path, keep: int) -> None:

@@ -24,19 +24,12 @@ from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 from grokconsole.tracker import Tracker
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.compiled import CompiledForward, global_flags_restored
+from grokconsole.train.device import resolve_device
 from grokconsole.train.grad_filter import make_grad_filter
 from grokconsole.train.metrics import weight_norm
 from grokconsole.train.tasks import make_task
 
 LATEST_EVERY_SECONDS = 30.0
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but no CUDA device is available")
-    return torch.device(name)
 
 
 def amp_for(requested: str, device: torch.device) -> AmpChoice:
@@ -135,7 +128,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     epoch, step = 0, 0
     best, bad_evals = -math.inf, 0
     grok_epoch: float | None = None
-    latest_path = paths.checkpoints / ckpt.LATEST
+    latest_path = paths.latest_checkpoint
     if resume:
         state = ckpt.load(latest_path)
         model.load_state_dict(state["model"])
@@ -159,7 +152,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
                    "config": c}
         ckpt.save(latest_path, payload)
         if periodic:
-            ckpt.save(paths.checkpoints / f"step_{step}.pt", payload)
+            ckpt.save(paths.step_checkpoint(step), payload)
             ckpt.prune(paths.checkpoints, int(c["keep_checkpoints"]))
 
     def evaluate_and_log() -> None:

@@ -329,10 +329,10 @@ class WatchApp(App[None]):
                                        "as 'stopped'."), answered)
 
     def stop_run(self, paths) -> None:  # noqa: ANN001 - RunPaths
-        from grokconsole.cli.stop import request_stop
+        from grokconsole.core.stopping import request_run_stop
 
         try:
-            request_stop(paths)
+            request_run_stop(paths)
         except GrokError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -5,7 +5,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from grokconsole.cli.common import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.core.watcher import RunView
 
 # (key, label, width); the run column takes what is left.

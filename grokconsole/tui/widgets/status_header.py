@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from grokconsole.cli.common import STATUS_STYLE
+from grokconsole.core.formatting import STATUS_STYLE
 
 SHOWN = ("running", "finished", "stopped", "failed", "crashed")
 

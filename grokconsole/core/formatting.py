@@ -1,0 +1,41 @@
+"""How a status and a number look in a listing, shared by ``grok ls/show/stop`` and ``grok watch``.
+
+Styles are Rich style strings and markup, not Rich objects: the CLI prints them with Rich,
+the console's widgets hand them to Textual, and this module imports neither.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_STYLE = {"running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
+                "crashed": "bold red"}
+
+
+def fmt_num(value: Any, digits: int = 3) -> str:
+    """A number for a table cell; '—' when missing."""
+    if value is None:
+        return "—"
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if f != f:
+        return "—"
+    if f.is_integer() and abs(f) < 1e9:
+        return str(int(f))
+    return f"{f:.{digits}f}"
+
+
+def fmt_acc(value: Any) -> str:
+    """An accuracy with three decimals; '—' when missing."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if f != f else f"{f:.3f}"
+
+
+def status_text(status: str) -> str:
+    """The status in Rich markup, coloured by :data:`STATUS_STYLE`."""
+    style = STATUS_STYLE.get(status, "")
+    return f"[{style}]{status}[/]" if style else status
