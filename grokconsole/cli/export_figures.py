@@ -78,17 +78,19 @@ def export_figures(
     compare: Annotated[Optional[str], typer.Option("--compare", help="A reference run for stage-vs-stage checkpoint-eval diagrams.")] = None,
     base_evals: Annotated[Optional[list[Path]], typer.Option("--base-evals", help="A base-model result folder outside RUNS_DIR/base_models (repeatable).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
+    group_by: Annotated[Optional[str], typer.Option("--group-by", help="Group runs by these config keys, e.g. condition,n_train,lr (default: every setting that differs; the task always).")] = None,
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
 
-    Runs are grouped by (condition, n_train), never averaged across sizes; curves are the mean
-    ± std over seeds. A figure whose inputs are missing is skipped, with the reason in manifest.json.
+    Runs are grouped by every setting that differs between them (task, condition, n_train, lr, …;
+    not the seed), so only seeds are averaged; curves are the mean ± std over seeds. A figure whose inputs are missing is skipped, with the reason in manifest.json.
 
     Example: [bold]grok export-figures --runs-dir experiments/runs --out paper_figures[/]
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from grokconsole.core.errors import GrokError
+    from grokconsole.core.grouping import parse_group_by
     from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
 
     if jobs is not None and jobs < 1:
@@ -106,6 +108,7 @@ def export_figures(
     opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=runs,
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
                          snapshots=steps, compare=reference, base_evals=list(base_evals or []),
+                         group_by=parse_group_by(group_by),
                          jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
@@ -122,6 +125,7 @@ def export_figures(
     for o in result.outcomes:
         for line in o.summary:
             console.print(f"{o.name}: {line}", highlight=False)
-    console.print(f"{len(result.runs)} runs used, {len(result.problems)} left out; manifest: {result.manifest}")
+    console.print(f"{len(result.runs)} runs used in {result.n_groups} groups {result.grouping}")
+    console.print(f"{len(result.problems)} runs left out; manifest: {result.manifest}")
     if result.failed:
         raise typer.Exit(1)

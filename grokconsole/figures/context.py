@@ -33,6 +33,7 @@ class ExportContext:
     snapshots: list[int] | None = None  # checkpoint-eval snapshot steps (--snapshots)
     compare: Path | None = None  # a reference run for stage-vs-stage diagrams (--compare)
     base_evals: list[Path] = field(default_factory=list)  # untuned-model result folders (grok eval --base-model)
+    grouping: str = ""  # how runs were grouped, in words (manifest)
     notes: dict[str, list[str]] = field(default_factory=dict)
     summaries: dict[str, list[str]] = field(default_factory=dict)
 
@@ -45,7 +46,8 @@ class ExportContext:
         self.summaries.setdefault(figure, []).append(text)
 
     def headline_groups(self) -> list[Group]:
-        """Groups at the headline n_train, grokking first, then standard, then the rest by name."""
+        """Groups at the headline n_train, grokking first, then standard, then the rest by name
+        (a stable sort: groups of one condition keep their order by task and the other keys)."""
         found = [g for g in self.groups if g.n_train == self.headline]
         return sorted(found, key=lambda g: condition_key(g.condition))
 

@@ -39,6 +39,8 @@ class RunData:
     seed: int | None
     config_hash: str | None
     columns: dict[str, Any]  # name -> numpy float array, same length as columns["epoch"]
+    task: str = ""  # "" for a legacy run whose config does not say
+    config: dict[str, Any] = field(default_factory=dict)  # config.json as written (grouping reads it)
     memorization_epoch: float | None = None
     grokking_epoch: float | None = None
     grokking_source: str = "detector"  # "detector" | "logged flag"
@@ -212,6 +214,7 @@ def load_run_data(paths: RunPaths) -> RunData:
         seed=seed if seed is not None else _seed_from_name(rec.run_id),
         config_hash=config_hash(rec.config), columns=columns, source_digest=digest.hexdigest()[:32],
         notes=notes,
+        task=str(rec.get("task") or ""), config=dict(rec.config),
     )
     det = analyze(rows, DetectionConfig.from_config(rec.config), fit=False)
     run.memorization_epoch = det.memorization_epoch

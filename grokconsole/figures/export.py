@@ -23,7 +23,7 @@ from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.data import LoadProblem, RunData
-from grokconsole.figures.groups import group_runs, headline_n
+from grokconsole.figures.groups import grouping_of, groups_of, headline_n
 from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms, figure3_shortcut
 from grokconsole.figures.intervention import figure_intervention_comparison
 from grokconsole.figures.kshot import figure_kshot_icl
@@ -70,6 +70,7 @@ class ExportOptions:
     snapshots: list[int] | None = None
     compare: Path | None = None
     base_evals: list[Path] = field(default_factory=list)  # extra base-model result folders (--base-evals)
+    group_by: tuple[str, ...] | None = None  # --group-by; None: every setting that differs
     jobs: int = field(default_factory=lambda: default_jobs())
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
 
@@ -82,6 +83,8 @@ class ExportResult:
     per_run: list[Outcome]
     headline: int | None
     manifest: Path
+    grouping: str = ""  # how runs were grouped, in words
+    n_groups: int = 0
 
     @property
     def failed(self) -> bool:
@@ -200,11 +203,15 @@ def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProble
         "options": {"runs_dir": str(opts.runs_dir), "runs": opts.runs_pattern, "out": str(opts.out),
                     "formats": list(opts.formats), "n_train": opts.n_train, "style": opts.style,
                     "dpi": opts.dpi, "per_run": opts.per_run,
-                    "base_evals": [str(p) for p in ctx.base_evals]},
+                    "base_evals": [str(p) for p in ctx.base_evals],
+                    "group_by": list(opts.group_by) if opts.group_by is not None else None},
         "headline_n_train": ctx.headline,
-        "grouping": "condition × n_train; mean ± sample std (ddof=1) over seeds",
-        "runs": [{"run_id": r.run_id, "layout": r.layout, "condition": r.condition, "n_train": r.n_train,
-                  "seed": r.seed, "config_hash": r.config_hash, "memorization_epoch": r.memorization_epoch,
+        "grouping": ctx.grouping,
+        "groups": [{"group": g.key, "values": dict(g.values.items), "runs": [r.run_id for r in g.runs]}
+                   for g in ctx.groups],
+        "runs": [{"run_id": r.run_id, "layout": r.layout, "task": r.task, "condition": r.condition,
+                  "n_train": r.n_train, "seed": r.seed, "group": g.key, "config_hash": r.config_hash,
+                  "memorization_epoch": r.memorization_epoch,
                   "grokking_epoch": r.grokking_epoch, "grokking_source": r.grokking_source,
                   **({"notes": r.notes} if r.notes else {})}
                  for g in ctx.groups for r in g.runs],
@@ -242,16 +249,18 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     if not runs and not base_evals:
         shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
         raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")
-    groups = group_runs(runs)
+    grouping = grouping_of(runs, opts.group_by)
+    groups = groups_of(grouping)
     headline = headline_n(groups, opts.n_train)
     _check_out(opts.out)
     ordered = [r for g in groups for r in g.runs]
     ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
                         style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None,
-                        snapshots=opts.snapshots, compare=opts.compare, base_evals=base_evals)
+                        snapshots=opts.snapshots, compare=opts.compare, base_evals=base_evals,
+                        grouping=grouping.describe())
     cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
     with plt.rc_context(style.rc()):
         outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)
     manifest = opts.out / MANIFEST
     write_json_atomic(manifest, _manifest(opts, ctx, problems, outcomes, per_run))
-    return ExportResult(ordered, problems, outcomes, per_run, headline, manifest)
+    return ExportResult(ordered, problems, outcomes, per_run, headline, manifest, grouping.describe(), len(groups))

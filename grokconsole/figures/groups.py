@@ -1,4 +1,5 @@
-"""Runs grouped by (condition, n_train) — never across dataset sizes — with mean ± std over seeds.
+"""Runs grouped by every setting that differs (see :mod:`grokconsole.core.grouping`) — never
+across tasks, dataset sizes or hyperparameters — with mean ± std over seeds.
 
 Seeds of a group may have been evaluated at different epochs (early stopping ends some
 sooner): each column is laid on the union of the group's epochs, NaN where a seed has no
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grokconsole.core.errors import GrokError
+from grokconsole.core.grouping import GroupKey, Grouping, group_items, settings_of
 from grokconsole.figures.data import RunData
 
 
@@ -27,16 +29,28 @@ class Stat:
 
 @dataclass
 class Group:
-    """The runs of one condition at one training-set size."""
+    """The seeds of one experiment: runs that share every grouping key.
+
+    ``condition`` and ``n_train`` are the runs' common values (``"mixed"`` / None where a
+    ``--group-by`` leaves them out and the runs differ); ``named`` are the grouping keys that
+    tell this group from the others, for titles and legends.
+    """
 
     condition: str
     n_train: int | None
     runs: list[RunData]
+    values: GroupKey = field(default_factory=lambda: GroupKey(()))
+    named: tuple[str, ...] = ()
     _cache: dict[str, Stat | None] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> str:
-        return f"{self.condition}_n{self.n_train if self.n_train is not None else '?'}"
+        return self.values.slug() if self.values.items else \
+            f"{self.condition}_n{self.n_train if self.n_train is not None else '?'}"
+
+    def label(self, omit: tuple[str, ...] = ()) -> str:
+        """The named keys of this group (``task=modarith, lr=0.003``), less ``omit``."""
+        return self.values.label(k for k in self.named if k not in omit)
 
     @property
     def n_seeds(self) -> int:
@@ -75,20 +89,32 @@ def _stat(runs: list[RunData], column: str) -> Stat | None:
     return Stat(grid[keep], mean[keep], std[keep], count[keep])
 
 
-def _sort_key(key: tuple[str, int | None]) -> tuple[str, int]:
-    return (key[0], -1 if key[1] is None else key[1])
+def run_settings(run: RunData) -> dict[str, Any]:
+    """The settings a run is grouped by."""
+    return settings_of(run.config, task=run.task, condition=run.condition, n_train=run.n_train)
 
 
-def group_runs(runs: list[RunData]) -> list[Group]:
-    """Groups sorted by condition then n_train; runs inside sorted by seed then id."""
-    buckets: dict[tuple[str, int | None], list[RunData]] = {}
-    for run in runs:
-        buckets.setdefault((run.condition, run.n_train), []).append(run)
-    groups = []
-    for key in sorted(buckets, key=_sort_key):
-        members = sorted(buckets[key], key=lambda r: (r.seed if r.seed is not None else -1, r.run_id))
-        groups.append(Group(key[0], key[1], members))
-    return groups
+def _common(values: list[Any], mixed: Any) -> Any:
+    return values[0] if len(set(values)) == 1 else mixed
+
+
+def grouping_of(runs: list[RunData], group_by: tuple[str, ...] | None = None) -> Grouping[RunData]:
+    """The grouping of ``runs`` (by the keys that differ, or ``group_by`` plus the task)."""
+    return group_items(runs, run_settings, group_by,
+                       order=lambda r: (r.seed if r.seed is not None else -1, r.run_id))
+
+
+def groups_of(grouping: Grouping[RunData]) -> list[Group]:
+    """A :class:`Group` per bucket of ``grouping``, in its order (task, condition, n_train, the other
+    keys); runs inside sorted by seed then id."""
+    return [Group(_common([r.condition for r in members], "mixed"), _common([r.n_train for r in members], None),
+                  members, key, grouping.named)
+            for key, members in grouping.groups]
+
+
+def group_runs(runs: list[RunData], group_by: tuple[str, ...] | None = None) -> list[Group]:
+    """The groups of ``runs``: by every setting that differs, or by ``group_by`` plus the task."""
+    return groups_of(grouping_of(runs, group_by))
 
 
 def headline_n(groups: list[Group], requested: int | None) -> int | None:
@@ -102,10 +128,3 @@ def headline_n(groups: list[Group], requested: int | None) -> int | None:
     if 500 in sizes:
         return 500
     return sizes[0] if sizes else None
-
-
-def find_group(groups: list[Group], condition: str, n_train: int | None) -> Group | None:
-    for g in groups:
-        if g.condition == condition and g.n_train == n_train:
-            return g
-    return None

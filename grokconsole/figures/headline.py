@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from grokconsole.figures.context import ExportContext, Skip
-from grokconsole.figures.plots import (PRETTY, band, figure_legend, group_title, mark_grokking, merged_legend, seeds_text,
-                                      subplots, thin)
+from grokconsole.figures.plots import (PRETTY, band, figure_legend, group_colors, group_legend, group_title,
+                                      mark_grokking, merged_legend, panel_grid, subplots, thin)
 from grokconsole.figures.style import GREY, METRIC_COLORS, condition_color
 
 SHORTCUT_COLUMNS = ("center_conf", "border_conf", "shortcut_ratio")
@@ -25,9 +25,9 @@ def figure1_smoking_gun(ctx: ExportContext) -> list[Path] | Skip:
     for cond in ("grokking", "standard"):
         if cond not in [g.condition for g in panels]:
             ctx.note(name, f"no {cond} runs with val_acc at {_headline_text(ctx)}: panel left out")
-    fig, axes = subplots(ctx, 1, len(panels), columns=2 if len(panels) > 1 else 1, aspect=0.5 if len(panels) > 1 else 0.95)
+    fig, axes = panel_grid(ctx, len(panels))
     irm_color = METRIC_COLORS["irm_mean"]
-    for ax, group in zip(axes[0], panels):
+    for ax, group in zip(axes, panels):
         color = condition_color(group.condition)
         band(ax, group.stat("val_acc"), color, "ID val accuracy")
         if group.has("ood_acc"):
@@ -64,12 +64,13 @@ def figure2_mechanisms(ctx: ExportContext) -> list[Path] | Skip:
         if c not in columns:
             ctx.note(name, f"no run logs {c} at {_headline_text(ctx)}: panel left out")
     fig, axes = subplots(ctx, 1, len(columns), aspect=0.4)
+    colors = group_colors(groups)
     for k, (ax, column) in enumerate(zip(axes[0], columns)):
         for group in groups:
             if not group.has(column):
                 continue
-            color = condition_color(group.condition)
-            band(ax, group.stat(column), color, f"{group.condition} ({seeds_text(group)})")
+            color = colors[id(group)]
+            band(ax, group.stat(column), color, group_legend(group))
             mark_grokking(ax, group, color, label=k == 0)
         ax.set_xlabel("Epoch")
         ax.set_title(PRETTY[column])
@@ -86,10 +87,9 @@ def figure3_shortcut(ctx: ExportContext) -> list[Path] | Skip:
     panels = [g for g in ctx.headline_groups() if any(g.has(c) for c in SHORTCUT_COLUMNS)]
     if not panels:
         return Skip(f"no run logs center_conf, border_conf or shortcut_ratio at {_headline_text(ctx)}")
-    fig, axes = subplots(ctx, 1, len(panels), columns=2 if len(panels) > 1 else 1,
-                         aspect=0.5 if len(panels) > 1 else 0.95, sharey=True)
+    fig, axes = panel_grid(ctx, len(panels), sharey=True)
     styles = {"center_conf": "-", "border_conf": "--", "shortcut_ratio": "-."}
-    for ax, group in zip(axes[0], panels):
+    for ax, group in zip(axes, panels):
         for column in SHORTCUT_COLUMNS:
             if group.has(column):
                 band(ax, group.stat(column), METRIC_COLORS[column], PRETTY[column], ls=styles[column])
@@ -99,7 +99,7 @@ def figure3_shortcut(ctx: ExportContext) -> list[Path] | Skip:
         mark_grokking(ax, group)
         ax.set_xlabel("Epoch")
         ax.set_title(group_title(group), fontweight="bold")
-    figure_legend(fig, list(axes[0]), ncols=3)
-    axes[0][0].set_ylabel("Confidence / ratio")
+    figure_legend(fig, axes, ncols=3)
+    axes[0].set_ylabel("Confidence / ratio")
     fig.suptitle("Shortcut reliance: border (artifact) vs centre (anatomy) confidence")
     return ctx.save(fig, name)

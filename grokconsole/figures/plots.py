@@ -5,7 +5,7 @@ from typing import Any
 
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.groups import Group, Stat
-from grokconsole.figures.style import GREY
+from grokconsole.figures.style import GREY, condition_color
 
 PRETTY = {
     "val_acc": "Val accuracy", "ood_acc": "OOD accuracy", "train_acc": "Train accuracy",
@@ -39,15 +39,50 @@ def subplots(ctx: ExportContext, nrows: int, ncols: int, *, columns: int = 2, as
                         squeeze=False, **kwargs)
 
 
+def panel_grid(ctx: ExportContext, n: int, **kwargs: Any) -> tuple[Any, list[Any]]:
+    """``n`` panels, two per row (one panel alone takes the single-column width); unused cells hidden."""
+    import math
+
+    ncols = 2 if n > 1 else 1
+    nrows = max(1, math.ceil(n / ncols))
+    fig, axes = subplots(ctx, nrows, ncols, columns=ncols, aspect=(0.5 if n > 1 else 0.95) * nrows, **kwargs)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
 def seeds_text(group: Group) -> str:
     n = group.n_seeds
     return f"{n} seed{'s' if n != 1 else ''}"
 
 
 def group_title(group: Group) -> str:
+    """``Grokking-favourable training (n=500, lr=0.003, 3 seeds)``: the condition, the size and every
+    other setting that tells this group from the others."""
     name = CONDITION_TITLES.get(group.condition, group.condition)
     n = group.n_train if group.n_train is not None else "?"
-    return f"{name} (n={n}, {seeds_text(group)})"
+    extras = group.label(omit=("condition", "n_train"))
+    return f"{name} (n={n}, {extras + ', ' if extras else ''}{seeds_text(group)})"
+
+
+def group_legend(group: Group, omit: tuple[str, ...] = ("n_train",)) -> str:
+    """A legend entry: the group's distinguishing settings (less ``omit``) and its seeds."""
+    text = group.label(omit=omit) or group.condition
+    return f"{text} ({seeds_text(group)})"
+
+
+def group_colors(groups: list[Group]) -> dict[int, Any]:
+    """A colour per group (by ``id``): its condition's colour, in shades when several groups share
+    a condition (e.g. two learning rates of the grokking condition)."""
+    by_condition: dict[str, list[Group]] = {}
+    for g in groups:
+        by_condition.setdefault(g.condition, []).append(g)
+    out: dict[int, Any] = {}
+    for cond, members in by_condition.items():
+        for i, g in enumerate(members):
+            out[id(g)] = condition_color(cond) if len(members) == 1 else shade(condition_color(cond), i, len(members))
+    return out
 
 
 def band(ax: Any, stat: Stat | None, color: str, label: str, *, ls: str = "-", alpha: float = 0.18,

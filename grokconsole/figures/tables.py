@@ -1,4 +1,7 @@
-"""Table 1 (ablations): a row per run and a grouped table (condition × n_train, mean ± std).
+"""Table 1 (ablations): a row per run and a grouped table (a row per group of seeds, mean ± std).
+
+Both name the task, condition and n_train, and a column for every other setting that tells
+the groups apart (e.g. ``lr`` when runs differ in learning rate).
 
 Written as CSV (full precision, empty cell = no value), Markdown and LaTeX (3 significant
 decimals, "—" = no value). Per-run definitions follow the user's script (seed 000):
@@ -19,9 +22,10 @@ from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
 
-RUN_COLUMNS = ("run_id", "condition", "n_train", "seed", "best_val_acc", "best_ood_acc", "memorization_epoch",
-               "grokking_epoch", "irm_drop_epoch", "epoch_gap", "irm_drop_pct", "final_shortcut_ratio")
-NUMERIC = RUN_COLUMNS[4:]
+IDENTITY = ("task", "condition", "n_train")
+NUMERIC = ("best_val_acc", "best_ood_acc", "memorization_epoch", "grokking_epoch", "irm_drop_epoch", "epoch_gap",
+           "irm_drop_pct", "final_shortcut_ratio")
+RUN_COLUMNS = ("run_id", *IDENTITY, "seed", *NUMERIC)
 NAN = float("nan")
 
 
@@ -33,6 +37,11 @@ def _finite(values: Any) -> Any:
 
 def _none(value: float | None) -> float:
     return NAN if value is None else float(value)
+
+
+def setting_columns(groups: list[Group]) -> list[str]:
+    """The settings beyond task, condition and n_train that tell the groups apart."""
+    return [k for k in (groups[0].named if groups else ()) if k not in IDENTITY]
 
 
 def run_row(run: RunData) -> dict[str, Any]:
@@ -56,7 +65,7 @@ def run_row(run: RunData) -> dict[str, Any]:
     gap = abs(grok - irm_drop_epoch) if math.isfinite(grok) and math.isfinite(irm_drop_epoch) else NAN
     ratio = _finite(cols.get("shortcut_ratio"))
     return {
-        "run_id": run.run_id, "condition": run.condition,
+        "run_id": run.run_id, "task": run.task or None, "condition": run.condition,
         "n_train": run.n_train, "seed": run.seed,
         "best_val_acc": float(val.max()) if len(val) else NAN,
         "best_ood_acc": float(ood.max()) if len(ood) else NAN,
@@ -70,19 +79,24 @@ def run_row(run: RunData) -> dict[str, Any]:
 
 
 def run_rows(groups: list[Group]) -> list[dict[str, Any]]:
-    """Rows in group order (condition, n_train), seeds within."""
-    return [run_row(run) for group in groups for run in group.runs]
+    """Rows in group order, seeds within; each with the group's distinguishing settings."""
+    extra = setting_columns(groups)
+    return [{**run_row(run), **{k: group.values.get(k) for k in extra}} for group in groups for run in group.runs]
 
 
 def grouped_rows(groups: list[Group], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and sample std (ddof=1) of every numeric column per (condition, n_train)."""
+    """Mean and sample std (ddof=1) of every numeric column per group."""
     import numpy as np
 
     by_id = {r["run_id"]: r for r in rows}
     out = []
     for group in groups:
         members = [by_id[run.run_id] for run in group.runs]
-        row: dict[str, Any] = {"condition": group.condition, "n_train": group.n_train, "n_runs": len(members),
+        tasks = {m["task"] for m in members}
+        row: dict[str, Any] = {"task": tasks.pop() if len(tasks) == 1 else "mixed", "condition": group.condition,
+                               "n_train": group.n_train,
+                               **{k: group.values.get(k) for k in setting_columns(groups)},
+                               "n_runs": len(members),
                                "n_grokked": sum(1 for m in members if math.isfinite(m["grokking_epoch"]))}
         for col in NUMERIC:
             values = np.array([m[col] for m in members], dtype=float)
@@ -124,12 +138,24 @@ def _pm(mean: float, std: float) -> str:
     return f"{mean:.3f} ± {std:.3f}"
 
 
-def _display(rows: list[dict[str, Any]], grouped: bool) -> tuple[list[str], list[list[str]]]:
+def run_columns(groups: list[Group]) -> list[str]:
+    """Columns of the per-run table: id, task, condition, n_train, other settings, seed, numbers."""
+    return ["run_id", *IDENTITY, *setting_columns(groups), "seed", *NUMERIC]
+
+
+def grouped_columns(groups: list[Group]) -> list[str]:
+    """Columns of the grouped table (CSV: a mean and a std column per number)."""
+    return [*IDENTITY, *setting_columns(groups), "n_runs", "n_grokked"] + \
+        [f"{c}_{s}" for c in NUMERIC for s in ("mean", "std")]
+
+
+def _display(rows: list[dict[str, Any]], columns: list[str], grouped: bool) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells for Markdown and LaTeX (the grouped table shows mean ± std in one cell)."""
     if not grouped:
-        return list(RUN_COLUMNS), [[_short(r[c]) for c in RUN_COLUMNS] for r in rows]
-    header = ["condition", "n_train", "n_runs", "n_grokked", *NUMERIC]
-    body = [[_short(r["condition"]), _short(r["n_train"]), _short(r["n_runs"]), _short(r["n_grokked"])]
-            + [_pm(r[f"{c}_mean"], r[f"{c}_std"]) for c in NUMERIC] for r in rows]
+        return list(columns), [[_short(r[c]) for c in columns] for r in rows]
+    head = [c for c in columns if not c.endswith(("_mean", "_std"))]
+    header = [*head, *NUMERIC]
+    body = [[_short(r[c]) for c in head] + [_pm(r[f"{c}_mean"], r[f"{c}_std"]) for c in NUMERIC] for r in rows]
     return header, body
 
 
@@ -157,8 +183,9 @@ def _tex_escape(text: str) -> str:
 
 
 def to_latex(header: list[str], body: list[list[str]], caption: str) -> str:
+    text_columns = len(header) - len(NUMERIC)  # identity and settings: left-aligned; numbers: right
     lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
-             r"\begin{tabular}{" + "l" * 2 + "r" * (len(header) - 2) + "}", r"\toprule",
+             r"\begin{tabular}{" + "l" * text_columns + "r" * len(NUMERIC) + "}", r"\toprule",
              " & ".join(_tex_escape(h) for h in header) + r" \\", r"\midrule"]
     lines += [" & ".join(_tex_escape(c) for c in row) + r" \\" for row in body]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
@@ -177,15 +204,17 @@ def table1_ablations(ctx: ExportContext) -> list[Path] | Skip:
         return Skip("no runs")
     rows = run_rows(ctx.groups)
     grouped = grouped_rows(ctx.groups, rows)
-    written = [_write(ctx.out / "table1_ablations.csv", to_csv(rows, list(RUN_COLUMNS)))]
-    header, body = _display(rows, grouped=False)
+    columns = run_columns(ctx.groups)
+    written = [_write(ctx.out / "table1_ablations.csv", to_csv(rows, columns))]
+    header, body = _display(rows, columns, grouped=False)
     written.append(_write(ctx.out / "table1_ablations.md", to_markdown(header, body)))
     written.append(_write(ctx.out / "table1_ablations.tex",
                           to_latex(header, body, "Ablations: one row per run.")))
-    g_columns = ["condition", "n_train", "n_runs", "n_grokked"] + [f"{c}_{s}" for c in NUMERIC for s in ("mean", "std")]
+    g_columns = grouped_columns(ctx.groups)
     written.append(_write(ctx.out / "table1_ablations_grouped.csv", to_csv(grouped, g_columns)))
-    header, body = _display(grouped, grouped=True)
+    header, body = _display(grouped, g_columns, grouped=True)
     written.append(_write(ctx.out / "table1_ablations_grouped.md", to_markdown(header, body)))
+    keys = ", ".join(g for g in (*IDENTITY, *setting_columns(ctx.groups)))
     written.append(_write(ctx.out / "table1_ablations_grouped.tex", to_latex(
-        header, body, "Ablations by condition and training-set size: mean $\\pm$ std over seeds.")))
+        header, body, f"Ablations by {_tex_escape(keys)}: mean $\\pm$ std over seeds.")))
     return written

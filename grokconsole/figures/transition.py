@@ -19,7 +19,8 @@ def target_of(group: Group) -> str | None:
 
 
 def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
-    """One panel per condition; one curve per n_train (only ``--n-train`` when given)."""
+    """One panel per condition; one curve per group (n_train and any other differing setting; only
+    ``--n-train`` when given)."""
     import numpy as np
 
     name = "figure_phase_transition"
@@ -39,7 +40,8 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
             target = target_of(group)
             stat = group.stat(target)
             n = group.n_train if group.n_train is not None else "?"
-            label = f"n={n} ({seeds_text(group)})"
+            extras = group.label(omit=("condition", "n_train"))
+            label = f"n={n}{', ' + extras if extras else ''} ({seeds_text(group)})"
             fitted = fit_transition(stat.epochs, stat.mean)
             if fitted is None:
                 ctx.note(name, f"{group.key}: no rising logistic fits (no transition)")

@@ -52,7 +52,8 @@ class WatchApp(App[None]):
     ]
 
     def __init__(self, runs_dir: Path, refs: list[str] | None = None, *, refresh: float = 0.5,
-                 watcher: Watcher | None = None, export_dir: Path | None = None) -> None:
+                 watcher: Watcher | None = None, export_dir: Path | None = None,
+                 group_by: tuple[str, ...] | None = None) -> None:
         super().__init__()
         self.runs_dir = Path(runs_dir)
         self.watcher = watcher or Watcher(self.runs_dir, refs)
@@ -62,7 +63,8 @@ class WatchApp(App[None]):
         self.shown: list[str] = []
         self.marked: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
-        self.spec = ViewSpec()
+        self.spec = ViewSpec(group_by=group_by)
+        self.grouped_by = ""  # the grouped view's distinguishing keys, once drawn
         self.counts: dict[str, int] = {}
         self.polls = 0  # completed polls (tests wait on it)
         self.plots_drawn = 0
@@ -210,6 +212,9 @@ class WatchApp(App[None]):
         self.plot_grid.show_data(message.data)
         self.plots_drawn += 1
         self.drawn_version = message.data.version
+        if message.data.grouped_by != self.grouped_by:
+            self.grouped_by = message.data.grouped_by
+            self._update_header()
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -236,7 +241,7 @@ class WatchApp(App[None]):
             str(self.runs_dir), self.counts, visible=len(self.shown), total=len(self.views),
             marked=len(self.marked), smoothing=self.spec.smoothing, x_axis=self.spec.x_axis,
             grouped=self.spec.grouped, irm_log=self.spec.irm_log,
-            pattern=self.pattern.pattern if self.pattern else None)
+            pattern=self.pattern.pattern if self.pattern else None, grouped_by=self.grouped_by)
 
     def action_filter(self) -> None:
         box = self.filter_box
@@ -354,7 +359,7 @@ class WatchApp(App[None]):
         if not run_ids:
             self.notify("no runs to export", severity="warning")
             return
-        self.push_screen(ExportScreen(self.runs_dir, run_ids, self.export_dir.resolve()))
+        self.push_screen(ExportScreen(self.runs_dir, run_ids, self.export_dir.resolve(), self.spec.group_by))
 
     def action_help(self) -> None:
         from grokconsole.tui.screens.help import HelpScreen

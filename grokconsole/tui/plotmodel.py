@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from grokconsole.core.grouping import Grouping, format_value, group_items, settings_of
 from grokconsole.core.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
 from grokconsole.core.watchset import Watcher
 
@@ -40,6 +41,7 @@ class ViewSpec:
     marked: tuple[str, ...] = ()
     visible: tuple[str, ...] = ()
     grouped: bool = False
+    group_by: tuple[str, ...] | None = None  # --group-by; None: every setting that differs
     smoothing: float = 0.0
     x_axis: str = "epoch"
     irm_log: bool = False
@@ -82,6 +84,7 @@ class PlotData:
     panels: list[Panel] = field(default_factory=list)
     xlabel: str = "epoch"
     note: str = ""
+    grouped_by: str = ""  # grouped view: the keys that tell the groups apart (header text)
 
 
 def _x_values(cols: dict[str, list[float]], x_axis: str) -> tuple[list[float], str]:
@@ -123,32 +126,50 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
     keys = spec.runs()
     with watcher.lock:
         watcher.keep_loaded(set(keys))
-        snapshot: list[tuple[str, dict[str, list[float]], float | None, tuple[str, Any]]] = []  # tag, columns, ⚑, group
+        # tag, columns, ⚑, settings (what the run is grouped by)
+        snapshot: list[tuple[str, dict[str, list[float]], float | None, dict[str, Any]]] = []
         for key in keys:
             run = watcher.get(key)
             if run is not None:
                 cols = {k: v[:] for k, v in run.columns.items()}  # a copy: the poll thread appends
-                cond, n = run.group_key()
-                tag = f"{str(cond)[:4]} n{n} s{run.record.get('seed', '?')}"
-                snapshot.append((tag, cols, run.grok_epoch, (cond, n)))
+                rec = run.record
+                cond, n = rec.condition, rec.get("n_train")
+                tag = f"{str(cond)[:4]} n{n} s{rec.get('seed', '?')}"
+                settings = settings_of(rec.config, task=rec.get("task"), condition=cond, n_train=n)
+                snapshot.append((tag, cols, run.grok_epoch, settings))
     data = PlotData(version=spec.version)
     if not snapshot:
         data.note = "no run selected"
         return data
     xlabel = "epoch"
+    grouping = group_items(snapshot, lambda item: item[3], spec.group_by, strict=False) if spec.grouped else None
     for key, title, left, right in PANELS:
         panel = Panel(key, title, ylim=(0.0, 1.02) if key == "accuracy" else None,
                       ylog=key == "irm" and spec.irm_log)
-        if spec.grouped:
-            xlabel = _grouped_panel(panel, snapshot, left, right, spec) or xlabel
+        if grouping is not None:
+            xlabel = _grouped_panel(panel, grouping, left, right, spec) or xlabel
         else:
             xlabel = _runs_panel(panel, snapshot, left, right, spec) or xlabel
         if panel.lines:
             data.panels.append(panel)
     data.xlabel = xlabel
-    if spec.grouped and len(spec.marked or spec.visible) > MAX_GROUP_RUNS:
-        data.note = f"grouping the first {MAX_GROUP_RUNS} runs (mark runs with space to choose)"
+    if grouping is not None:
+        data.grouped_by = ", ".join(grouping.named) or "seeds only"
+        data.note = f"{len(grouping.groups)} group(s) by {data.grouped_by}"
+        if len(spec.marked or spec.visible) > MAX_GROUP_RUNS:
+            data.note += f"; the first {MAX_GROUP_RUNS} runs (mark runs with space to choose)"
     return data
+
+
+def group_tag(settings: dict[str, Any], named: tuple[str, ...]) -> str:
+    """A short legend tag of a group: ``grok n500`` plus what else tells it apart (``lr=0.003``)."""
+    parts = [str(settings.get("condition"))[:4], f"n{settings.get('n_train')}"]
+    for key in named:
+        if key in ("condition", "n_train"):
+            continue
+        value = format_value(settings.get(key))
+        parts.append(value if key == "task" else f"{key}={value}")
+    return " ".join(parts)
 
 
 def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
@@ -177,13 +198,11 @@ def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: V
     return xlabel
 
 
-def _grouped_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
-    groups: dict[tuple[str, Any], list] = {}
-    for item in snapshot:
-        groups.setdefault(item[3], []).append(item)
+def _grouped_panel(panel: Panel, grouping: Grouping, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
     xlabel = None
-    for i, ((cond, n), items) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+    for i, (_key, items) in enumerate(grouping.groups):
         color = RUN_COLORS[i % len(RUN_COLORS)]
+        name = group_tag(items[0][3], grouping.named)
         for metric in left + right:
             if metric == "train_acc":
                 continue  # grouped accuracy shows val and OOD only: train curves would bury the bands
@@ -203,7 +222,7 @@ def _grouped_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec
             if not band.xs:
                 continue
             mean = downsample_minmax(band.xs, band.mean, spec.max_points)
-            tag = f"{str(cond)[:4]} n{n} {METRIC_LABELS.get(metric, metric)} ×{len(curves)}"
+            tag = f"{name} {METRIC_LABELS.get(metric, metric)} ×{len(curves)}"
             is_right = metric in right
             # The mean is drawn bold (half blocks), the ±std edges thin (braille) in the same colour.
             panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", is_right))

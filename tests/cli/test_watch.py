@@ -28,6 +28,8 @@ def launched(monkeypatch) -> list:
     (["--runs-dir", "missing"], "no runs folder missing"),
     (["nope", "--runs-dir", "RUNS"], "no run 'nope'"),
     (["some/where", "--runs-dir", "RUNS"], "no run folder some/where"),
+    (["--runs-dir", "RUNS", "--group-by", "lr,nope"], "--group-by nope: no selected run has this setting"),
+    (["--runs-dir", "RUNS", "--group-by", "seed"], "--group-by seed"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, launched: list, args: list[str], message: str) -> None:
     make_run(tmp_path, "20260101-000000-a")
@@ -54,6 +56,10 @@ def test_starts_the_app_with_selected_runs(tmp_path: Path, launched: list) -> No
     (watch_app,) = launched
     assert watch_app.refresh_s == 2.0
     assert [v.run_id for v in watch_app.watcher.start()] == ["20260101-000000-grokking"]
+    assert watch_app.spec.group_by is None
+    result = runner.invoke(app, ["watch", "--runs-dir", str(tmp_path), "--group-by", "lr, condition"])
+    assert result.exit_code == 0, result.output
+    assert launched[-1].spec.group_by == ("lr", "condition")
 
 
 def test_env_runs_dir_and_help(tmp_path: Path, launched: list, monkeypatch) -> None:

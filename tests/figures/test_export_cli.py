@@ -100,14 +100,14 @@ def test_tables_exist_in_three_formats(exported: dict[str, Any]) -> None:
             assert (out / f"{stem}.{ext}").stat().st_size > 0
     assert "\\begin{tabular}" in (out / "table1_ablations.tex").read_text()
     assert "$\\pm$" in (out / "table1_ablations_grouped.tex").read_text()
-    assert "| handmade | 200 | 2 | 2 |" in (out / "table1_ablations_grouped.md").read_text()
+    assert "| — | handmade | 200 | 2 | 2 |" in (out / "table1_ablations_grouped.md").read_text()
 
 
 def test_table1_numbers_by_hand(exported: dict[str, Any]) -> None:
     rows = {r["run_id"]: r for r in read_csv(exported["out"] / "table1_ablations.csv")}
     assert "20260507-000000-broken-n500-s9" not in rows
     assert list(read_csv(exported["out"] / "table1_ablations.csv")[0]) == [
-        "run_id", "condition", "n_train", "seed", "best_val_acc", "best_ood_acc", "memorization_epoch",
+        "run_id", "task", "condition", "n_train", "seed", "best_val_acc", "best_ood_acc", "memorization_epoch",
         "grokking_epoch", "irm_drop_epoch", "epoch_gap", "irm_drop_pct", "final_shortcut_ratio"]
     r0 = rows["20260506-090000-handmade-n200-s0"]
     # id_val_acc is read as val_acc; the run's own flag (first flagged epoch) gives the grokking epoch.

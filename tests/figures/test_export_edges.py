@@ -70,12 +70,48 @@ def test_missing_inputs_skip_figures_with_reasons(native_only: Path, tmp_path: P
     (["--n-train", "123"], "no runs with n_train=123 (sizes present: 1000)"),
     (["--dpi", "0"], "--dpi must be between 10 and 2400"),
     (["--jobs", "0"], "--jobs must be at least 1"),
+    (["--group-by", "lrr"], "--group-by lrr: no selected run has this setting"),
+    (["--group-by", "seed"], "--group-by seed: runs are grouped to average over seeds"),
+    (["--group-by", ","], "bad --group-by ','"),
 ])
 def test_bad_options_exit_2(native_only: Path, tmp_path: Path, args: list[str], message: str) -> None:
     result = invoke("--runs-dir", str(native_only), "--out", str(tmp_path / "figs"), *args)
     assert result.exit_code == 2
     assert message in one_line(result.output)
     assert not (tmp_path / "figs" / "manifest.json").exists()
+
+
+def test_runs_are_grouped_by_every_setting_that_differs(tmp_path: Path) -> None:
+    """Two tasks, two learning rates, two seeds each: four groups of two seeds, never one average."""
+    runs = tmp_path / "runs"
+    for task in ("modarith", "shortcut"):
+        for lr in ((0.001, 0.003) if task == "modarith" else (0.001,)):
+            for seed in (0, 1):
+                config = {"task": task, "condition": "grokking", "n_train": 500, "seed": seed, "lr": lr,
+                          "created": f"2026-12-01T10:0{seed}:00", "git_commit": f"abc{seed}"}
+                write_legacy_run(runs, f"{task}-lr{lr}-grokking-n500-s{seed}", curve_rows("grokking", seed), config)
+    out = tmp_path / "figs"
+    result = invoke("--runs-dir", str(runs), "--out", str(out), "--format", "png", "--dpi", "30", "--no-per-run",
+                    "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "6 runs used in 3 groups by task, lr (every setting that differs)" in one_line(result.output)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(g["values"], len(g["runs"])) for g in manifest["groups"]] == [
+        ({"task": "modarith", "lr": 0.001}, 2), ({"task": "modarith", "lr": 0.003}, 2),
+        ({"task": "shortcut", "lr": 0.001}, 2)]
+    with (out / "table1_ablations_grouped.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["task"], r["lr"], r["n_runs"]) for r in rows] == [
+        ("modarith", "0.001", "2"), ("modarith", "0.003", "2"), ("shortcut", "0.001", "2")]
+    assert "lr" in (out / "table1_ablations.csv").read_text().splitlines()[0].split(",")
+    # --group-by names the keys: learning rates are then averaged, tasks never.
+    result = invoke("--runs-dir", str(runs), "--out", str(out), "--format", "png", "--dpi", "30", "--no-per-run",
+                    "--jobs", "1", "--group-by", "condition")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(g["values"], len(g["runs"])) for g in manifest["groups"]] == [
+        ({"task": "modarith", "condition": "grokking"}, 4), ({"task": "shortcut", "condition": "grokking"}, 2)]
+    assert manifest["options"]["group_by"] == ["condition"]
 
 
 def test_no_runs_exit_2(tmp_path: Path) -> None:

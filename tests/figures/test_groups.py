@@ -1,4 +1,4 @@
-"""Grouping by (condition, n_train) and mean ± std over seeds with unequal epoch grids."""
+"""Grouping by every setting that differs, and mean ± std over seeds with unequal epoch grids."""
 from __future__ import annotations
 
 import math
@@ -10,12 +10,15 @@ import pytest
 from grokconsole.core.errors import GrokError
 from grokconsole.figures.data import RunData, to_columns
 from grokconsole.figures.groups import group_runs, headline_n
+from grokconsole.figures.plots import group_legend, group_title
 from grokconsole.figures.style import CONDITION_COLORS, condition_color
 
 
-def run(run_id: str, condition: str, n_train: int | None, seed: int, rows: list[dict]) -> RunData:
+def run(run_id: str, condition: str, n_train: int | None, seed: int, rows: list[dict], task: str = "modarith",
+        **config: object) -> RunData:
     return RunData(run_id=run_id, root=Path("/nowhere") / run_id, layout="native", condition=condition,
-                   n_train=n_train, seed=seed, config_hash=None, columns=to_columns(rows))
+                   n_train=n_train, seed=seed, config_hash=None, columns=to_columns(rows), task=task,
+                   config={"task": task, "condition": condition, "n_train": n_train, "seed": seed, **config})
 
 
 def test_groups_never_mix_sizes_and_average_on_the_union_of_epochs() -> None:
@@ -32,6 +35,24 @@ def test_groups_never_mix_sizes_and_average_on_the_union_of_epochs() -> None:
     assert stat.std[:2].tolist() == pytest.approx([math.sqrt(0.02)] * 2)  # ddof=1 of two values 0.2 apart
     assert math.isnan(stat.std[2]) and stat.count.tolist() == [2, 2, 1]  # one seed at epoch 20: no band
     assert groups[0].stat("ood_acc") is None
+
+
+def test_groups_split_by_task_and_lr_and_titles_name_them() -> None:
+    rows = [{"epoch": 0, "val_acc": 0.1}]
+    runs = [run(f"{task}-{lr}-s{seed}", "grokking", 500, seed, rows, task=task, lr=lr, created=f"t{seed}")
+            for task in ("modarith", "shortcut") for lr in (0.001, 0.003) for seed in (0, 1)]
+    groups = group_runs(runs)
+    assert [(g.key, [r.seed for r in g.runs]) for g in groups] == [
+        ("modarith_0.001", [0, 1]), ("modarith_0.003", [0, 1]), ("shortcut_0.001", [0, 1]), ("shortcut_0.003", [0, 1])]
+    assert group_title(groups[1]) == "Grokking-favourable training (n=500, task=modarith, lr=0.003, 2 seeds)"
+    assert group_legend(groups[3]) == "task=shortcut, lr=0.003 (2 seeds)"
+    # Only seeds differ: one group, titled as before.
+    alone = group_runs(runs[:2])
+    assert len(alone) == 1 and group_title(alone[0]) == "Grokking-favourable training (n=500, 2 seeds)"
+    assert group_legend(alone[0]) == "grokking (2 seeds)"
+    assert [g.key for g in group_runs(runs, ("lr",))] == ["modarith_0.001", "modarith_0.003", "shortcut_0.001",
+                                                         "shortcut_0.003"]
+    assert [len(g.runs) for g in group_runs(runs, ("condition",))] == [4, 4]  # tasks never merge
 
 
 def test_to_columns_sorts_by_epoch_and_keeps_missing_values_as_nan() -> None:

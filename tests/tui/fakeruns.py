@@ -35,13 +35,13 @@ def make_run(runs_dir: Path, run_id: str, *, condition: str = "grokking", n_trai
              seed: int = 0, epochs: int = 400, rows: int = 41, every: int = 10,
              grok_at: int | None = 300, status: str = "finished", pid: int | None = None,
              ood: bool = True, extras: bool = True, legacy: bool = False,
-             summary: bool = True) -> Path:
+             summary: bool = True, config: dict[str, Any] | None = None) -> Path:
     """Write config.json, run.json, results/history.jsonl (or legacy history.json) and summary.json."""
     root = Path(runs_dir) / run_id
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "logs").mkdir(exist_ok=True)
     config = {"run_id": run_id, "task": "modarith", "condition": condition, "n_train": n_train,
-              "seed": seed, "epochs": epochs, "lr": 0.003}
+              "seed": seed, "epochs": epochs, "lr": 0.003, **(config or {})}
     (root / "config.json").write_text(json.dumps(config))
     history = [curve_row(i * every, grok_at=grok_at, ood=ood, extras=extras, seed=seed) for i in range(rows)]
     if legacy:
@@ -60,7 +60,7 @@ def make_run(runs_dir: Path, run_id: str, *, condition: str = "grokking", n_trai
         last = history[-1] if history else {}
         grokked = grok_at is not None and history and history[-1]["epoch"] >= grok_at + 2 * every
         (root / "results" / "summary.json").write_text(json.dumps({
-            "run_id": run_id, "task": "modarith", "condition": condition, "n_train": n_train, "seed": seed,
+            "run_id": run_id, "task": config["task"], "condition": condition, "n_train": n_train, "seed": seed,
             "status": status, "epoch": last.get("epoch"), "final": last,
             "grokking_epoch": grok_at if grokked else None, "grokked": bool(grokked)}))
     (root / "logs" / "stdout.log").write_text(f"training {run_id}\nepoch 0\nepoch 10\n")

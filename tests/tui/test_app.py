@@ -204,8 +204,8 @@ async def test_export_runs_subprocess_and_reports(make_app, monkeypatch, tmp_pat
 
     seen: list[list[str]] = []
 
-    def fake(runs_dir, run_ids, out):  # noqa: ANN001
-        seen.append(real(runs_dir, run_ids, out))
+    def fake(runs_dir, run_ids, out, group_by=None):  # noqa: ANN001
+        seen.append(real(runs_dir, run_ids, out, group_by))
         code = 0 if len(run_ids) == 1 else 3
         return [sys.executable, "-c", f"print('wrote figure1 for', {len(run_ids)}); raise SystemExit({code})"]
 
@@ -228,6 +228,7 @@ async def test_export_runs_subprocess_and_reports(make_app, monkeypatch, tmp_pat
         assert screen.returncode == 0 and str(tmp_path / "figs") in str(screen.query_one("#export-status", Static).render())
     cmd = seen[-1]
     assert cmd[1:4] == ["-m", "grokconsole", "export-figures"] and cmd[cmd.index("--runs") + 1] == f"^({re.escape(G0)})$"
+    assert "--group-by" not in cmd and real(Path("r"), ["a"], Path("o"), ("lr",))[-2:] == ["--group-by", "lr"]
     assert real is not fake
 
 

@@ -67,6 +67,26 @@ def test_overlay_and_groups(tmp_path: Path) -> None:
     assert acc.vlines and acc.vlines[0][0] == 310.0  # the seeds' mean grokking epoch
 
 
+def test_groups_split_by_every_setting_that_differs(tmp_path: Path) -> None:
+    """Seeds are averaged; a different learning rate or task is a different group, named in the tag."""
+    for seed in (0, 1):
+        make_run(tmp_path, f"lr3-s{seed}", seed=seed)
+        make_run(tmp_path, f"lr1-s{seed}", seed=seed, config={"lr": 0.001})
+    make_run(tmp_path, "other-task", config={"task": "shortcut"})
+    w = Watcher(tmp_path)
+    w.start()
+    keys = ("lr1-s0", "lr1-s1", "lr3-s0", "lr3-s1", "other-task")
+    data = build_plot_data(w, ViewSpec(grouped=True, visible=keys))
+    means = [line.label for line in data.panels[0].lines if line.label.endswith(("×1", "×2"))]
+    assert [m for m in means if " val " in m] == [
+        "grok n500 modarith lr=0.001 val ×2", "grok n500 modarith lr=0.003 val ×2", "grok n500 shortcut lr=0.003 val ×1"]
+    assert data.grouped_by == "task, lr"
+    # --group-by task: learning rates averaged, tasks still apart.
+    data = build_plot_data(w, ViewSpec(grouped=True, visible=keys, group_by=("task",)))
+    means = [line.label for line in data.panels[0].lines if " val " in line.label]
+    assert means == ["grok n500 modarith val ×4", "grok n500 shortcut val ×1"]
+
+
 def test_nothing_selected(tmp_path: Path) -> None:
     w = _watcher(tmp_path)
     data = build_plot_data(w, ViewSpec())

@@ -14,11 +14,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
 
-def export_command(runs_dir: Path, run_ids: list[str], out: Path) -> list[str]:
-    """The command line (a separate process, so a slow matplotlib export never freezes the console)."""
+def export_command(runs_dir: Path, run_ids: list[str], out: Path,
+                   group_by: tuple[str, ...] | None = None) -> list[str]:
+    """The command line (a separate process, so a slow matplotlib export never freezes the console);
+    the console's ``--group-by`` goes with it, so the figures group as the console does."""
     pattern = "^(" + "|".join(re.escape(r) for r in run_ids) + ")$"
-    return [sys.executable, "-m", "grokconsole", "export-figures", "--runs-dir", str(runs_dir),
-            "--runs", pattern, "--out", str(out)]
+    cmd = [sys.executable, "-m", "grokconsole", "export-figures", "--runs-dir", str(runs_dir),
+           "--runs", pattern, "--out", str(out)]
+    return cmd + (["--group-by", ",".join(group_by)] if group_by else [])
 
 
 class ExportScreen(ModalScreen[int | None]):
@@ -26,9 +29,10 @@ class ExportScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape,q", "close", "close")]
 
-    def __init__(self, runs_dir: Path, run_ids: list[str], out: Path) -> None:
+    def __init__(self, runs_dir: Path, run_ids: list[str], out: Path,
+                 group_by: tuple[str, ...] | None = None) -> None:
         super().__init__()
-        self.runs_dir, self.run_ids, self.out = runs_dir, run_ids, out
+        self.runs_dir, self.run_ids, self.out, self.group_by = runs_dir, run_ids, out, group_by
         self.returncode: int | None = None
         self._proc: subprocess.Popen[str] | None = None
 
@@ -39,7 +43,7 @@ class ExportScreen(ModalScreen[int | None]):
             yield Static("running… (Esc closes; a running export is stopped)", id="export-status")
 
     def on_mount(self) -> None:
-        self.run_export(export_command(self.runs_dir, self.run_ids, self.out))
+        self.run_export(export_command(self.runs_dir, self.run_ids, self.out, self.group_by))
 
     @work(thread=True, exclusive=True, group="export")
     def run_export(self, cmd: list[str]) -> None:

@@ -11,7 +11,7 @@ HELP = """[b]grok watch — keys[/b]
 
   [b]↑/↓[/b]    select a run (its curves are plotted)
   [b]space[/b]  mark / unmark: marked runs are overlaid in the plots
-  [b]g[/b]      group by (condition, n_train): mean ± std over seeds
+  [b]g[/b]      group by every setting that differs: mean ± std over seeds
   [b]s[/b]      smoothing: off → EMA 0.6 → EMA 0.9 (debiased)
   [b]x[/b]      x axis: epoch → log epoch → wall time
   [b]y[/b]      IRM panel on a log scale
