@@ -10,6 +10,7 @@ from torch import nn
 
 from grokconsole.core.history import read_jsonl
 from grokconsole.train.compiled import CompiledForward
+from grokconsole.train.loop import train
 from tests.train.test_trainer_determinism import rows, run
 
 
@@ -53,22 +54,36 @@ def test_a_failed_compilation_falls_back_to_eager_once(capsys: pytest.CaptureFix
     assert capsys.readouterr().err.count("torch.compile failed") == 1
 
 
+# The grokfast decoder at toy size, compiled and eager. Four epochs, a kept checkpoint every two.
 TINY_GROKFAST = ["p=11", "n_train=55", "d_model=16", "n_heads=2", "d_mlp=32", "batch_size=16", "epochs=4", "lr=0.01",
-                 "amp=off"]
+                 "amp=off", "checkpoint_every=2", "threads=1"]
+needs_compiler = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
+                                    reason="torch.compile needs a C++ compiler on CPU")
 
 
-def history(tmp: Path, name: str, sets: list[str]) -> tuple[list[dict], list[dict]]:
-    """Train a tiny grokfast run; its history rows (without times) and its events."""
-    run_dir = run(tmp, name, sets, preset="grokfast")
+def history(run_dir: Path) -> tuple[list[dict], list[dict]]:
+    """A run's history rows (without times) and its events."""
     events = run_dir / "results" / "events.jsonl"
     return rows(run_dir), read_jsonl(events).rows if events.exists() else []
 
 
-@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
-                    reason="torch.compile needs a C++ compiler on CPU")
-def test_compiled_training_gives_the_eager_history(tmp_path: Path) -> None:
-    eager, _ = history(tmp_path, "eager", [*TINY_GROKFAST, "compile=false"])
-    compiled, events = history(tmp_path, "compiled", [*TINY_GROKFAST, "compile=true"])
+@pytest.fixture(scope="module")
+def grokfast_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same tiny grokfast run three times: compiled, compiled again, eager.
+
+    Compilation is what these tests cost (the first one ~20 s on a 2-core CPU; the second of the
+    same graph loads inductor's cached kernels), so every test below reads these runs instead of
+    training its own.
+    """
+    tmp = tmp_path_factory.mktemp("grokfast")
+    return {name: run(tmp, name, [*TINY_GROKFAST, f"compile={compiled}"], preset="grokfast")
+            for name, compiled in (("compiled", "true"), ("again", "true"), ("eager", "false"))}
+
+
+@needs_compiler
+def test_compiled_training_gives_the_eager_history(grokfast_runs: dict[str, Path]) -> None:
+    eager, _ = history(grokfast_runs["eager"])
+    compiled, events = history(grokfast_runs["compiled"])
     assert "compile_fallback" not in [e["event"] for e in events]  # it really ran compiled
     assert len(compiled) == len(eager) > 2
     for a, b in zip(eager, compiled):
@@ -82,6 +97,25 @@ def test_compiled_training_gives_the_eager_history(tmp_path: Path) -> None:
                 assert b[key] == a[key], key
 
 
+@needs_compiler
+def test_compiled_training_is_deterministic_and_resumes_exactly(grokfast_runs: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    """Same seed, same history, bit for bit, with the compiled forward — also across a resume."""
+    want, _ = history(grokfast_runs["compiled"])
+    assert history(grokfast_runs["again"])[0] == want
+    # Pretend the run died right after its first kept checkpoint (epoch 2): latest.pt is that one.
+    copy = Path(shutil.copytree(grokfast_runs["compiled"], tmp_path / "resumed"))
+    step = next(r["step"] for r in want if r["epoch"] == 2)
+    shutil.copy(copy / "checkpoints" / f"step_{step}.pt", copy / "checkpoints" / "latest.pt")
+    assert train(copy, resume=True) == 0
+    assert rows(copy) == want
+
+
+# The compile-failure run: the modular-arithmetic MLP (a smaller graph than the decoder, so the
+# compilation that is made to fail costs less), two epochs, full batch.
+FAILING = ["p=23", "n_train=200", "d_embed=32", "d_hidden=64", "eval_every=1", "epochs=2", "threads=1"]
+
+
 @pytest.mark.filterwarnings("ignore:dynamo_pgo force disabled")
 def test_a_run_whose_compilation_fails_finishes_eagerly_and_says_so(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,9 +124,10 @@ def test_a_run_whose_compilation_fails_finishes_eagerly_and_says_so(tmp_path: Pa
     monkeypatch.setattr(inductor_config.cpp, "cxx", (None, str(tmp_path / "no-such-g++")))
     monkeypatch.setattr(inductor_config, "force_disable_caches", True)  # or a cached kernel would do
     torch._dynamo.reset()  # nor may this process reuse what an earlier test compiled
-    rows, events = history(tmp_path, "broken", [*TINY_GROKFAST, "compile=true", "epochs=2"])
-    eager, _ = history(tmp_path, "eager", [*TINY_GROKFAST, "compile=false", "epochs=2"])
+    broken, events = history(run(tmp_path, "broken", [*FAILING, "compile=true"]))
+    eager, _ = history(run(tmp_path, "eager", [*FAILING, "compile=false"]))
     fallbacks = [e for e in events if e["event"] == "compile_fallback"]
     assert len(fallbacks) == 1
-    assert fallbacks[0]["epoch"] == 1 and fallbacks[0]["step"] == 1 and "C++ compiler" in fallbacks[0]["error"]
-    assert rows == eager  # the whole run, eagerly: nothing lost
+    # The first training step fails to compile (the loop counts epoch and step from 1 as they start).
+    assert (fallbacks[0]["epoch"], fallbacks[0]["step"]) == (1, 1) and "C++ compiler" in fallbacks[0]["error"]
+    assert broken == eager  # the whole run, eagerly: nothing lost

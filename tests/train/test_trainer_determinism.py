@@ -11,11 +11,13 @@ from grokconsole.core.presets import resolve_config
 from grokconsole.launcher import new_run_folder
 from grokconsole.train.loop import train
 
-TINY_MLP = ["p=23", "n_train=200", "d_embed=32", "d_hidden=64", "eval_every=5", "epochs=30", "checkpoint_every=10"]
+TINY_MLP = ["p=23", "n_train=200", "d_embed=32", "d_hidden=64", "eval_every=5", "epochs=30", "checkpoint_every=10",
+            "threads=1"]
 # The grokfast code paths (decoder arch, shared prefix, minibatches, warmup from 0, EMA filter,
-# running train metrics, Adam) at toy size.
+# running train metrics, Adam, the preset's precision) at toy size, eagerly: the compiled forward
+# has its own tests (test_compiled.py), which share their compilations.
 TINY_GROKFAST = ["p=11", "n_train=55", "d_model=16", "n_heads=2", "d_mlp=32", "batch_size=16", "epochs=6", "lr=0.01",
-                 "checkpoint_every=2"]
+                 "checkpoint_every=2", "compile=false", "threads=1"]
 
 
 def run(tmp: Path, name: str, sets: list[str], preset: str | None = None) -> Path:
