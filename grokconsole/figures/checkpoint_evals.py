@@ -1,4 +1,4 @@
-"""Checkpoint-eval diagrams (seed 004) from ``eval/by_checkpoint/step_<STEP>/<suite>.json``.
+"""Checkpoint-eval diagrams from ``eval/by_checkpoint/step_<STEP>/<suite>.json``.
 
 Per suite: per-slice series vs step, the macro average, relative change vs a baseline step,
 deltas late − early, snapshot bars, domain aggregation, support (n). Across suites: a

@@ -1,4 +1,5 @@
-"""The export registry's entry for checkpoint-eval diagrams (``grok eval`` results, seed 004)."""
+"""The export registry's entry for checkpoint-eval diagrams (``grok eval`` results under each run's
+``eval/by_checkpoint/``)."""
 from __future__ import annotations
 
 from pathlib import Path

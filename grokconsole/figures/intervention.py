@@ -1,4 +1,4 @@
-"""The causal-intervention figure (seed 001): M4 ablation trajectories and M5 steering sweeps.
+"""The causal-intervention figure: M4 ablation trajectories and M5 steering sweeps.
 
 Schema (per run, under ``mechinterp/``): ``m4_ablation_avgpool_trajectory.json`` is a list of
 ``{epoch, head_ood_acc_raw, head_ood_acc_ablated}``; ``m5_steering_*.json`` is

@@ -4,8 +4,8 @@ Both name the task, condition and n_train, and a column for every other setting 
 the groups apart (e.g. ``lr`` when runs differ in learning rate).
 
 Written as CSV (full precision, empty cell = no value), Markdown and LaTeX (3 significant
-decimals, "—" = no value). Per-run definitions follow the user's script (seed 000):
-``irm_drop_epoch`` is the epoch of the largest one-step change of ``irm_mean``;
+decimals, "—" = no value). Per-run definitions follow the user's older plotting script
+(``experiments/plot_results.py``): ``irm_drop_epoch`` is the epoch of the largest one-step change of ``irm_mean``;
 ``epoch_gap = |grokking_epoch − irm_drop_epoch|``; ``irm_drop_pct`` is the fall from the first
 IRM value to the smallest, in percent of the first.
 """
