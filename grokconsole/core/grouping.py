@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 SEED_KEY = "seed"
 IDENTITY_KEYS = ("task", "condition", "n_train")
+BARE_KEYS = ("task", "condition")  # labels show these by value alone
 # Keys that never make two runs different experiments.
 BOOKKEEPING_KEYS = frozenset({
     "run_id", "name", "created", "command_line", "git_commit", "python", "grokconsole_version", "host",
@@ -116,9 +117,12 @@ class GroupKey:
         return dict(self.items).get(key, default)
 
     def label(self, keys: Iterable[str], *, sep: str = ", ") -> str:
-        """``key=value`` for ``keys`` (those of the grouping only), e.g. ``task=modarith, lr=0.003``."""
+        """The values of ``keys`` (those of the grouping only), e.g. ``modarith, lr=0.003``: the task
+        and the condition by their value alone (their names say what they are), the rest as
+        ``key=value``."""
         wanted = set(keys)
-        return sep.join(f"{k}={format_value(v)}" for k, v in self.items if k in wanted)
+        return sep.join(format_value(v) if k in BARE_KEYS else f"{k}={format_value(v)}"
+                        for k, v in self.items if k in wanted)
 
     def slug(self) -> str:
         """A short text id: the values joined by ``_`` (``n`` before n_train), for notes and file names."""
@@ -151,7 +155,8 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _sort_value(value: Any) -> tuple[int, Any]:
+def sort_value(value: Any) -> tuple[int, Any]:
+    """Sort key of a setting's value: numbers numerically, then text, ``None`` last."""
     if value is None:
         return (2, "")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -178,7 +183,7 @@ def group_items(items: list[T], settings: Callable[[T], Mapping[str, Any]],
     buckets: dict[tuple[tuple[str, Any], ...], list[T]] = {}
     for item, s in zip(items, all_settings):
         buckets.setdefault(tuple((k, s.get(k, MISSING)) for k in keys), []).append(item)
-    ordered = sorted(buckets, key=lambda items_: [_sort_value(v) for _k, v in items_])
+    ordered = sorted(buckets, key=lambda items_: [sort_value(v) for _k, v in items_])
     groups = [(GroupKey(k), sorted(buckets[k], key=order) if order else buckets[k]) for k in ordered]
     named = tuple(k for i, k in enumerate(keys) if len({g[0].items[i][1] for g in groups}) > 1)
     return Grouping(keys, named, group_by is not None, groups)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.grouping import sort_value
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
 from grokconsole.figures.style import Style, condition_key, save_figure
@@ -46,10 +47,12 @@ class ExportContext:
         self.summaries.setdefault(figure, []).append(text)
 
     def headline_groups(self) -> list[Group]:
-        """Groups at the headline n_train, grokking first, then standard, then the rest by name
-        (a stable sort: groups of one condition keep their order by task and the other keys)."""
+        """Groups at the headline n_train: by their other settings (task, lr, …), and for the same
+        settings grokking first, then standard, then the rest by name — so figure 1 shows each
+        experiment's grokking and standard panels side by side."""
         found = [g for g in self.groups if g.n_train == self.headline]
-        return sorted(found, key=lambda g: condition_key(g.condition))
+        return sorted(found, key=lambda g: ([sort_value(v) for k, v in g.values.items if k != "condition"],
+                                            condition_key(g.condition)))
 
     def save(self, fig: Any, name: str, formats: list[str] | None = None) -> list[Path]:
         import matplotlib.pyplot as plt

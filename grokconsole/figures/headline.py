@@ -76,7 +76,10 @@ def figure2_mechanisms(ctx: ExportContext) -> list[Path] | Skip:
         ax.set_title(PRETTY[column])
         if column == "val_acc":
             ax.set_ylim(0, 1.05)
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    # As many columns as the figure's width holds (~110 characters): long group names take fewer.
+    ncols = max(1, min(4, 110 // (max(map(len, labels), default=1) + 6)))
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
     fig.suptitle(f"Training dynamics at n={ctx.headline}: weight norm and feature rank as progress measures")
     return ctx.save(fig, name)
 

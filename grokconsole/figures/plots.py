@@ -63,7 +63,9 @@ def group_title(group: Group) -> str:
     name = CONDITION_TITLES.get(group.condition, group.condition)
     n = group.n_train if group.n_train is not None else "?"
     extras = group.label(omit=("condition", "n_train"))
-    return f"{name} (n={n}, {extras + ', ' if extras else ''}{seeds_text(group)})"
+    if extras:  # on a second line: two panels side by side leave no room for it on the first
+        return f"{name}\n(n={n}, {extras}, {seeds_text(group)})"
+    return f"{name} (n={n}, {seeds_text(group)})"
 
 
 def group_legend(group: Group, omit: tuple[str, ...] = ("n_train",)) -> str:

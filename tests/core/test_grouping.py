@@ -40,7 +40,7 @@ def test_runs_differing_in_task_lr_and_seed() -> None:
         ({"task": "shortcut", "lr": 0.001}, ["s-lr1-s0", "s-lr1-s1"])]
     g = group_items(runs, lambda r: r["settings"])
     assert g.named == ("task", "lr")
-    assert g.groups[1][0].label(g.named) == "task=modarith, lr=0.003"
+    assert g.groups[1][0].label(g.named) == "modarith, lr=0.003"
     assert g.groups[1][0].slug() == "modarith_0.003"
 
 

@@ -44,8 +44,8 @@ def test_groups_split_by_task_and_lr_and_titles_name_them() -> None:
     groups = group_runs(runs)
     assert [(g.key, [r.seed for r in g.runs]) for g in groups] == [
         ("modarith_0.001", [0, 1]), ("modarith_0.003", [0, 1]), ("shortcut_0.001", [0, 1]), ("shortcut_0.003", [0, 1])]
-    assert group_title(groups[1]) == "Grokking-favourable training (n=500, task=modarith, lr=0.003, 2 seeds)"
-    assert group_legend(groups[3]) == "task=shortcut, lr=0.003 (2 seeds)"
+    assert group_title(groups[1]) == "Grokking-favourable training\n(n=500, modarith, lr=0.003, 2 seeds)"
+    assert group_legend(groups[3]) == "shortcut, lr=0.003 (2 seeds)"
     # Only seeds differ: one group, titled as before.
     alone = group_runs(runs[:2])
     assert len(alone) == 1 and group_title(alone[0]) == "Grokking-favourable training (n=500, 2 seeds)"
