@@ -14,7 +14,7 @@ def modarith_suites() -> None:
     from grokconsole.core.presets import resolve_config
     from grokconsole.evals.data import EvalContext, eval_splits
     from grokconsole.evals.suites import get_suite
-    from grokconsole.train.tasks import make_task
+    from grokconsole.train.task import make_task
 
     config = resolve_config("modarith", "grokking", explicit={"device": "cpu"})
     task = make_task(config, torch.device("cpu"))
@@ -57,7 +57,7 @@ def shortcut_m4(epochs: int = 60) -> None:
     from grokconsole.launcher import new_run_folder
     from grokconsole.train import checkpoint as ckpt
     from grokconsole.train.loop import train
-    from grokconsole.train.tasks import make_task
+    from grokconsole.train.task import make_task
 
     with tempfile.TemporaryDirectory() as tmp:
         config = resolve_config("shortcut", "grokking", explicit={"n_train": 300, "epochs": epochs, "device": "cpu"},

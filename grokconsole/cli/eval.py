@@ -15,7 +15,7 @@ import typer
 from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
 from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import (INTERVENABLE_TASKS, EvalPaths, check_checkpoints, eval_argv,
+from grokconsole.core.evaljobs import (EvalPaths, check_checkpoints, check_interventions, eval_argv,
                                        eval_state, eval_status, parse_alphas, parse_checkpoints, parse_interventions,
                                        resolve_epochs, resolve_suites)
 from grokconsole.core.formatting import status_text
@@ -65,9 +65,8 @@ def eval_cmd(
     spec = resolve_epochs(paths, parse_checkpoints(checkpoints))
     suites = resolve_suites(task, suite)
     actions = parse_interventions(intervene)
-    if actions and task not in INTERVENABLE_TASKS:
-        raise GrokError(f"--intervene needs a task with environments and an OOD split "
-                        f"({', '.join(INTERVENABLE_TASKS)}); run {paths.run_id} is {task!r}")
+    if actions:
+        check_interventions(task, paths.run_id)
     coefs = parse_alphas(alphas)
     if device not in ("auto", "cpu", "cuda"):
         raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")

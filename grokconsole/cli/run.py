@@ -21,7 +21,7 @@ def run(
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed.")] = 0,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
     sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: key=value (repeatable).")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="A named bundle of overrides (e.g. grokfast).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="A named bundle of overrides (e.g. grokfast); implies its task.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda.")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Local data folder for tasks with real data.")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,

@@ -20,6 +20,8 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import RunState, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.taskspec import SuiteSpec
+from grokconsole.tasks import all_specs, find_spec
 
 DIRECTIONS = ("higher", "lower")
 INTERVENTIONS = ("m4", "m5")
@@ -30,22 +32,6 @@ M5_FILE = "m5_steering_epoch{epoch}.json"
 M5_GLOB = "m5_steering_*.json"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 
-# Suites per task: name → (metric, direction, what it measures). The implementations live in
-# grokconsole.evals.suites and register under the same names (a test keeps the two in step).
-_IMAGE_SUITES = {
-    "env_acc": ("accuracy", "higher", "accuracy per split × environment"),
-    "env_conf": ("confidence", "higher", "mean max-softmax confidence per split × environment"),
-}
-SUITE_CATALOG: dict[str, dict[str, tuple[str, str, str]]] = {
-    "modarith": {
-        "operand_acc": ("accuracy", "higher", "accuracy per split × range of the first operand a"),
-        "operand_loss": ("loss", "lower", "cross-entropy per split × range of the first operand a"),
-    },
-    "shortcut": dict(_IMAGE_SUITES),
-    "camelyon17": dict(_IMAGE_SUITES),
-}
-# Tasks whose data have environments and an OOD split (M4/M5 need them).
-INTERVENABLE_TASKS = ("shortcut", "camelyon17")
 
 
 @dataclass(frozen=True)
@@ -197,17 +183,31 @@ def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tupl
     return argv
 
 
-def task_suites(task: str) -> dict[str, tuple[str, str, str]]:
-    """The suites a task offers (empty for a task without any, e.g. a ``-- COMMAND`` run)."""
-    return SUITE_CATALOG.get(task, {})
+def task_suites(task: str) -> dict[str, SuiteSpec]:
+    """The suites a task's spec declares, by name (empty for a task without any, e.g. a ``-- COMMAND`` run)."""
+    spec = find_spec(task)
+    return {s.name: s for s in spec.suites} if spec is not None else {}
+
+
+def intervenable_tasks() -> tuple[str, ...]:
+    """Tasks whose spec declares ``features`` (environments and an OOD split: M4/M5 apply)."""
+    return tuple(name for name, spec in all_specs().items() if spec.can("features"))
+
+
+def check_interventions(task: str, run_id: str) -> None:
+    """GrokError unless the run's task supports the M4/M5 feature interventions."""
+    spec = find_spec(task)
+    if spec is None or not spec.can("features"):
+        raise GrokError(f"--intervene needs a task with environments and an OOD split "
+                        f"({', '.join(intervenable_tasks())}); run {run_id} is {task!r}")
 
 
 def resolve_suites(task: str, wanted: list[str] | None) -> tuple[str, ...]:
     """The suites to run: all of the task's by default; unknown names are a GrokError."""
     known = task_suites(task)
     if not known:
-        raise GrokError(f"task {task!r} has no evaluation suites (tasks with suites: "
-                        f"{', '.join(sorted(SUITE_CATALOG))})")
+        with_suites = [name for name, spec in all_specs().items() if spec.suites]
+        raise GrokError(f"task {task!r} has no evaluation suites (tasks with suites: {', '.join(with_suites)})")
     if not wanted:
         return tuple(known)
     bad = [s for s in wanted if s not in known]

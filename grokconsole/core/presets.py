@@ -1,20 +1,21 @@
-"""Task specs, condition presets and named presets: every default hyperparameter lives here.
+"""Config resolution: common defaults, condition presets, a task's spec, named presets, ``--set``.
 
 Resolution order (later wins): common defaults → task defaults → the condition's preset →
 the task's own condition overrides → a named preset (``--preset``) → explicit CLI flags
 (``--n-train``, ``--seed``, ``--epochs``, ``--device``) → ``--set key=value``.
 
-This module is pure Python so that the CLI can resolve and validate a config without
-importing torch.
+Task defaults, choices, checks and named presets live in each task's spec
+(``grokconsole/tasks/<name>/spec.py``). This module is pure Python so that the CLI can
+resolve and validate a config without importing torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from grokconsole.core import shift_checks
+from grokconsole import tasks
 from grokconsole.core.errors import GrokError
 from grokconsole.core.precision import AMP_CHOICES
+from grokconsole.core.taskspec import TaskSpec
 
 CONDITIONS = ("grokking", "standard")
 
@@ -85,154 +86,22 @@ CONDITION_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """What the CLI needs to know about a task without importing its code."""
-
-    name: str
-    description: str
-    defaults: dict[str, Any]
-    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    max_n_train: Callable[[dict[str, Any]], int] | None = None
-    module: str = ""  # grokconsole.train.tasks.<module> implements it
-    validate: Callable[[dict[str, Any]], None] | None = None  # task-specific checks (raise GrokError)
-
-
-def _modarith_pairs(cfg: dict[str, Any]) -> int:
-    p = int(cfg["p"])
-    return p * (p - 1) if cfg["op"] == "div" or cfg.get("exclude_zero") else p * p
-
-
-def _modarith_max(cfg: dict[str, Any]) -> int:
-    return _modarith_pairs(cfg) - 1  # at least one validation pair
-
-
-TASKS: dict[str, TaskSpec] = {}
-PRESETS: dict[str, dict[str, Any]] = {}
-
-
-def register_task(spec: TaskSpec) -> None:
-    TASKS[spec.name] = spec
-
-
-register_task(TaskSpec(
-    name="modarith",
-    description="a∘b mod p (add, sub, mul, div); n_train training pairs, the rest validation",
-    module="modarith",
-    # Tuned for speed (bench/time_to_grok.py): on 2 CPU cores train acc ≥ 0.99 by step ~30,
-    # val acc ≥ 0.95 by step ~200, a few seconds. Half the pairs train, d_hidden 256, lr 1e-2.
-    defaults={
-        "p": 97, "op": "add", "exclude_zero": False, "n_train": 4700, "epochs": 500, "eval_every": 10,
-        "model": "mlp", "d_embed": 128, "d_hidden": 256,
-        "d_model": 128, "n_heads": 4, "n_layers": 2, "d_mlp": 512, "layernorm": True,
-        "arch": "default",         # transformer only: default | grokfast (ironjr/grokfast's decoder)
-        "prefix_sharing": True,    # transformer: compute positions shared by all rows once per token
-        "train_eval": "full",      # full: re-evaluate the train set | running: average of the epoch's batches
-        "rank_rows": 2048,         # validation rows used for feature_rank
-        "warmup_from_zero": False,  # warmup factor step/warmup (first step at lr 0), as ironjr/grokfast
-        "reference_rng": False,    # init, split and shuffles from the global RNG in ironjr/grokfast's order
-        "lr": 1e-2, "batch_size": 0,
-        # One thread: on a shared 2-core box two OpenMP threads ran these small models 3-10× slower
-        # (bench/README.md); --set threads=0 uses every core.
-        "threads": 1,
-    },
-    conditions={
-        "grokking": {"weight_decay": 2.0},
-        "standard": {"weight_decay": 0.01, "epochs": 1000, "early_stopping_patience": 15},
-    },
-    choices={"op": ("add", "sub", "mul", "div"), "model": ("mlp", "transformer"),
-             "arch": ("default", "grokfast"), "train_eval": ("full", "running")},
-    max_n_train=_modarith_max,
-))
-
-# The published Grokfast recipe (Lee et al. 2024, ironjr/grokfast main.py with
-# --filter ema --alpha 0.98 --lamb 2.0 --weight_decay 0.005): x·y mod 97 with y ≠ 0, 50 % train,
-# their 2-layer d=128 4-head decoder, Adam (L2 weight decay) lr 1e-3 betas (0.9, 0.98),
-# 10-step warmup from 0, batch 512, EMA gradient filter. reference_rng draws the initial weights,
-# the split and the shuffles as their code does, so seed N is their seed N (same losses to ~1e-6
-# for hundreds of steps with amp=off compile=false). Where it differs, for speed: the training
-# forward compiled (torch.compile) and, with amp=auto, run under bf16 autocast where the CPU or
-# GPU computes bf16 natively (emulated bf16 is ~2x slower than fp32, so elsewhere it stays fp32;
-# the curves stay theirs under bf16: val >= 0.95 at a median -1.5 % iterations over seeds 0-4,
-# bench/grokfast_curves.py; the ratio to their code: bench/grokfast_recipe.py), validation every
-# 2 epochs (20 iterations; theirs: every epoch), every core (threads 0).
-PRESETS["grokfast"] = {
-    "task": "modarith",
-    "op": "mul", "exclude_zero": True, "p": 97, "n_train": 4656,
-    "model": "transformer", "arch": "grokfast", "d_model": 128, "n_layers": 2, "n_heads": 4, "d_mlp": 512,
-    "layernorm": True,
-    "optimizer": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.98, "weight_decay": 0.005,
-    "warmup_steps": 10, "warmup_from_zero": True, "lr_schedule": "constant", "batch_size": 512,
-    "train_eval": "running", "reference_rng": True,
-    "grad_filter": "ema", "grad_filter_alpha": 0.98, "grad_filter_lambda": 2.0,
-    "epochs": 300, "eval_every": 2, "early_stopping_patience": 0, "threads": 0,
-    "compile": True, "amp": "auto",
-}
-
-
-# The distribution-shift tasks (Camelyon-like): the keys both share.
-_SHIFT_DEFAULTS: dict[str, Any] = {
-    "objective": "erm", "irm_lambda": 100.0, "irm_anneal_steps": 100,
-}
-
-register_task(TaskSpec(
-    name="shortcut",
-    description="synthetic Camelyon-like images: centre parity (the signal) vs a border stain that is a "
-                "shortcut in the training hospitals and reversed in the OOD one",
-    module="shortcut",
-    defaults={
-        **_SHIFT_DEFAULTS,
-        "n_train": 1000, "epochs": 1500, "eval_every": 20, "lr": 2e-3, "batch_size": 0,
-        "model": "cnn", "channels": 16, "hidden": 128, "patch": 2,
-        "image_size": 16, "border": 3, "grid": 4, "cell": 2, "parity_bits": 3,
-        "noise": 0.2, "stain": 1.0, "contrast": 2.0, "off": 0.0,
-        "env_probs": "0.95,0.85", "ood_prob": 0.1, "n_val": 1000, "n_ood": 1000,
-    },
-    conditions={
-        # Stops 100 epochs after grokking is confirmed, to keep a run within ~3 CPU minutes.
-        "grokking": {"weight_decay": 2.0, "stop_after_grokking": 100},
-        "standard": {"weight_decay": 0.01, "epochs": 800, "early_stopping_patience": 10},
-    },
-    choices={"model": ("cnn", "resnet18"), "objective": ("erm", "irm")},
-    max_n_train=lambda cfg: 1_000_000,
-    validate=shift_checks.check_shortcut,
-))
-
-register_task(TaskSpec(
-    name="camelyon17",
-    description="WILDS Camelyon17 tumour patches (96×96) from --data-dir, ResNet-18; hospitals are the "
-                "environments, centre 1 the OOD val split, centre 2 the OOD test split",
-    module="camelyon17",
-    defaults={
-        **_SHIFT_DEFAULTS,
-        "n_train": 10000, "epochs": 30, "eval_every": 1, "lr": 1e-3, "batch_size": 32,
-        "model": "resnet18", "channels": 16, "hidden": 128, "patch": 8,
-        "n_eval": 2000, "n_test": 0, "mask_border": 16, "workers": 0,
-    },
-    conditions={
-        "grokking": {"weight_decay": 0.1, "epochs": 100, "n_train": 2000},
-        "standard": {"optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.01, "epochs": 10,
-                     "early_stopping_patience": 3, "early_stopping_metric": "val_acc"},
-    },
-    choices={"model": ("resnet18", "cnn"), "objective": ("erm", "irm")},
-    validate=shift_checks.check_camelyon,
-))
-
-
-DEFAULT_TASK = "shortcut"
-
-
 def default_task() -> str:
-    """The task ``grok run`` uses when none is given."""
-    return DEFAULT_TASK
+    """The task ``grok run`` uses when none is given (the one whose spec says ``default``)."""
+    return tasks.default_task()
 
 
 def task_spec(name: str) -> TaskSpec:
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise GrokError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None
+    """The spec of task ``name``; an unknown name is a GrokError listing the known ones."""
+    return tasks.task_spec(name)
+
+
+def preset_task(preset: str) -> str:
+    """The task a named preset belongs to (``--preset`` without ``--task`` runs that task)."""
+    known = tasks.presets()
+    if preset not in known:
+        raise GrokError(f"unknown preset {preset!r}; known presets: {', '.join(sorted(known)) or 'none'}")
+    return known[preset][0]
 
 
 def allowed_keys(spec: TaskSpec) -> dict[str, Any]:
@@ -293,14 +162,10 @@ def resolve_config(task: str, condition: str, *, preset: str | None = None,
     cfg.update(CONDITION_PRESETS[condition])
     cfg.update(spec.conditions.get(condition, {}))
     if preset:
-        if preset not in PRESETS:
-            known = ", ".join(sorted(PRESETS)) or "none"
-            raise GrokError(f"unknown preset {preset!r}; known presets: {known}")
-        bundle = PRESETS[preset]
-        wrong_task = bundle.get("task")
-        if wrong_task and wrong_task != task:
-            raise GrokError(f"preset {preset!r} is for task {wrong_task!r}, not {task!r}")
-        cfg.update({k: v for k, v in bundle.items() if k != "task"})
+        owner = preset_task(preset)
+        if owner != task:
+            raise GrokError(f"preset {preset!r} is for task {owner!r}, not {task!r}")
+        cfg.update(tasks.presets()[preset][1])
     cfg["task"] = task
     cfg["condition"] = condition
     cfg["preset"] = preset

@@ -1,8 +1,8 @@
 """Evaluation data: a task's splits as labelled tensors, and the model's outputs on them.
 
-A task can offer its own ``eval_splits() -> list[EvalSplit]`` (image tasks do: one entry per
-split, with environment ids, the OOD flag, and optionally the shortcut label a probe should
-find); tasks without it are adapted here (modarith: train and val pairs).
+Each task names its splits in ``Task.eval_splits() -> list[EvalSplit]``: one entry per split,
+with environment ids, the OOD flag, optionally the label an M4 probe should find, and a
+per-batch transform (e.g. normalisation).
 """
 from __future__ import annotations
 
@@ -33,50 +33,19 @@ class EvalSplit:
 
 
 def eval_splits(task: Any) -> list[EvalSplit]:
-    """The task's evaluation splits: its own ``eval_splits()``, else found by attribute names.
+    """The task's evaluation splits, from its ``eval_splits()`` (training split first).
 
-    The fallback reads every ``x_<name>``/``y_<name>`` pair, with ``env_<name>`` as environment
-    ids when present, or else every attribute holding ``.x``/``.y`` tensors (``train`` first); a
-    split whose name contains ``ood`` or is ``test`` is out of distribution. For the
-    ``shortcut`` task the training split also gets the border-stain label
-    (:func:`border_stain_labels`) for the M4 probe.
+    A task without them says so in one clear error (TypeError for an object that is no task).
     """
     own = getattr(task, "eval_splits", None)
-    if callable(own):
-        return list(own())
-    splits = _tensor_splits(task) or _record_splits(task)
-    if not splits:
-        raise TypeError(f"task {type(task).__name__} offers no evaluation splits (add an eval_splits() method)")
+    if not callable(own):
+        raise TypeError(f"{type(task).__name__} is not a task: it has no eval_splits() method")
+    try:
+        splits = list(own())
+    except NotImplementedError as exc:
+        raise TypeError(str(exc)) from None
     splits.sort(key=lambda s: s.name != "train")
-    config = getattr(task, "config", {}) or {}
-    if config.get("task") == "shortcut" and splits[0].name == "train" and config.get("border"):
-        splits[0].shortcut = border_stain_labels(splits[0].x, int(config["border"]), splits[0].y)
     return splits
-
-
-def _is_ood(name: str) -> bool:
-    return "ood" in name or name == "test"
-
-
-def _tensor_splits(task: Any) -> list[EvalSplit]:
-    """``x_<name>``, ``y_<name>`` (and ``env_<name>``) attributes (modarith, shortcut)."""
-    names = [k[2:] for k in vars(task) if k.startswith("x_") and hasattr(task, "y_" + k[2:])]
-    return [EvalSplit(n, getattr(task, "x_" + n), getattr(task, "y_" + n), getattr(task, "env_" + n, None),
-                      ood=_is_ood(n)) for n in names]
-
-
-def _record_splits(task: Any) -> list[EvalSplit]:
-    """Attributes holding ``.x``, ``.y`` and ``.hospital``/``.env`` (camelyon17's patches), read
-    through the task's ``normalize`` when it has one."""
-    transform = getattr(task, "normalize", None)
-    out = []
-    for name, value in vars(task).items():
-        x, y = getattr(value, "x", None), getattr(value, "y", None)
-        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
-            env = getattr(value, "env", getattr(value, "hospital", None))
-            out.append(EvalSplit(name, x, y, env, ood=_is_ood(name),
-                                 transform=transform if callable(transform) else None))
-    return out
 
 
 def border_stain_labels(x: torch.Tensor, border: int, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from grokconsole.core.checkpoint_files import periodic_checkpoints
-from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, INTERVENABLE_TASKS, CheckpointSpec, EvalPaths,
+from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths,
                                        eval_argv, parse_alphas, parse_checkpoints,
                                        parse_interventions)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
@@ -24,9 +24,10 @@ from grokconsole.core.runfolder import RunPaths
 from grokconsole.evals import interventions as iv
 from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
 from grokconsole.evals.suites import get_suite
+from grokconsole.tasks import find_spec
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.device import resolve_device
-from grokconsole.train.tasks import make_task
+from grokconsole.train.task import make_task
 
 
 @dataclass
@@ -144,8 +145,10 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = p
     ep = EvalPaths(run)
     ep.root.mkdir(parents=True, exist_ok=True)
     config = read_json(run.config)
-    if req.interventions and config.get("task") not in INTERVENABLE_TASKS:
-        raise RuntimeError(f"interventions need an image task ({', '.join(INTERVENABLE_TASKS)})")
+    if req.interventions:
+        spec = find_spec(config.get("task"))
+        if spec is None or not spec.can("features"):
+            raise RuntimeError(f"interventions need a task with the 'features' capability, not {config.get('task')!r}")
     threads = int(config.get("threads") or 0)
     if threads:
         torch.set_num_threads(threads)

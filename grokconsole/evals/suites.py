@@ -2,8 +2,10 @@
 
 A suite is a function of an :class:`EvalContext` returning a :class:`SuiteResult`
 (``{"metric", "direction", "results": {slice: {"value", "n", "domain"}}}``). Names, metrics
-and directions are declared in ``grokconsole.core.evaljobs.SUITE_CATALOG`` (so the CLI can
-check a request without torch); registering a suite the catalog does not know is an error.
+and directions are declared in the task's spec (``SuiteSpec``; so the CLI can check a request
+without torch); the implementations live in the task's package, ``grokconsole/tasks/<name>/suites.py``,
+imported on first use, and register here. Registering a suite the spec does not declare is an
+error. Generic building blocks (per split × environment) are below.
 """
 from __future__ import annotations
 
@@ -11,12 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
-from grokconsole.core.evaljobs import SUITE_CATALOG
 from grokconsole.evals.data import EvalContext
-
-N_OPERAND_BINS = 4
+from grokconsole.tasks import all_specs, task_module, task_spec
 
 
 @dataclass
@@ -42,9 +41,9 @@ SUITES: dict[str, dict[str, SuiteFn]] = {}
 
 
 def register_suite(task: str, name: str) -> Callable[[SuiteFn], SuiteFn]:
-    """Decorator: register ``fn`` as suite ``name`` of ``task`` (declared in the catalog)."""
-    if name not in SUITE_CATALOG.get(task, {}):
-        raise ValueError(f"suite {name!r} of task {task!r} is not declared in SUITE_CATALOG")
+    """Decorator: register ``fn`` as suite ``name`` of ``task`` (declared in the task's spec)."""
+    if task_spec(task).suite(name) is None:
+        raise ValueError(f"suite {name!r} of task {task!r} is not declared in its spec")
 
     def deco(fn: SuiteFn) -> SuiteFn:
         SUITES.setdefault(task, {})[name] = fn
@@ -53,58 +52,38 @@ def register_suite(task: str, name: str) -> Callable[[SuiteFn], SuiteFn]:
     return deco
 
 
+def load_suites(task: str) -> dict[str, SuiteFn]:
+    """The task's registered suites, importing its ``suites`` module on first use."""
+    if task not in SUITES:
+        task_module(task, "suites")
+    return SUITES.get(task, {})
+
+
+def all_suites() -> dict[str, dict[str, SuiteFn]]:
+    """Every task's suites (imports each task's ``suites`` module)."""
+    return {name: dict(load_suites(name)) for name in all_specs()}
+
+
 def get_suite(task: str, name: str) -> SuiteFn:
     try:
-        return SUITES[task][name]
+        return load_suites(task)[name]
     except KeyError:
         raise KeyError(f"no suite {name!r} for task {task!r}") from None
 
 
-def _result(task: str, name: str) -> SuiteResult:
-    metric, direction, _ = SUITE_CATALOG[task][name]
-    return SuiteResult(metric, direction)
+def new_result(task: str, name: str) -> SuiteResult:
+    """An empty result carrying the metric and direction the spec declares for the suite."""
+    suite = task_spec(task).suite(name)
+    if suite is None:
+        raise KeyError(f"no suite {name!r} for task {task!r}")
+    return SuiteResult(suite.metric, suite.direction)
 
 
-# ── modarith: per operand range ───────────────────────────────────────────────────────────────
+# ── per split × environment (tasks with environments) ────────────────────────────────────────────────
 
-def operand_bins(p: int, n_bins: int = N_OPERAND_BINS) -> list[tuple[int, int]]:
-    """``n_bins`` contiguous ranges [lo, hi] covering 0…p-1 (fewer if p is small)."""
-    n_bins = max(1, min(n_bins, p))
-    edges = [round(i * p / n_bins) for i in range(n_bins + 1)]
-    return [(edges[i], edges[i + 1] - 1) for i in range(n_bins) if edges[i + 1] > edges[i]]
-
-
-def _per_operand(ctx: EvalContext, task: str, name: str,
-                 score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> SuiteResult:
-    out = _result(task, name)
-    p = int(ctx.config.get("p", 0))
-    for split in ctx.splits:
-        logits = ctx.outputs(split).logits
-        a = split.x[:, 0].cpu()
-        y = split.y.cpu()
-        for lo, hi in operand_bins(p or int(a.max()) + 1):
-            mask = (a >= lo) & (a <= hi)
-            n = int(mask.sum())
-            value = float(score(logits[mask], y[mask])) if n else float("nan")
-            out.results[f"{split.name}:a={lo}-{hi}"] = SliceResult(value, n, split.name)
-    return out
-
-
-@register_suite("modarith", "operand_acc")
-def modarith_operand_acc(ctx: EvalContext) -> SuiteResult:
-    return _per_operand(ctx, "modarith", "operand_acc", lambda lg, y: (lg.argmax(-1) == y).float().mean())
-
-
-@register_suite("modarith", "operand_loss")
-def modarith_operand_loss(ctx: EvalContext) -> SuiteResult:
-    return _per_operand(ctx, "modarith", "operand_loss", lambda lg, y: F.cross_entropy(lg, y))
-
-
-# ── image tasks: per split × environment ──────────────────────────────────────────────────────
-
-def _per_env(ctx: EvalContext, task: str, name: str,
+def per_env(ctx: EvalContext, task: str, name: str,
              score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> SuiteResult:
-    out = _result(task, name)
+    out = new_result(task, name)
     for split in ctx.splits:
         logits = ctx.outputs(split).logits
         y = split.y.cpu()
@@ -119,14 +98,15 @@ def _per_env(ctx: EvalContext, task: str, name: str,
     return out
 
 
-def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(-1) == y).float().mean()
 
 
-def _confidence(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def confidence(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return logits.softmax(-1).max(-1).values.mean()
 
 
-for _task in ("shortcut", "camelyon17"):
-    register_suite(_task, "env_acc")(lambda ctx, _t=_task: _per_env(ctx, _t, "env_acc", _accuracy))
-    register_suite(_task, "env_conf")(lambda ctx, _t=_task: _per_env(ctx, _t, "env_conf", _confidence))
+def register_env_suites(task: str) -> None:
+    """Register ``env_acc`` and ``env_conf`` (accuracy and confidence per split × environment) for ``task``."""
+    register_suite(task, "env_acc")(lambda ctx: per_env(ctx, task, "env_acc", accuracy))
+    register_suite(task, "env_conf")(lambda ctx: per_env(ctx, task, "env_conf", confidence))

@@ -16,7 +16,7 @@ from typing import Any
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status, read_run_state
-from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, resolve_config
+from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, preset_task, resolve_config
 from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
 
 
@@ -72,7 +72,7 @@ def prepare(req: LaunchRequest) -> PreparedRun:
     else:
         explicit = {"n_train": req.n_train, "seed": req.seed, "epochs": req.epochs, "device": req.device,
                     "data_dir": str(req.data_dir) if req.data_dir else None}
-        config = resolve_config(req.task or default_task(), req.condition, preset=req.preset, explicit=explicit,
+        config = resolve_config(req.task or (preset_task(req.preset) if req.preset else default_task()), req.condition, preset=req.preset, explicit=explicit,
                                 sets=req.sets)
     config.update(req.extra)
     return PreparedRun(config, Path(req.runs_dir), req.name, list(req.command) if req.command else None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,10 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def prune(folder: Path, keep: int) -> None:
-    """Keep the ``keep`` most recent periodic checkpoints."""
+    """Keep the ``keep`` most recent periodic checkpoints (and their artifact folders ``step_<N>/``)."""
     ckpts = periodic_checkpoints(folder)
-    for _, path in ckpts[: max(0, len(ckpts) - keep)]:
+    for step, path in ckpts[: max(0, len(ckpts) - keep)]:
         path.unlink(missing_ok=True)
+        artifacts = folder / f"step_{step}"
+        if artifacts.is_dir():
+            shutil.rmtree(artifacts, ignore_errors=True)

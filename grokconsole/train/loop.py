@@ -27,7 +27,7 @@ from grokconsole.train.compiled import CompiledForward, global_flags_restored
 from grokconsole.train.device import resolve_device
 from grokconsole.train.grad_filter import make_grad_filter
 from grokconsole.train.metrics import weight_norm
-from grokconsole.train.tasks import make_task
+from grokconsole.train.task import make_task
 
 LATEST_EVERY_SECONDS = 30.0
 
@@ -153,6 +153,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         ckpt.save(latest_path, payload)
         if periodic:
             ckpt.save(paths.step_checkpoint(step), payload)
+            task.save_artifacts(model, paths.checkpoints / f"step_{step}")
             ckpt.prune(paths.checkpoints, int(c["keep_checkpoints"]))
 
     def evaluate_and_log() -> None:

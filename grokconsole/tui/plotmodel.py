@@ -28,7 +28,7 @@ PANELS = (
     ("accuracy", "accuracy", ("train_acc", "val_acc", "ood_acc"), ()),
     ("irm", "IRM penalty", ("irm_mean",), ()),
     ("mechanisms", "mechanisms", ("weight_norm",), ("feature_rank",)),
-    ("shortcut", "shortcut", ("center_conf", "border_conf"), ("shortcut_ratio",)),
+    ("reliance", "shortcut reliance", ("center_conf", "border_conf"), ("shortcut_ratio",)),
 )
 MAX_GROUP_RUNS = 64  # runs loaded at most for a grouped view
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import CONDITION_PRESETS, PRESETS, TASKS, parse_set_options, resolve_config
+from grokconsole.core.presets import CONDITION_PRESETS, parse_set_options, preset_task, resolve_config
+from grokconsole.tasks import all_specs, presets
 
 
 def test_conditions_differ_as_documented() -> None:
@@ -59,9 +60,17 @@ def test_every_task_spec_resolves_under_both_conditions(tmp_path) -> None:
     from tests.train.fake_camelyon import make_fake_camelyon
 
     data = {"data_dir": str(make_fake_camelyon(tmp_path))}  # camelyon17 checks its data folder
-    for name in TASKS:
+    for name in all_specs():
         for cond in ("grokking", "standard"):
             cfg = resolve_config(name, cond, explicit=data if name == "camelyon17" else None)
             assert cfg["task"] == name and cfg["condition"] == cond and cfg["n_train"] > 0
-    for name, bundle in PRESETS.items():
-        resolve_config(bundle.get("task", "modarith"), "grokking", preset=name)
+    for name, (task, _bundle) in presets().items():
+        resolve_config(task, "grokking", preset=name, explicit=data if task == "camelyon17" else None)
+
+
+def test_named_preset_belongs_to_its_task() -> None:
+    assert preset_task("grokfast") == "modarith"
+    cfg = resolve_config("modarith", "grokking", preset="grokfast")
+    assert (cfg["op"], cfg["arch"], cfg["preset"]) == ("mul", "grokfast", "grokfast")
+    with pytest.raises(GrokError, match="is for task 'modarith'"):
+        resolve_config("shortcut", "grokking", preset="grokfast")

@@ -7,13 +7,14 @@ import pytest
 
 from grokconsole.core.errors import GrokError
 from grokconsole.core.presets import resolve_config, task_spec
-from grokconsole.core.shift_checks import check_camelyon_folder, parse_probs
+from grokconsole.tasks._shift import parse_probs
+from grokconsole.tasks.camelyon17.checks import check_camelyon_folder
 
 
 def test_specs_registered_with_their_metrics_keys() -> None:
     for name in ("shortcut", "camelyon17"):
         spec = task_spec(name)
-        assert spec.module == name and spec.validate is not None
+        assert spec.package == f"grokconsole.tasks.{name}" and spec.validate is not None
     cfg = resolve_config("shortcut", "grokking")
     assert cfg["objective"] == "erm" and cfg["model"] == "cnn"
     assert resolve_config("shortcut", "standard")["weight_decay"] < cfg["weight_decay"]

@@ -119,7 +119,7 @@ def test_interventions_on_a_toy_image_run(toy_run) -> None:
 
 
 def test_interventions_refused_for_modarith(tiny_run) -> None:
-    with pytest.raises(RuntimeError, match="image task"):
+    with pytest.raises(RuntimeError, match="features. capability"):
         evaluate_run(tiny_run.root, EvalRequest(parse_checkpoints("last"), (), ("m4",)), log=lambda *_: None)
 
 

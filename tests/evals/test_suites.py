@@ -5,17 +5,23 @@ import pytest
 import torch
 from torch import nn
 
-from grokconsole.core.evaljobs import SUITE_CATALOG
+from types import SimpleNamespace
+
 from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
-from grokconsole.evals.suites import SUITES, get_suite, operand_bins, register_suite
-from grokconsole.train.tasks.modarith import make_pairs
+from grokconsole.evals.suites import all_suites, get_suite, register_suite
+from grokconsole.tasks import all_specs
+from grokconsole.tasks.modarith.suites import operand_bins
+from grokconsole.tasks.modarith.task import make_pairs
+from grokconsole.tasks.shortcut.task import Shortcut
+from grokconsole.train.task import Task
 from tests.evals.toy import ToyNet, toy_splits
 
 
-def test_every_catalog_suite_is_implemented_and_nothing_else() -> None:
-    assert {t: set(s) for t, s in SUITES.items()} == {t: set(s) for t, s in SUITE_CATALOG.items()}
+def test_every_declared_suite_is_implemented_and_nothing_else() -> None:
+    declared = {name: {s.name for s in spec.suites} for name, spec in all_specs().items()}
+    assert {t: set(s) for t, s in all_suites().items()} == declared
     with pytest.raises(ValueError):
-        register_suite("modarith", "not_in_catalog")
+        register_suite("modarith", "not_in_its_spec")
 
 
 def test_operand_bins_cover_every_value_once() -> None:
@@ -79,24 +85,35 @@ def test_image_env_suites_on_a_model_with_known_accuracy() -> None:
         assert all(0.5 <= r["value"] <= 1.0 for r in conf["results"].values())
 
 
-def test_eval_splits_adapts_modarith_and_rejects_unknown_tasks() -> None:
+def test_eval_splits_come_from_the_task_and_a_task_without_them_says_so() -> None:
     class Fake:
-        def __init__(self) -> None:
-            self.x_val, self.y_val = torch.zeros(2, 2), torch.zeros(2)
-            self.x_train, self.y_train = torch.zeros(3, 2), torch.zeros(3)
+        def eval_splits(self) -> list[EvalSplit]:
+            return [EvalSplit("val", torch.zeros(2, 2), torch.zeros(2)),
+                    EvalSplit("train", torch.zeros(3, 2), torch.zeros(3))]
 
     splits = eval_splits(Fake())
     assert [s.name for s in splits] == ["train", "val"] and not any(s.ood for s in splits)
-    with pytest.raises(TypeError):
+
+    class NoSplits(Task):
+        name = "nosplits"
+        build_model = train_batches = training_loss = evaluate = None  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="nosplits offers no evaluation splits"):
+        eval_splits(NoSplits({}, torch.device("cpu")))
+    with pytest.raises(TypeError, match="not a task"):
         eval_splits(object())
 
 
 class FakeShortcutTask:
-    """The attribute layout of the ``shortcut`` task: train with envs, val, ood; a stained border."""
+    """The data layout of the ``shortcut`` task (train with envs, val, ood; a stained border),
+    split by the task's own ``eval_splits``."""
+
+    eval_splits = Shortcut.eval_splits
 
     def __init__(self, n: int = 200, border: int = 2) -> None:
         g = torch.Generator().manual_seed(0)
         self.config = {"task": "shortcut", "border": border}
+        self.spec = SimpleNamespace(border=border)
         colour = torch.tensor([1.0, -0.6, 0.6]).view(1, 3, 1, 1)
 
         def images(stain: torch.Tensor) -> torch.Tensor:

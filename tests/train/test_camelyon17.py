@@ -17,7 +17,7 @@ def fake_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wilds_splits_of_the_fake_folder(fake_root: Path) -> None:
-    from grokconsole.train.camelyon_data import load_patches, open_dataset, split_indices, subsample
+    from grokconsole.tasks.camelyon17.data import load_patches, open_dataset, split_indices, subsample
 
     ds = open_dataset(fake_root)
     sizes = {s: len(split_indices(ds, s)) for s in ("train", "id_val", "val", "test")}

@@ -9,7 +9,7 @@ from grokconsole.core.presets import resolve_config
 from grokconsole.train.grad_filter import GradFilter
 from grokconsole.train.loop import make_scheduler
 from grokconsole.train.metrics import effective_rank
-from grokconsole.train.tasks.modarith import ModArith, make_pairs
+from grokconsole.tasks.modarith.task import ModArith, make_pairs
 
 
 def test_grokfast_preset_is_the_published_recipe() -> None:

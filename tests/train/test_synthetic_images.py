@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grokconsole.train.masking import replace_centre
-from grokconsole.train.synthetic_images import ShortcutSpec, labels_from_bits, make_split, parity_cells
+from grokconsole.tasks.shortcut.images import ShortcutSpec, labels_from_bits, make_split, parity_cells
 
 
 def test_labels_are_the_parity_of_the_rule_cells() -> None:

@@ -39,7 +39,7 @@ async def test_start_selection_and_panels(make_app) -> None:
         table = app.query_one(RunTable)
         assert table.row_count == 6
         assert app.spec.selected == G0
-        assert app.query_one(PlotGrid).shown == ["accuracy", "irm", "mechanisms", "shortcut"]
+        assert app.query_one(PlotGrid).shown == ["accuracy", "irm", "mechanisms", "reliance"]
         assert cell(app, G0, "grok") == "⚑ 300" and cell(app, G0, "status") == "finished"
         assert cell(app, LIVE, "status") == "running" and cell(app, LIVE, "epoch") == "190/400"
         header = str(app.query_one("#header", Static).render())

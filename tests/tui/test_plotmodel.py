@@ -21,7 +21,7 @@ def _watcher(tmp_path: Path) -> Watcher:
 def test_single_run_panels_marker_and_thinning(tmp_path: Path) -> None:
     w = _watcher(tmp_path)
     data = build_plot_data(w, ViewSpec(selected="a", max_points=60, version=3))
-    assert data.version == 3 and [p.key for p in data.panels] == ["accuracy", "irm", "mechanisms", "shortcut"]
+    assert data.version == 3 and [p.key for p in data.panels] == ["accuracy", "irm", "mechanisms", "reliance"]
     acc = data.panels[0]
     assert [line.label for line in acc.lines] == ["train", "val", "OOD"]
     assert all(len(line.xs) <= 60 for line in acc.lines)

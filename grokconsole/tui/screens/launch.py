@@ -10,7 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import CONDITIONS, TASKS, default_task
+from grokconsole.core.presets import CONDITIONS, default_task
+from grokconsole.tasks import task_names
 
 
 def launch_run(runs_dir: Path, task: str, condition: str, n_train: str, seed: str, epochs: str) -> str:
@@ -39,7 +40,7 @@ class LaunchScreen(ModalScreen[str | None]):
         self.runs_dir = runs_dir
 
     def compose(self) -> ComposeResult:
-        tasks = sorted(TASKS)
+        tasks = task_names()
         with Vertical(id="dialog", classes="form"):
             yield Static("[b]launch a run[/b] (same launcher as grok run)")
             with Grid(id="fields"):

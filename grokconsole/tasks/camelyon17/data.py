@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.shift_checks import CAMELYON_DIR, check_camelyon_folder
+from grokconsole.tasks.camelyon17.checks import CAMELYON_DIR, check_camelyon_folder
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -4,21 +4,24 @@ Training environments ("hospitals") have stains that agree with the label with p
 ``env_probs``; the OOD environment has ``ood_prob`` (reversed). The label is the parity of a
 few centre cells, which generalises everywhere. The whole dataset is generated from the seed
 and lives on the device as tensors (full batch by default). See
-:mod:`grokconsole.train.synthetic_images`.
+:mod:`grokconsole.tasks.shortcut.images`.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
 from torch import nn
 
-from grokconsole.core.shift_checks import parse_probs
+from grokconsole.tasks._shift import parse_probs
 from grokconsole.train.image_models import build_image_model
 from grokconsole.train.irm import erm_or_irm_loss
 from grokconsole.train.shift_metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
-from grokconsole.train.synthetic_images import ShortcutSpec, make_split
-from grokconsole.train.tasks.base import Batch, Task, minibatches, n_minibatches
+from grokconsole.tasks.shortcut.images import ShortcutSpec, make_split
+from grokconsole.train.task import Batch, Task, minibatches, n_minibatches
+
+if TYPE_CHECKING:
+    from grokconsole.evals.data import EvalSplit
 
 
 def spec_from_config(c: dict[str, Any]) -> ShortcutSpec:
@@ -72,6 +75,16 @@ class Shortcut(Task):
                 **split_metrics("ood", ood_logits, self.y_ood),
                 **rank_of(val_feats),
                 **shortcut_metrics(model, self.x_val, self.y_val, self.spec.border)}
+
+
+    def eval_splits(self) -> list[EvalSplit]:
+        """train (environments, and the border-stain label an M4 probe should find), val, ood."""
+        from grokconsole.evals.data import EvalSplit, border_stain_labels
+
+        stain = border_stain_labels(self.x_train, self.spec.border, self.y_train)
+        return [EvalSplit("train", self.x_train, self.y_train, self.env_train, shortcut=stain),
+                EvalSplit("val", self.x_val, self.y_val),
+                EvalSplit("ood", self.x_ood, self.y_ood, ood=True)]
 
 
 TASK_CLASS = Shortcut

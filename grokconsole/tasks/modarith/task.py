@@ -10,7 +10,7 @@ whole vocabulary). Loss and accuracy are read at the last position only.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,10 @@ from torch import nn
 
 from grokconsole.train.metrics import effective_rank
 from grokconsole.train.models import DecoderTransformer, TokenMLP
-from grokconsole.train.tasks.base import Batch, Task, minibatches, n_minibatches
+from grokconsole.train.task import Batch, Task, minibatches, n_minibatches
+
+if TYPE_CHECKING:
+    from grokconsole.evals.data import EvalSplit
 
 EVAL_CHUNK = 1024  # rows per evaluation forward pass: cache-sized (4,656 rows in one pass was 1.5× slower)
 
@@ -170,6 +173,13 @@ class ModArith(Task):
             if split == "val" and rank_feats:
                 out["feature_rank"] = effective_rank(torch.cat(rank_feats), max_rows=self.rank_rows)
         return out
+
+
+    def eval_splits(self) -> list[EvalSplit]:
+        """The training and the validation pairs."""
+        from grokconsole.evals.data import EvalSplit
+
+        return [EvalSplit("train", self.x_train, self.y_train), EvalSplit("val", self.x_val, self.y_val)]
 
 
 TASK_CLASS = ModArith

@@ -11,17 +11,20 @@ from __future__ import annotations
 import math
 
 import contextlib
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
 from torch import nn
 
-from grokconsole.train.camelyon_data import (EVAL_SEED, Normalizer, Patches, load_patches, open_dataset,
+from grokconsole.tasks.camelyon17.data import (EVAL_SEED, Normalizer, Patches, load_patches, open_dataset,
                                              split_indices, subsample)
 from grokconsole.train.image_models import build_image_model
 from grokconsole.train.irm import erm_or_irm_loss
 from grokconsole.train.shift_metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
-from grokconsole.train.tasks.base import Batch, Task
+from grokconsole.train.task import Batch, Task
+
+if TYPE_CHECKING:
+    from grokconsole.evals.data import EvalSplit
 
 EVAL_BATCH = 256
 
@@ -104,6 +107,14 @@ class Camelyon17(Task):
             _, logits = predict(model, test.x, EVAL_BATCH, self.normalize)
         out = split_metrics("test", logits, test.y.to(logits.device))
         return {"ood_test_acc": out["test_acc"], "ood_test_loss": out["test_loss"], "n_test": len(idx)}
+
+
+    def eval_splits(self) -> list[EvalSplit]:
+        """train (hospitals as environments), id_val, ood_val (centre 1), read through ``normalize``."""
+        from grokconsole.evals.data import EvalSplit
+
+        return [EvalSplit(name, p.x, p.y, p.hospital, ood=name == "ood_val", transform=self.normalize)
+                for name, p in (("train", self.train), ("id_val", self.id_val), ("ood_val", self.ood_val))]
 
 
 TASK_CLASS = Camelyon17

@@ -1,12 +1,20 @@
-"""The task interface: a task owns its data, model and evaluation; the loop owns the rest."""
+"""The task interface: a task owns its data, model and evaluation; the loop owns the rest.
+
+Each task package ``grokconsole.tasks.<name>`` subclasses :class:`Task` in its ``task.py``
+(``TASK_CLASS``); :func:`make_task` builds the one a config names.
+"""
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from grokconsole.evals.data import EvalSplit
 
 Batch = Any
 
@@ -30,7 +38,7 @@ def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, generator: t
 
 
 class Task(ABC):
-    """One training problem. Subclasses live one per module under ``grokconsole.train.tasks``."""
+    """One training problem. Each lives in its package's ``task.py`` as ``TASK_CLASS``."""
 
     name: str = ""
 
@@ -68,3 +76,25 @@ class Task(ABC):
     def final_metrics(self, model: nn.Module) -> dict[str, Any]:
         """Extra numbers for the summary at the end of training (e.g. an OOD test split)."""
         return {}
+
+    def eval_splits(self) -> list[EvalSplit]:
+        """The labelled splits ``grok eval`` scores checkpoints on (training split first).
+
+        Tasks offering evaluation suites or interventions override this; the default says
+        clearly that the task has none.
+        """
+        raise NotImplementedError(f"task {self.name or type(self).__name__} offers no evaluation splits")
+
+    def save_artifacts(self, model: nn.Module, folder: Path) -> None:
+        """Write extra files next to a kept checkpoint (e.g. an adapter in its library's own format).
+
+        Called with ``checkpoints/step_<N>/``, after ``step_<N>.pt`` is written; the folder is pruned
+        with its checkpoint. The default writes nothing (and the loop creates no folder).
+        """
+
+
+def make_task(config: dict[str, Any], device: torch.device) -> Task:
+    """Build the task named in ``config['task']`` (its package's ``TASK_CLASS``)."""
+    from grokconsole.tasks import task_class
+
+    return task_class(str(config["task"]))(config, device)
