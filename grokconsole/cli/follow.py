@@ -11,6 +11,7 @@ from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.tail import JsonlTail
+from grokconsole.core.taskviews import role_columns
 
 POLL_SECONDS = 0.5
 EVENT_LINES = {
@@ -23,10 +24,11 @@ EVENT_LINES = {
 }
 
 
-def _metrics_text(row: dict) -> str:
+def _metrics_text(row: dict, task: object = None) -> str:
     parts = []
-    for key, label in (("train_acc", "train"), ("val_acc", "val"), ("ood_acc", "ood"), ("irm_mean", "irm")):
-        if key in row and row[key] is not None:
+    cols = role_columns(task)  # the task spec's train/val/OOD accuracy columns
+    for key, label in ((cols["train"], "train"), (cols["val"], "val"), (cols["ood"], "ood"), ("irm_mean", "irm")):
+        if key and key in row and row[key] is not None:
             parts.append(f"{label} {as_float(row[key]):.3f}")
     return "  ".join(parts)
 
@@ -46,7 +48,7 @@ def follow_run(paths: RunPaths) -> int:
                 state = read_run_state(paths.root)
                 status = effective_status(state)
                 for row in history.poll().rows:
-                    progress.update(bar, completed=as_float(row.get("epoch")), metrics=_metrics_text(row))
+                    progress.update(bar, completed=as_float(row.get("epoch")), metrics=_metrics_text(row, config.get("task")))
                 for ev in events.poll().rows:
                     template = EVENT_LINES.get(str(ev.get("event")))
                     if template:

@@ -13,18 +13,20 @@ from grokconsole.core.discovery import RunRecord, load_run, scan_runs_dir
 from grokconsole.core.evaljobs import eval_badge
 from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.core.runenv import default_runs_dir
+from grokconsole.core.taskviews import role_columns
 
 
 def run_row(rec: RunRecord) -> list[Cell]:
     last = rec.last_row
     grok = rec.summary.get("grokking_epoch")
     badge = eval_badge(rec.paths)  # a `grok eval` job of the run, when running or broken
+    acc = {role: last.get(key) if key else None for role, key in role_columns(rec.get("task")).items()}
     return [
         Cell(rec.run_id), Cell(str(rec.get("task", "—"))), Cell(rec.condition), Cell(fmt_num(rec.get("n_train"))),
         Cell(fmt_num(rec.get("seed"))),
         Cell(rec.status + (f" · {badge}" if badge else ""), STATUS_STYLE.get(rec.status, "")),
-        Cell(fmt_num(last.get("epoch"))), Cell(fmt_acc(last.get("train_acc"))), Cell(fmt_acc(last.get("val_acc"))),
-        Cell(fmt_acc(last.get("ood_acc"))),
+        Cell(fmt_num(last.get("epoch"))), Cell(fmt_acc(acc["train"])), Cell(fmt_acc(acc["val"])),
+        Cell(fmt_acc(acc["ood"])),
         Cell(f"⚑ {fmt_num(grok)}", "bold magenta") if grok is not None else Cell("—"),
     ]
 

@@ -28,6 +28,7 @@ from grokconsole.core.lifecycle import STATUSES, effective_status, read_run_stat
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.summary import check_fields
 from grokconsole.core.tail import JsonlTail
+from grokconsole.core.taskviews import role_columns
 
 # A running run's process is checked at most this often (a /proc read per check).
 LIVENESS_SECONDS = 2.0
@@ -336,12 +337,13 @@ class WatchedRun:
     def view(self) -> RunView:
         rec = self.record
         last = self.last_row or rec.last_row
+        cols = role_columns(rec.get("task"))  # the task spec's train/val/OOD accuracy columns
+        acc = {role: _num(last.get(key)) if key else None for role, key in cols.items()}
         return RunView(
             run_id=self.run_id, task=str(rec.get("task", "—")), condition=rec.condition,
             n_train=rec.get("n_train"), seed=rec.get("seed"), status=rec.status,
             epoch=_num(last.get("epoch")), epochs=_num(rec.config.get("epochs")),
-            train_acc=_num(last.get("train_acc")), val_acc=_num(last.get("val_acc")),
-            ood_acc=_num(last.get("ood_acc")), grok_epoch=self.grok_epoch,
+            train_acc=acc["train"], val_acc=acc["val"], ood_acc=acc["ood"], grok_epoch=self.grok_epoch,
             search_text=self._search, error=self.error, eval_note=self.eval_note,
         )
 

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from grokconsole.core.taskviews import metric_specs
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.groups import Group, Stat
 from grokconsole.figures.style import GREY, condition_color
 
-PRETTY = {
-    "val_acc": "Val accuracy", "ood_acc": "OOD accuracy", "train_acc": "Train accuracy",
-    "irm_mean": "IRM penalty", "weight_norm": "Weight norm ‖W‖", "feature_rank": "Feature rank",
-    "center_conf": "Centre (anatomy) confidence", "border_conf": "Border (artifact) confidence",
-    "shortcut_ratio": "Shortcut ratio (border/centre)",
-}
+# Axis and legend labels of history columns, as the task specs declare them.
+PRETTY = {key: m.label for key, m in metric_specs().items()}
 CONDITION_TITLES = {"grokking": "Grokking-favourable training", "standard": "Standard training"}
 
 

@@ -12,24 +12,12 @@ from typing import Any
 
 from grokconsole.core.grouping import Grouping, format_value, group_items, settings_of
 from grokconsole.core.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
+from grokconsole.core.taskviews import PanelView, metric_specs, panel_layout, unit_of
 from grokconsole.core.watchset import Watcher
 
 SMOOTHING = (0.0, 0.6, 0.9)
 X_AXES = ("epoch", "log epoch", "wall time")
 RUN_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "red", "orange", "white")
-METRIC_COLORS = {"train_acc": "blue", "val_acc": "green", "ood_acc": "magenta", "irm_mean": "orange",
-                 "weight_norm": "cyan", "feature_rank": "yellow", "center_conf": "green",
-                 "border_conf": "red", "shortcut_ratio": "orange"}
-METRIC_LABELS = {"train_acc": "train", "val_acc": "val", "ood_acc": "OOD", "irm_mean": "IRM",
-                 "weight_norm": "‖W‖", "feature_rank": "rank", "center_conf": "centre",
-                 "border_conf": "border", "shortcut_ratio": "ratio"}
-# (key, title, left-axis metrics, right-axis metrics)
-PANELS = (
-    ("accuracy", "accuracy", ("train_acc", "val_acc", "ood_acc"), ()),
-    ("irm", "IRM penalty", ("irm_mean",), ()),
-    ("mechanisms", "mechanisms", ("weight_norm",), ("feature_rank",)),
-    ("reliance", "shortcut reliance", ("center_conf", "border_conf"), ("shortcut_ratio",)),
-)
 MAX_GROUP_RUNS = 64  # runs loaded at most for a grouped view
 
 
@@ -87,8 +75,29 @@ class PlotData:
     grouped_by: str = ""  # grouped view: the keys that tell the groups apart (header text)
 
 
-def _x_values(cols: dict[str, list[float]], x_axis: str) -> tuple[list[float], str]:
+def panels() -> list[PanelView]:
+    """The panels, from the task specs (every panel any task declares, in declaration order)."""
+    return panel_layout()
+
+
+def _label(metric: str) -> str:
+    m = metric_specs().get(metric)
+    return (m.short or m.key) if m is not None else metric
+
+
+def _color(metric: str) -> str:
+    m = metric_specs().get(metric)
+    return (m.color or "white") if m is not None else "white"
+
+
+def _x_values(cols: dict[str, list[float]], x_axis: str, unit: str = "epochs") -> tuple[list[float], str]:
     epochs = cols.get("epoch", [])
+    if unit == "steps" and cols.get("step"):  # a step-counted task: its x axis is the optimizer step
+        epochs = cols["step"]
+        if x_axis == "log epoch":
+            return log10_safe(epochs), "log10 step"
+        if x_axis != "wall time":
+            return epochs, "step"
     if x_axis == "log epoch":
         return log10_safe(epochs), "log10 epoch"
     if x_axis == "wall time":
@@ -99,7 +108,12 @@ def _x_values(cols: dict[str, list[float]], x_axis: str) -> tuple[list[float], s
     return epochs, "epoch"
 
 
-def _x_of_epoch(cols: dict[str, list[float]], epoch: float, x_axis: str) -> float | None:
+def _x_of_epoch(cols: dict[str, list[float]], epoch: float, x_axis: str, unit: str = "epochs") -> float | None:
+    if unit == "steps" and cols.get("step") and x_axis != "wall time":
+        steps = [s for e, s in zip(cols.get("epoch", []), cols["step"]) if e >= epoch]
+        if not steps:
+            return None
+        return (math.log10(steps[0]) if steps[0] > 0 else None) if x_axis == "log epoch" else steps[0]
     if x_axis == "log epoch":
         return math.log10(epoch) if epoch > 0 else None
     if x_axis == "wall time" and cols.get("time"):
@@ -128,6 +142,7 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
         watcher.keep_loaded(set(keys))
         # tag, columns, ⚑, settings (what the run is grouped by)
         snapshot: list[tuple[str, dict[str, list[float]], float | None, dict[str, Any]]] = []
+        units = set()
         for key in keys:
             run = watcher.get(key)
             if run is not None:
@@ -137,19 +152,21 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
                 tag = f"{str(cond)[:4]} n{n} s{rec.get('seed', '?')}"
                 settings = settings_of(rec.config, task=rec.get("task"), condition=cond, n_train=n)
                 snapshot.append((tag, cols, run.grok_epoch, settings))
+                units.add(unit_of(rec.get("task")))
     data = PlotData(version=spec.version)
     if not snapshot:
         data.note = "no run selected"
         return data
     xlabel = "epoch"
     grouping = group_items(snapshot, lambda item: item[3], spec.group_by, strict=False) if spec.grouped else None
-    for key, title, left, right in PANELS:
-        panel = Panel(key, title, ylim=(0.0, 1.02) if key == "accuracy" else None,
-                      ylog=key == "irm" and spec.irm_log)
+    unit = "steps" if units == {"steps"} else "epochs"  # runs counted in steps share a step axis
+    for view in panels():
+        p = view.panel
+        panel = Panel(p.name, p.title, ylim=p.ylim, ylog=p.log_toggle and spec.irm_log)
         if grouping is not None:
-            xlabel = _grouped_panel(panel, grouping, left, right, spec) or xlabel
+            xlabel = _grouped_panel(panel, grouping, view, spec, unit) or xlabel
         else:
-            xlabel = _runs_panel(panel, snapshot, left, right, spec) or xlabel
+            xlabel = _runs_panel(panel, snapshot, view, spec, unit) or xlabel
         if panel.lines:
             data.panels.append(panel)
     data.xlabel = xlabel
@@ -172,43 +189,45 @@ def group_tag(settings: dict[str, Any], named: tuple[str, ...]) -> str:
     return " ".join(parts)
 
 
-def _runs_panel(panel: Panel, snapshot: list, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
+def _runs_panel(panel: Panel, snapshot: list, view: PanelView, spec: ViewSpec, unit: str) -> str | None:
     overlay = len(snapshot) > 1
     xlabel = None
+    left, right = view.left, view.right
     for i, (tag, cols, grok, _group) in enumerate(snapshot):
-        xs, xlabel = _x_values(cols, spec.x_axis)
+        xs, xlabel = _x_values(cols, spec.x_axis, unit)
         color_run = RUN_COLORS[i % len(RUN_COLORS)]
         for j, metric in enumerate(left + right):
             curve = _curve(cols, metric, xs, spec, panel.ylog)
             if curve is None or not len(curve):
                 continue
-            label = METRIC_LABELS.get(metric, metric)
+            label = _label(metric)
             if overlay:
                 label = f"{tag} {label}"
                 marker = ("braille", "hd", "dot")[j % 3]
             else:
                 marker = "braille"
             panel.lines.append(Line(label, curve.xs, curve.ys,
-                                    color_run if overlay else METRIC_COLORS.get(metric, "white"),
+                                    color_run if overlay else _color(metric),
                                     marker, right=metric in right))
         if grok is not None and panel.lines:
-            x = _x_of_epoch(cols, grok, spec.x_axis)
+            x = _x_of_epoch(cols, grok, spec.x_axis, unit)
             if x is not None:
                 panel.vlines.append((x, "red" if not overlay else color_run))
     return xlabel
 
 
-def _grouped_panel(panel: Panel, grouping: Grouping, left: tuple, right: tuple, spec: ViewSpec) -> str | None:
+def _grouped_panel(panel: Panel, grouping: Grouping, view: PanelView, spec: ViewSpec, unit: str) -> str | None:
+    left, right = view.left, view.right
     xlabel = None
     for i, (_key, items) in enumerate(grouping.groups):
         color = RUN_COLORS[i % len(RUN_COLORS)]
         name = group_tag(items[0][3], grouping.named)
         for metric in left + right:
-            if metric == "train_acc":
-                continue  # grouped accuracy shows val and OOD only: train curves would bury the bands
+            if metric in view.panel.grouped_skip:
+                continue  # e.g. grouped accuracy shows val and OOD only: train curves would bury the bands
             curves = []
             for _key, cols, _grok, _g in items:
-                xs, xlabel = _x_values(cols, spec.x_axis)
+                xs, xlabel = _x_values(cols, spec.x_axis, unit)
                 ys = cols.get(metric)
                 if not ys:
                     continue
@@ -222,7 +241,7 @@ def _grouped_panel(panel: Panel, grouping: Grouping, left: tuple, right: tuple, 
             if not band.xs:
                 continue
             mean = downsample_minmax(band.xs, band.mean, spec.max_points)
-            tag = f"{name} {METRIC_LABELS.get(metric, metric)} ×{len(curves)}"
+            tag = f"{name} {_label(metric)} ×{len(curves)}"
             is_right = metric in right
             # The mean is drawn bold (half blocks), the ±std edges thin (braille) in the same colour.
             panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", is_right))
@@ -232,7 +251,7 @@ def _grouped_panel(panel: Panel, grouping: Grouping, left: tuple, right: tuple, 
                     panel.lines.append(Line("", s.xs, s.ys, color, "braille", is_right))
         grok_epochs = [g for _k, _c, g, _ in items if g is not None]
         if grok_epochs and panel.lines:
-            x = _x_of_epoch(items[0][1], sum(grok_epochs) / len(grok_epochs), spec.x_axis)
+            x = _x_of_epoch(items[0][1], sum(grok_epochs) / len(grok_epochs), spec.x_axis, unit)
             if x is not None:
                 panel.vlines.append((x, color))
     return xlabel

@@ -1,11 +1,11 @@
-"""The plot area: a panel per metric family, shown only when the plotted runs have its columns."""
+"""The plot area: a panel per metric family (from the task specs), shown only when the plotted runs have its columns."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
-from grokconsole.tui.plotmodel import PANELS, PlotData
+from grokconsole.tui.plotmodel import PlotData, panels
 from grokconsole.tui.widgets.metric_plot import MetricPlot
 
 
@@ -14,11 +14,12 @@ class PlotGrid(Grid):
 
     def compose(self) -> ComposeResult:
         yield Static("select a run (↑/↓) to plot it", id="plot-note")
-        for key, _title, _left, _right in PANELS:
+        self._panel_keys = [view.panel.name for view in panels()]  # every panel any task spec declares
+        for key in self._panel_keys:
             yield MetricPlot(id=f"plot-{key}")
 
     def on_mount(self) -> None:
-        for key, *_ in PANELS:
+        for key in self._panel_keys:
             self.query_one(f"#plot-{key}", MetricPlot).display = False
 
     def show_data(self, data: PlotData) -> None:
@@ -27,7 +28,7 @@ class PlotGrid(Grid):
         note.display = not present
         if not present:
             note.update(data.note or "nothing to plot yet (no history rows)")
-        for key, *_ in PANELS:
+        for key in self._panel_keys:
             widget = self.query_one(f"#plot-{key}", MetricPlot)
             panel = present.get(key)
             widget.display = panel is not None
@@ -37,4 +38,4 @@ class PlotGrid(Grid):
 
     @property
     def shown(self) -> list[str]:
-        return [key for key, *_ in PANELS if self.query_one(f"#plot-{key}", MetricPlot).display]
+        return [key for key in self._panel_keys if self.query_one(f"#plot-{key}", MetricPlot).display]
