@@ -47,6 +47,12 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "compile": False,          # torch.compile the training forward (inductor; eager if it fails)
     "eval_every": 10,          # epochs between evaluations (history rows)
     "checkpoint_every": 0,     # epochs between kept checkpoints; 0: epochs/10
+    # Counting in optimizer steps (grokconsole/train/cadence.py): max_steps > 0 ends training at that
+    # step; eval_every_steps > 0 evaluates every that many steps; either makes checkpoints step-based.
+    "max_steps": 0,
+    "eval_every_steps": 0,
+    "checkpoint_every_steps": 0,  # 0: max(eval interval, total steps / 10)
+    "grad_accum_steps": 1,     # batches per optimizer step (their mean gradient)
     "keep_checkpoints": 10,
     "early_stopping_patience": 0,   # evaluations without val improvement; 0: off
     "early_stopping_metric": "val_acc",
@@ -201,9 +207,11 @@ def validate_config(spec: TaskSpec, cfg: dict[str, Any]) -> None:
         if not float(cfg[key]) > 0:
             raise GrokError(f"{key} must be positive, got {cfg[key]}")
     for key in ("weight_decay", "grad_clip", "warmup_steps", "batch_size", "checkpoint_every",
-                "early_stopping_patience", "threads"):
+                "early_stopping_patience", "threads", "max_steps", "eval_every_steps", "checkpoint_every_steps"):
         if float(cfg[key]) < 0:
             raise GrokError(f"{key} must be ≥ 0, got {cfg[key]}")
+    if int(cfg["grad_accum_steps"]) < 1:
+        raise GrokError(f"grad_accum_steps must be ≥ 1, got {cfg['grad_accum_steps']}")
     if int(cfg["seed"]) < 0:
         raise GrokError(f"seed must be ≥ 0, got {cfg['seed']}")
     if int(cfg["keep_checkpoints"]) < 1:

@@ -5,6 +5,7 @@ stopping and the device; the task owns data, model and evaluation.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
@@ -12,7 +13,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 from grokconsole.tracker import Tracker
 from grokconsole.train import checkpoint as ckpt
+from grokconsole.train.cadence import Cadence
 from grokconsole.train.compiled import CompiledForward, global_flags_restored
 from grokconsole.train.device import resolve_device
 from grokconsole.train.grad_filter import make_grad_filter
@@ -107,11 +109,9 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     task = make_task(c, device)
     model = task.build_model().to(device)
     opt = make_optimizer(model, c)
-    epochs = int(c["epochs"])
-    sched = make_scheduler(opt, c, epochs * task.steps_per_epoch())
+    cad = Cadence.from_config(c, task.steps_per_epoch())
+    sched = make_scheduler(opt, c, cad.total_steps)
     gfilter = make_grad_filter(c)
-    eval_every = int(c["eval_every"])
-    ckpt_every = int(c["checkpoint_every"]) or max(eval_every, epochs // 10)
     patience = int(c["early_stopping_patience"])
     es_metric = str(c["early_stopping_metric"])
     stop_after = int(c["stop_after_grokking"])
@@ -125,7 +125,9 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         train_model = CompiledForward(model, lambda message: tracker.event(
             "compile_fallback", epoch=epoch, step=step, error=message), deterministic=device.type == "cpu")
 
-    epoch, step = 0, 0
+    # epoch: epochs started (the one in progress while batch_in_epoch > 0); step: optimizer steps.
+    epoch, step, batch_in_epoch = 0, 0, 0
+    epoch_rng: Any = None  # the data generator at the start of the epoch (step-counted runs: exact resume inside it)
     best, bad_evals = -math.inf, 0
     grok_epoch: float | None = None
     latest_path = paths.latest_checkpoint
@@ -139,17 +141,21 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         ckpt.set_rng_state(state["rng"], data_gen)
         task.load_state_dict(state.get("task") or {})
         epoch, step = int(state["epoch"]), int(state["step"])
+        batch_in_epoch, epoch_rng = int(state.get("batch_in_epoch", 0)), state.get("epoch_rng")
         best, bad_evals = state["early_stopping"]
         kept = tracker.resume(step)
-        tracker.event("resume", epoch=epoch, step=step, rows_kept=len(kept))
-        print(f"resumed at epoch {epoch} (step {step})", flush=True)
+        tracker.event("resume", epoch=cad.epoch_value(epoch, batch_in_epoch), step=step, rows_kept=len(kept))
+        print(f"resumed at epoch {cad.epoch_value(epoch, batch_in_epoch)} (step {step})", flush=True)
         grok_epoch = tracker.detector.result.grokking_epoch
+
+    def now() -> float | int:
+        return cad.epoch_value(epoch, batch_in_epoch)
 
     def save(periodic: bool) -> None:
         payload = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                    "grad_filter": gfilter.state_dict() if gfilter else None, "rng": ckpt.rng_state(data_gen),
                    "task": task.state_dict(), "epoch": epoch, "step": step, "early_stopping": (best, bad_evals),
-                   "config": c}
+                   "batch_in_epoch": batch_in_epoch, "epoch_rng": epoch_rng, "config": c}
         ckpt.save(latest_path, payload)
         if periodic:
             ckpt.save(paths.step_checkpoint(step), payload)
@@ -163,7 +169,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
             metrics = task.evaluate(model)
         model.train()
         metrics["weight_norm"] = weight_norm(model)
-        row = tracker.log(epoch=epoch, step=step, **metrics)
+        row = tracker.log(epoch=now(), step=step, **metrics)
         value = row.get(es_metric)
         if value is not None:
             value = -value if es_metric.endswith("loss") else value
@@ -172,9 +178,37 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
             else:
                 bad_evals += 1
         if grok_epoch is None and tracker.grokking_detected:
-            grok_epoch = epoch
-        print(f"epoch {epoch} step {step} " + " ".join(
+            grok_epoch = now()
+        print(f"epoch {now()} step {step} " + " ".join(
             f"{k}={row[k]:.4f}" for k in ("train_acc", "val_acc", "ood_acc") if k in row), flush=True)
+
+    def after_evaluation(periodic: bool) -> str | None:
+        """Save as due; the reason to end training early, if any."""
+        nonlocal last_latest
+        if periodic or time.time() - last_latest >= LATEST_EVERY_SECONDS:
+            save(periodic)
+            last_latest = time.time()
+        if patience and bad_evals >= patience:
+            tracker.event("early_stop", epoch=now(), step=step, metric=es_metric, patience=patience)
+            return "early_stopping"
+        if stop_after >= 0 and grok_epoch is not None and now() - grok_epoch >= stop_after:
+            return "stop_after_grokking"
+        return None
+
+    def optimizer_step(group: list[Any]) -> None:
+        """One optimizer step over ``group`` (``grad_accum_steps`` batches, fewer at an epoch's end)."""
+        opt.zero_grad(set_to_none=True)
+        for batch in group:
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = task.training_loss(train_model, batch, step)
+            # The mean over the group's batches: with equal batches, the gradient of their union.
+            (loss if len(group) == 1 else loss / len(group)).backward()
+        if gfilter:
+            gfilter.apply(model)
+        if float(c["grad_clip"]) > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), float(c["grad_clip"]))
+        opt.step()
+        sched.step()
 
     if not resume:
         evaluate_and_log()
@@ -182,36 +216,42 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     last_latest = time.time()
     model.train()
     end_status, end_reason = "finished", "completed"
-    while epoch < epochs:
+    ended: str | None = None
+    while ended is None and not cad.finished(epoch, step, batch_in_epoch):
         if stop.set:
             end_status = "stopped"
             break
-        epoch += 1
-        for batch in task.train_batches(data_gen):
+        if batch_in_epoch == 0:
+            epoch += 1
+            epoch_rng = data_gen.get_state() if cad.by_steps else None
+            batches = iter(task.train_batches(data_gen))
+        else:
+            batches = _resume_inside_epoch(task, data_gen, epoch_rng, batch_in_epoch)
+        evaluated_at = -1
+        while True:
+            group = list(itertools.islice(batches, cad.accum))
+            if not group:
+                batch_in_epoch = 0  # the epoch is complete
+                break
             step += 1
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                loss = task.training_loss(train_model, batch, step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if gfilter:
-                gfilter.apply(model)
-            if float(c["grad_clip"]) > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), float(c["grad_clip"]))
-            opt.step()
-            sched.step()
-        if epoch % eval_every == 0 or epoch == epochs:
-            evaluate_and_log()
-            periodic = epoch % ckpt_every == 0
-            if periodic or time.time() - last_latest >= LATEST_EVERY_SECONDS:
-                save(periodic)
+            optimizer_step(group)
+            batch_in_epoch += len(group)
+            if not cad.by_steps:
+                continue
+            if cad.eval_after_step(step):
+                evaluate_and_log()
+                evaluated_at = step
+                ended = after_evaluation(cad.checkpoint_after_step(step))
+            elif cad.checkpoint_after_step(step):
+                save(periodic=True)
                 last_latest = time.time()
-            if patience and bad_evals >= patience:
-                end_reason = "early_stopping"
-                tracker.event("early_stop", epoch=epoch, step=step, metric=es_metric, patience=patience)
+            if ended or stop.set or cad.finished(epoch, step, batch_in_epoch):
                 break
-            if stop_after >= 0 and grok_epoch is not None and epoch - grok_epoch >= stop_after:
-                end_reason = "stop_after_grokking"
-                break
+        if ended is None and batch_in_epoch == 0 and evaluated_at != step and cad.eval_after_epoch(epoch):
+            evaluate_and_log()
+            ended = after_evaluation(cad.checkpoint_after_epoch(epoch))
+    if ended:
+        end_reason = ended
     if stop.set:
         end_status = "stopped"
     save(periodic=True)
@@ -222,10 +262,26 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             extra.update(task.final_metrics(model))
     else:
-        tracker.event("stop", epoch=epoch, step=step)
+        tracker.event("stop", epoch=now(), step=step)
     tracker.finish(status=end_status, exit_code=EXIT_STOPPED if end_status == "stopped" else 0, extra=extra)
-    print(f"{end_status} at epoch {epoch} (step {step})", flush=True)
+    print(f"{end_status} at epoch {now()} (step {step})", flush=True)
     return EXIT_STOPPED if end_status == "stopped" else 0
+
+
+def _resume_inside_epoch(task: Any, data_gen: torch.Generator, epoch_rng: Any, done: int) -> Iterator[Any]:
+    """The rest of an epoch a checkpoint interrupted: the epoch's batch order drawn again from the
+    generator state it started with, its first ``done`` batches skipped. Exact for tasks whose
+    batches draw only from the generator they are given."""
+    if epoch_rng is None:
+        raise RuntimeError("the checkpoint stopped inside an epoch but holds no epoch start state")
+    current, global_rng = data_gen.get_state(), torch.get_rng_state()
+    data_gen.set_state(epoch_rng)
+    batches = iter(task.train_batches(data_gen))
+    for _ in itertools.islice(batches, done):
+        pass
+    data_gen.set_state(current)
+    torch.set_rng_state(global_rng)
+    return batches
 
 
 def main(argv: list[str] | None = None) -> int:
