@@ -36,7 +36,10 @@ def _metrics_text(row: dict, task: object = None) -> str:
 def follow_run(paths: RunPaths) -> int:
     """Follow a run until it ends; returns its exit code (130 if the user detaches with Ctrl-C)."""
     config = read_json(paths.config, default={}) or {}
-    total = config.get("epochs")
+    # A run that ends by optimizer steps shows its progress in steps.
+    by_steps = isinstance(config.get("max_steps"), int) and config["max_steps"] > 0
+    total, counter = (config["max_steps"], "step") if by_steps else (config.get("epochs"), "epoch")
+    task = config.get("task")
     history, events = JsonlTail(paths.history), JsonlTail(paths.events)
     progress = Progress(TextColumn("[bold]{task.fields[run]}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), console=console,
@@ -48,7 +51,7 @@ def follow_run(paths: RunPaths) -> int:
                 state = read_run_state(paths.root)
                 status = effective_status(state)
                 for row in history.poll().rows:
-                    progress.update(bar, completed=as_float(row.get("epoch")), metrics=_metrics_text(row, config.get("task")))
+                    progress.update(bar, completed=as_float(row.get(counter)), metrics=_metrics_text(row, task))
                 for ev in events.poll().rows:
                     template = EVENT_LINES.get(str(ev.get("event")))
                     if template:

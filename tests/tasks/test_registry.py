@@ -31,6 +31,8 @@ def test_registry_finds_every_task_package_and_checks_its_spec() -> None:
         assert spec.target in {m.key for m in spec.metrics}, name
         panels = {p.name for p in spec.panels}
         assert all(m.panel in panels for m in spec.metrics if m.panel)
+        if spec.unit == "steps":  # a step-counted task's defaults make its runs count in steps
+            assert spec.defaults.get("max_steps", 0) > 0 or spec.defaults.get("eval_every_steps", 0) > 0, name
     assert tasks.default_task() in specs
     with pytest.raises(GrokError, match="unknown task 'nope'; known tasks: .*modarith"):
         tasks.task_spec("nope")
@@ -78,7 +80,10 @@ def _task_names_outside(names: tuple[str, ...]) -> list[str]:
 
 
 def test_nothing_outside_a_task_package_names_a_task() -> None:
-    assert _task_names_outside(tuple(tasks.all_specs())) == []
+    hits = _task_names_outside(tuple(tasks.all_specs()))
+    assert not hits, ("these modules name a task outside its package; read what they need from the "
+                      "specs instead (grokconsole.tasks.all_specs(), a spec's capabilities/metrics):\n"
+                      + "\n".join(hits))
 
 
 def test_the_check_would_catch_a_task_name() -> None:

@@ -92,3 +92,15 @@ def test_nothing_selected(tmp_path: Path) -> None:
     data = build_plot_data(w, ViewSpec())
     assert data.panels == [] and data.note == "no run selected"
     assert build_plot_data(w, ViewSpec(selected="gone")).panels == []
+
+
+def test_step_counted_runs_use_the_step_axis(tmp_path: Path, monkeypatch) -> None:
+    import grokconsole.tui.plotmodel as pm
+
+    make_run(tmp_path, "s", grok_at=300, rows=41, every=10)  # rows' step equals their epoch here
+    w = Watcher(tmp_path)
+    w.start()
+    monkeypatch.setattr(pm, "unit_of", lambda task: "steps")
+    data = build_plot_data(w, ViewSpec(selected="s"))
+    assert data.xlabel == "step" and data.panels[0].vlines == [(300.0, "red")]
+    assert build_plot_data(w, ViewSpec(selected="s", x_axis="log epoch")).xlabel == "log10 step"
