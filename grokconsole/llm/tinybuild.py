@@ -29,7 +29,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from grokconsole.tasks.baseadd.problems import ALPHABET, Problem, SEPARATOR, sample_problem
+from grokconsole.llm.addition import ALPHABET, Problem, SEPARATOR, sample_problem
 
 PAD, EOS, UNK = "<pad>", "<eos>", "<unk>"
 BUILD_INFO = "build.json"
@@ -205,7 +205,7 @@ def measure_quality(model: Any, tokenizer: Any, n: int = 100, seed: int = 12345,
     """Exact match of 2-digit sums: zero-shot in bases 8/9/10 (plain and chain-of-thought), and
     accuracy vs the number of in-context examples k in bases 8 and 9 (plain)."""
     from grokconsole.llm.generate import generate
-    from grokconsole.tasks.baseadd.problems import is_correct, kshot_prompts, make_problems
+    from grokconsole.llm.addition import is_correct, kshot_prompts, make_problems
 
     out: dict[str, Any] = {"n": n}
     for base in (8, 9, 10):
