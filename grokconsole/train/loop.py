@@ -107,6 +107,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     data_gen = torch.Generator().manual_seed(seed + 1)
 
     task = make_task(c, device)
+    task.prepare_run_folder(paths.root)
     model = task.build_model().to(device)
     opt = make_optimizer(model, c)
     cad = Cadence.from_config(c, task.steps_per_epoch())

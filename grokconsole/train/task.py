@@ -85,6 +85,13 @@ class Task(ABC):
         """
         raise NotImplementedError(f"task {self.name or type(self).__name__} offers no evaluation splits")
 
+    def prepare_run_folder(self, root: Path) -> None:
+        """Write files the run folder should hold besides the loop's (e.g. the task's data).
+
+        Called once per training process, fresh or resumed, before the model is built. The
+        default writes nothing.
+        """
+
     def save_artifacts(self, model: nn.Module, folder: Path) -> None:
         """Write extra files next to a kept checkpoint (e.g. an adapter in its library's own format).
 

@@ -1,0 +1,112 @@
+"""The ``baseadd`` task's spec: fine-tune a causal LM on x + y in base ``base`` (torch-free)."""
+from __future__ import annotations
+
+from typing import Any
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.taskspec import ACCURACY_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
+from grokconsole.llm.paths import check_model_folder
+from grokconsole.tasks.baseadd.data import EVAL_BASES, EVAL_DIGITS, int_list, slice_key
+from grokconsole.tasks.baseadd.problems import MAX_BASE, MIN_BASE, n_distinct
+
+LOSS = PanelSpec("loss", "loss", log_toggle=True)
+BASES = PanelSpec("bases", "2-digit accuracy by base", ylim=(0.0, 1.02))
+LENGTHS = PanelSpec("lengths", "base-8 accuracy, 3 and 4 digits", ylim=(0.0, 1.02))
+
+_COLORS = {8: "cyan", 9: "yellow", 10: "red"}
+
+
+def _slice_metrics() -> tuple[MetricSpec, ...]:
+    """One column per base × digits slice; 2-digit ones on the bases panel, base 8's longer ones on
+    the lengths panel."""
+    out = []
+    for b in EVAL_BASES:
+        for d in EVAL_DIGITS:
+            panel = "bases" if d == 2 else ("lengths" if b == 8 else "")
+            color = _COLORS[b] if d == 2 else ("yellow" if d == 3 else "red")
+            out.append(MetricSpec(slice_key(b, d), f"Accuracy, base {b}, {d} digits", f"b{b} d{d}", panel,
+                                  color=color))
+    return tuple(out)
+
+
+METRICS = (
+    MetricSpec("train_acc", "Train accuracy", "train", "accuracy", role="train", color="blue"),
+    MetricSpec("val_acc", "Val accuracy (training base and length)", "val", "accuracy", role="val", color="green"),
+    MetricSpec("ood_acc", "OOD accuracy (longer numbers, training base)", "OOD", "accuracy", role="ood",
+               color="magenta"),
+    MetricSpec("train_loss", "Train loss", "train loss", "loss", direction="lower", role="loss", color="blue"),
+    MetricSpec("val_loss", "Val loss", "val loss", "loss", direction="lower", role="loss", color="green"),
+) + _slice_metrics()
+
+
+def _validate(cfg: dict[str, Any]) -> None:
+    if cfg.get("model_path"):
+        check_model_folder(str(cfg["model_path"]))
+    base, digits = int(cfg["base"]), int(cfg["n_digits"])
+    if not MIN_BASE <= base <= MAX_BASE:
+        raise GrokError(f"base must be in {MIN_BASE}..{MAX_BASE}, got {base}")
+    if digits < 1:
+        raise GrokError(f"n_digits must be ≥ 1, got {digits}")
+    try:
+        bases, lengths = int_list(cfg["eval_bases"]), int_list(cfg["eval_digits"])
+    except ValueError:
+        raise GrokError("eval_bases and eval_digits are comma-separated integers, e.g. 8,9,10") from None
+    if not bases or any(not MIN_BASE <= b <= MAX_BASE for b in bases):
+        raise GrokError(f"eval_bases must be bases in {MIN_BASE}..{MAX_BASE}, got {cfg['eval_bases']!r}")
+    if not lengths or any(d < 1 for d in lengths):
+        raise GrokError(f"eval_digits must be positive integers, got {cfg['eval_digits']!r}")
+    for key in ("n_val", "eval_size", "train_eval_size", "eval_batch", "lora_r", "lora_alpha"):
+        if int(cfg[key]) < 1:
+            raise GrokError(f"{key} must be ≥ 1, got {cfg[key]}")
+    if not 0.0 <= float(cfg["lora_dropout"]) < 1.0:
+        raise GrokError(f"lora_dropout must be in [0, 1), got {cfg['lora_dropout']}")
+    if int(cfg["n_train"]) + int(cfg["n_val"]) > n_distinct(base, digits):
+        raise GrokError(f"n_train + n_val = {int(cfg['n_train']) + int(cfg['n_val'])} is more than the "
+                        f"{n_distinct(base, digits)} distinct {digits}-digit sums in base {base}")
+
+
+def _max_n_train(cfg: dict[str, Any]) -> int:
+    base, digits = int(cfg["base"]), int(cfg["n_digits"])
+    if not MIN_BASE <= base <= MAX_BASE or digits < 1:
+        return 10**9  # _validate names the bad base or length
+    return n_distinct(base, digits) - 1
+
+
+SPEC = TaskSpec(
+    name="baseadd",
+    description="fine-tune a causal LM (built-in tiny model or --set model_path=DIR) on x + y in base `base`, "
+                "answer only or with a digit-by-digit carry trace (cot=true); accuracy by base × digits",
+    defaults={
+        "model_path": "",          # a local Hugging Face causal-LM folder; "" : the built-in tiny model
+        "base": 8, "n_digits": 2, "cot": False,
+        "n_train": 1000, "n_val": 200,
+        "eval_bases": "8,9,10", "eval_digits": "2,3,4",
+        "eval_size": 100,          # problems per evaluation slice (base × digits)
+        "train_eval_size": 100,    # training problems scored for train_acc / train_loss
+        "eval_batch": 256,         # prompts per generation batch
+        "finetune": "lora",        # lora | full
+        "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lora_targets": "all-linear",
+        "model_dtype": "float32",  # float32 | bfloat16 (weights as loaded; amp=bf16 autocasts on top)
+        "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.0, "warmup_steps": 20, "batch_size": 32,
+        "grad_clip": 1.0, "lr_schedule": "cosine",
+        # Counted in optimizer steps: evaluation (a history row) every eval_every_steps.
+        "max_steps": 300, "eval_every_steps": 50, "early_stopping_patience": 0,
+        "threads": 1,
+    },
+    conditions={
+        # Few examples, strong weight decay, long training at a constant learning rate.
+        "grokking": {"n_train": 64, "weight_decay": 1.0, "lr_schedule": "constant", "max_steps": 3000,
+                     "eval_every_steps": 100},
+        "standard": {"weight_decay": 0.01, "early_stopping_patience": 0},
+    },
+    choices={"finetune": ("lora", "full"), "model_dtype": ("float32", "bfloat16")},
+    validate=_validate,
+    max_n_train=_max_n_train,
+    metrics=METRICS,
+    panels=(ACCURACY_PANEL, LOSS, BASES, LENGTHS),
+    suites=(),
+    capabilities=frozenset({"generate"}),
+    unit="steps",
+    target="val_acc",
+    ood="ood_acc",
+)

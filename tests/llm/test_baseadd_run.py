@@ -1,0 +1,95 @@
+"""End-to-end `grok run --task baseadd`: data files, history columns, adapters peft can load,
+kill -9 + resume giving the same history, another architecture, and bad model paths."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from grokconsole.core.history import read_jsonl
+from grokconsole.core.lifecycle import read_run_state
+from tests.conftest import wait_for_end
+from tests.e2e.test_run_lifecycle import grok, launch, strip_time
+
+pytestmark = pytest.mark.e2e
+SMALL = ("n_train=64 n_val=16 eval_size=8 train_eval_size=8 batch_size=16 eval_every_steps=4 eval_bases=8,10 "
+         "eval_digits=2,3")
+
+
+def _args(model: Path, *extra: str) -> tuple[str, ...]:
+    return ("--task", "baseadd", "--set", f"model_path={model}", "--set", SMALL, *extra)
+
+
+def _wait_step(run: Path, step: int, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = read_jsonl(run / "results" / "history.jsonl").rows
+        if rows and rows[-1]["step"] >= step:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"no row at step ≥ {step} in {run}")
+
+
+def test_run_resume_and_adapters(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    args = _args(tiny_llama_dir, "--set", "max_steps=32 checkpoint_every_steps=8 cot=true")
+    reference = launch(tmp_path / "a", *args, "--name", "reference")
+    victim = launch(tmp_path / "b", *args, "--name", "victim")
+    assert wait_for_end(reference, timeout=300) == "finished"
+    _wait_step(victim, 12)
+    os.kill(read_run_state(victim).pid, signal.SIGKILL)
+    assert wait_for_end(victim, timeout=30) == "crashed"
+    res = grok("run", "--resume", victim.name, "--runs-dir", str(tmp_path / "b"), "--follow", timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    want = strip_time(read_jsonl(reference / "results" / "history.jsonl").rows)
+    assert strip_time(read_jsonl(victim / "results" / "history.jsonl").rows) == want
+
+    row = want[0]
+    assert row["step"] == 0  # the untuned baseline
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc", "ood_acc", "acc_b8_d2", "acc_b8_d3",
+                "acc_b10_d2", "acc_b10_d3"):
+        assert key in row, key
+    assert want[-1]["train_loss"] < row["train_loss"]
+    train = [json.loads(line) for line in (reference / "data" / "train.jsonl").read_text().splitlines()]
+    assert len(train) == 64 and {"prompt", "answer", "completion", "base", "digits"} <= set(train[0])
+    assert train[0]["prompt"].endswith(":") and train[0]["completion"].endswith("|" + train[0]["answer"])
+    assert (reference / "data" / "val.jsonl").exists() and (reference / "data" / "eval.jsonl").exists()
+
+    # The kept checkpoint's adapter, loaded by peft alone, names its base and generates as the run's model.
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = reference / "checkpoints" / "step_32"
+    adapter = json.loads((folder / "adapter_config.json").read_text())
+    assert Path(adapter["base_model_name_or_path"]) == tiny_llama_dir.resolve()
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(adapter["base_model_name_or_path"]), folder)
+    tok = AutoTokenizer.from_pretrained(folder)
+    from grokconsole.llm.generate import generate
+    from grokconsole.tasks.baseadd.problems import extract_answer
+
+    val = [json.loads(line) for line in (reference / "data" / "val.jsonl").read_text().splitlines()]
+    texts = generate(model.eval(), tok, [r["prompt"] for r in val], max_new_tokens=24)
+    acc = sum(extract_answer(t, True) == r["answer"] for t, r in zip(texts, val)) / len(val)
+    assert acc == pytest.approx(want[-1]["val_acc"])
+
+
+def test_another_architecture_lora_and_full(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+    runs = {mode: launch(tmp_path, *_args(tiny_gpt2_dir, "--set", f"max_steps=8 finetune={mode}"), "--name", mode)
+            for mode in ("lora", "full")}
+    for mode, run in runs.items():
+        assert wait_for_end(run, timeout=300) == "finished", (run / "logs" / "stderr.log").read_text()[-2000:]
+        rows = read_jsonl(run / "results" / "history.jsonl").rows
+        assert [r["step"] for r in rows] == [0, 4, 8]
+        saved = run / "checkpoints" / "step_8"
+        assert (saved / ("adapter_config.json" if mode == "lora" else "config.json")).exists()
+
+
+def test_bad_model_path_exits_2_and_creates_nothing(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for path in (tmp_path / "missing", tmp_path):
+        res = grok("run", "--task", "baseadd", "--set", f"model_path={path}", "--runs-dir", str(runs))
+        assert res.returncode == 2 and "model_path" in res.stderr and res.stderr.count("\n") <= 2, res.stderr
+    assert not runs.exists()

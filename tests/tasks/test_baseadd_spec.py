@@ -1,0 +1,40 @@
+"""The baseadd spec: torch-free validation with one clear error, metrics for every slice."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.presets import resolve_config
+from grokconsole.tasks import task_spec
+from grokconsole.tasks.baseadd.data import build_run_data, slice_key
+
+
+@pytest.mark.parametrize("sets, message", [
+    ("base=1", "base must be in 2..16"),
+    ("n_digits=0", "n_digits must be"),
+    ("n_train=5000", "at most"),
+    ("eval_bases=8,x", "comma-separated"),
+    ("finetune=qlora", "not one of"),
+    ("lora_dropout=1.5", "lora_dropout"),
+])
+def test_bad_settings(sets: str, message: str) -> None:
+    with pytest.raises(GrokError, match=message):
+        resolve_config("baseadd", "standard", sets=[sets])
+
+
+def test_bad_model_path(tmp_path: Path) -> None:
+    with pytest.raises(GrokError, match="no such folder"):
+        resolve_config("baseadd", "standard", sets=[f"model_path={tmp_path / 'nope'}"])
+
+
+def test_spec_declares_every_logged_column() -> None:
+    spec = task_spec("baseadd")
+    keys = {m.key for m in spec.metrics}
+    cfg = resolve_config("baseadd", "grokking", sets=["eval_size=5 n_val=10"])
+    data = build_run_data(cfg)
+    assert {slice_key(b, d) for b, d in data.slices} <= keys
+    assert {"train_loss", "val_loss", "train_acc", "val_acc", "ood_acc"} <= keys
+    assert spec.unit == "steps" and spec.can("generate") and cfg["n_train"] == 64
+    assert not {(p.x, p.y) for p in data.train} & {(p.x, p.y) for p in data.val}
