@@ -9,7 +9,6 @@ from grokconsole.llm.paths import check_model_folder
 from grokconsole.tasks.baseadd.data import EVAL_BASES, EVAL_DIGITS, int_list, slice_key
 from grokconsole.tasks.baseadd.problems import MAX_BASE, MIN_BASE, n_distinct
 
-LOSS = PanelSpec("loss", "loss", log_toggle=True)
 BASES = PanelSpec("bases", "2-digit accuracy by base", ylim=(0.0, 1.02))
 LENGTHS = PanelSpec("lengths", "base-8 accuracy, 3 and 4 digits", ylim=(0.0, 1.02))
 
@@ -34,8 +33,9 @@ METRICS = (
     MetricSpec("val_acc", "Val accuracy (training base and length)", "val", "accuracy", role="val", color="green"),
     MetricSpec("ood_acc", "OOD accuracy (longer numbers, training base)", "OOD", "accuracy", role="ood",
                color="magenta"),
-    MetricSpec("train_loss", "Train loss", "train loss", "loss", direction="lower", role="loss", color="blue"),
-    MetricSpec("val_loss", "Val loss", "val loss", "loss", direction="lower", role="loss", color="green"),
+    # Losses on no panel: panels are picked by the columns runs log, and every task logs these.
+    MetricSpec("train_loss", "Train loss", "train loss", direction="lower", role="loss"),
+    MetricSpec("val_loss", "Val loss", "val loss", direction="lower", role="loss"),
 ) + _slice_metrics()
 
 
@@ -103,7 +103,7 @@ SPEC = TaskSpec(
     validate=_validate,
     max_n_train=_max_n_train,
     metrics=METRICS,
-    panels=(ACCURACY_PANEL, LOSS, BASES, LENGTHS),
+    panels=(ACCURACY_PANEL, BASES, LENGTHS),
     suites=(),
     capabilities=frozenset({"generate"}),
     unit="steps",
