@@ -19,7 +19,13 @@ from grokconsole.core.llmevals import (BASE_STEP, AccuracyCell, LlmResults, mode
                                        read_results)
 from grokconsole.figures.context import ExportContext
 
-LLM_TASKS = ("baseadd",)
+
+
+def llm_tasks() -> tuple[str, ...]:
+    """The tasks whose runs hold language-model results: those whose spec can ``generate``."""
+    from grokconsole.tasks import all_specs
+
+    return tuple(name for name, spec in all_specs().items() if spec.can("generate"))
 COT_COLOR = "#2563EB"
 PLAIN_COLOR = "#D97706"
 BASE_COLORS = {8: "#059669", 9: "#7C3AED", 10: "#DC2626"}
@@ -38,7 +44,7 @@ def run_sources(ctx: ExportContext, figure: str) -> list[LlmResults]:
     out = []
     for run in ctx.runs:
         config = read_json(Path(run.root) / "config.json", default=None)
-        if not isinstance(config, dict) or config.get("task") not in LLM_TASKS:
+        if not isinstance(config, dict) or config.get("task") not in llm_tasks():
             continue
         res = read_results(run.root, run.run_id, "run", model_identity(config.get("model_path")), config)
         for problem in res.problems:
@@ -81,10 +87,10 @@ def run_deltas(ctx: ExportContext, figure: str) -> tuple[list[RunDelta], str | N
     """Runs that have accuracy results and a baseline; else the reason nothing can be drawn."""
     runs = run_sources(ctx, figure)
     if not runs:
-        return [], f"no run of {', '.join(LLM_TASKS)} (grok run --task baseadd)"
+        return [], f"no run of {', '.join(llm_tasks())} (grok run --task baseadd)"
     evaluated = [r for r in runs if r.accuracy]
     if not evaluated:
-        return [], (f"no {', '.join(LLM_TASKS)} run has accuracy results "
+        return [], (f"no {', '.join(llm_tasks())} run has accuracy results "
                     "(grok eval RUN --suite accuracy)")
     bases = {b.model: b for b in base_sources(ctx, figure) if b.accuracy}
     out: list[RunDelta] = []
