@@ -35,11 +35,11 @@ def _wait_step(run: Path, step: int, timeout: float = 300) -> None:
 
 
 def test_run_resume_and_adapters(tmp_path: Path, tiny_llama_dir: Path) -> None:
-    args = _args(tiny_llama_dir, "--set", "max_steps=32 checkpoint_every_steps=8 cot=true")
+    args = _args(tiny_llama_dir, "--set", "max_steps=64 checkpoint_every_steps=8 cot=true")
     reference = launch(tmp_path / "a", *args, "--name", "reference")
     victim = launch(tmp_path / "b", *args, "--name", "victim")
     assert wait_for_end(reference, timeout=300) == "finished"
-    _wait_step(victim, 12)
+    _wait_step(victim, 8)
     os.kill(read_run_state(victim).pid, signal.SIGKILL)
     assert wait_for_end(victim, timeout=30) == "crashed"
     res = grok("run", "--resume", victim.name, "--runs-dir", str(tmp_path / "b"), "--follow", timeout=300)
@@ -62,7 +62,7 @@ def test_run_resume_and_adapters(tmp_path: Path, tiny_llama_dir: Path) -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = reference / "checkpoints" / "step_32"
+    folder = reference / "checkpoints" / "step_64"
     adapter = json.loads((folder / "adapter_config.json").read_text())
     assert Path(adapter["base_model_name_or_path"]) == tiny_llama_dir.resolve()
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(adapter["base_model_name_or_path"]), folder)
