@@ -1,26 +1,31 @@
 """``grok eval RUN``: evaluate a run's checkpoints in a detached job (suites, M4/M5 interventions).
 
-The request is checked here without torch (run, checkpoints, suites, interventions); the job
-itself is ``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``), started like
-training, with its own lifecycle in ``runs/<run>/eval/run.json``.
+The request is checked here without torch (run, checkpoints, suites, interventions, generation
+options); the job itself is ``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``, or
+``grokconsole.evals.llm_runner`` for language models), started like training, with its own
+lifecycle in ``runs/<run>/eval/run.json``. ``--base-model`` evaluates an untuned model into a
+results folder of its own (:mod:`grokconsole.cli.eval_base`).
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
+from grokconsole.cli.eval_base import base_model_folder, task_generates, write_model_file
 from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import (EvalPaths, check_checkpoints, check_interventions, eval_argv,
-                                       eval_state, eval_status, parse_alphas, parse_checkpoints, parse_interventions,
-                                       resolve_epochs, resolve_suites)
+from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths, check_checkpoints,
+                                       check_interventions, eval_argv, eval_state, eval_status, parse_alphas,
+                                       parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites)
 from grokconsole.core.formatting import status_text
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status
+from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_PROBLEMS, GenerationOptions, check_problems,
+                                       parse_icl_demos, parse_shots)
 from grokconsole.core.runenv import default_runs_dir
 from grokconsole.core.runfolder import RunPaths, resolve_run
 from grokconsole.core.stopping import request_eval_stop
@@ -31,7 +36,8 @@ POLL_SECONDS = 0.3
 
 @handle_errors
 def eval_cmd(
-    run: Annotated[str, typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate.")],
+    run: Annotated[Optional[str], typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate; "
+                                                      "with --base-model: the model folder (none: the built-in model).")] = None,
     checkpoints: Annotated[str, typer.Option("--checkpoints", "-k",
                                              help="all | last | steps like 100,200 (checkpoints/step_<STEP>.pt) | epochs like e50,e100.")] = "all",
     suite: Annotated[Optional[list[str]], typer.Option("--suite", help="Suite to run (repeatable; default: all of the task's).")] = None,
@@ -43,20 +49,43 @@ def eval_cmd(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Show progress until the job ends.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the run's running eval job.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Show the run's eval job and what is evaluated.")] = False,
+    shots: Annotated[Optional[str], typer.Option("--shots", help="icl suite: numbers of demonstrations, default 0,1,2,4,8,16.")] = None,
+    icl_cot: Annotated[bool, typer.Option("--icl-cot", help="icl suite: demonstrations with the chain-of-thought trace (= --icl-demos cot).")] = False,
+    icl_demos: Annotated[str, typer.Option("--icl-demos", help="icl suite: plain | cot | both (demonstrations without/with the trace).")] = "plain",
+    problems: Annotated[int, typer.Option("--problems", help="Language-model suites: problems per slice.")] = DEFAULT_PROBLEMS,
+    batch: Annotated[int, typer.Option("--batch", help="Language-model suites: prompts per generation batch.")] = DEFAULT_BATCH,
+    base_model: Annotated[bool, typer.Option("--base-model", help="Evaluate an untuned model (RUN: its folder; none: the built-in model), no run needed.")] = False,
+    task_name: Annotated[str, typer.Option("--task", help="With --base-model: the task whose suites to run.")] = "baseadd",
+    out: Annotated[Optional[Path], typer.Option("--out", help="With --base-model: results folder (default RUNS_DIR/base_models/<model>).")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
 ) -> None:
     """Evaluate saved checkpoints in a detached job; results go to [bold]eval/by_checkpoint/[/].
 
     Examples: [bold]grok eval RUN[/] · [bold]grok eval RUN --checkpoints last --follow[/] ·
-    [bold]grok eval RUN --intervene m4,m5[/] · [bold]grok eval RUN --stop[/]
+    [bold]grok eval RUN --intervene m4,m5[/] · [bold]grok eval RUN --suite icl --shots 0,1,2,4,8 --icl-cot[/] ·
+    [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/]
     """
-    paths = resolve_run(run, runs_dir or default_runs_dir())
-    if stop:
-        request_eval_stop(paths)
-        console.print(f"{paths.run_id}: eval stop requested")
+    generation = GenerationOptions(check_problems(problems), parse_shots(shots), parse_icl_demos(icl_demos, icl_cot),
+                                   max(1, batch))
+    asked_generation = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
+                        or batch != DEFAULT_BATCH)
+    if base_model:
+        if intervene or steer_step is not None or checkpoints != "all":
+            raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
+        paths = base_model_folder(run, out, runs_dir or default_runs_dir(), task_name)
+        if stop or status:
+            _stop_or_status(paths, stop)
+            return
+        _launch(paths, CheckpointSpec("all"), resolve_suites(task_name, suite), (), DEFAULT_ALPHAS, None, force,
+                device, generation, follow, create=lambda: write_model_file(paths.root, run, task_name))
         return
-    if status:
-        _print_status(paths)
+    if run is None:
+        raise GrokError("name a run to evaluate (grok eval RUN), or evaluate an untuned model with --base-model [DIR]")
+    if out is not None:
+        raise GrokError("--out is for --base-model results; a run's results go to its eval/ folder")
+    paths = resolve_run(run, runs_dir or default_runs_dir())
+    if stop or status:
+        _stop_or_status(paths, stop)
         return
     config = read_json(paths.config, default=None)
     if not isinstance(config, dict):
@@ -68,20 +97,40 @@ def eval_cmd(
     if actions:
         check_interventions(task, paths.run_id)
     coefs = parse_alphas(alphas)
-    if device not in ("auto", "cpu", "cuda"):
-        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+    generates = task_generates(task)
+    if asked_generation and not generates:
+        raise GrokError(f"--shots/--icl-cot/--problems/--batch are for language-model tasks; run {paths.run_id} is {task!r}")
     check_checkpoints(paths, spec)
     if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
         raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")
+    _launch(paths, spec, suites, actions, coefs, steer_step, force, device, generation if generates else None, follow)
+
+
+def _stop_or_status(paths: RunPaths, stop: bool) -> None:
+    if stop:
+        request_eval_stop(paths)
+        console.print(f"{paths.run_id}: eval stop requested")
+    else:
+        _print_status(paths)
+
+
+def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], actions: tuple[str, ...],
+            coefs: tuple[float, ...], steer_step: int | None, force: bool, device: str,
+            generation: GenerationOptions | None, follow: bool, create: Callable[[], None] | None = None) -> None:
+    """Start the detached job (after the last check; ``create`` writes what a new folder needs)."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
     if eval_status(paths) == "running":
-        raise GrokError(f"run {paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+        raise GrokError(f"{paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
     from grokconsole import launcher
 
+    if create is not None:
+        create()
     ep = EvalPaths(paths)
     offset = ep.progress.stat().st_size if ep.progress.exists() else 0
-    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device))
+    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device, generation))
     console.print(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
-                  + (f"; {', '.join(actions)}" if actions else "") + ")")
+                  + (f"; {', '.join(actions)}" if actions else "") + f"; results in {ep.by_checkpoint})")
     if follow:
         raise typer.Exit(follow_eval(paths, offset))
 

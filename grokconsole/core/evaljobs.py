@@ -18,6 +18,7 @@ from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints
 from grokconsole.core.discovery import load_history
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
+from grokconsole.core.llmevals import GenerationOptions
 from grokconsole.core.lifecycle import RunState, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.taskspec import SuiteSpec
@@ -166,7 +167,7 @@ def parse_alphas(text: str | None) -> tuple[float, ...]:
 
 def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tuple[str, ...] = (),
               alphas: tuple[float, ...] = DEFAULT_ALPHAS, steer_step: int | None = None,
-              force: bool = False, device: str = "auto") -> list[str]:
+              force: bool = False, device: str = "auto", generation: GenerationOptions | None = None) -> list[str]:
     """The eval runner's command-line options for a request (parsed back by the runner)."""
     # "--alphas=…" in one word: argparse would take a leading "-3" for an option.
     argv = ["--checkpoints", spec.as_arg(), "--alphas=" + ",".join(repr(float(a)) for a in alphas)]
@@ -180,6 +181,8 @@ def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tupl
         argv.append("--force")
     if device != "auto":
         argv += ["--device", device]
+    if generation is not None:
+        argv += generation.argv()
     return argv
 
 

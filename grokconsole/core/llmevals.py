@@ -34,7 +34,60 @@ BASE_MODELS_DIR = "base_models"
 MODEL_FILE = "model.json"
 BUILTIN = "builtin"
 BASE_STEP = 0  # an untuned model's results are filed as step 0, the untuned baseline of a run
+DEFAULT_SHOTS = (0, 1, 2, 4, 8, 16)
+DEFAULT_PROBLEMS = 250
+DEFAULT_BATCH = 256
+ICL_DEMOS = ("plain", "cot", "both")
 _STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """The knobs of the generation suites: ``grok eval --problems N --shots 0,1,2 --icl-cot``."""
+
+    n_problems: int = DEFAULT_PROBLEMS
+    shots: tuple[int, ...] = DEFAULT_SHOTS
+    icl_demos: str = "plain"  # plain | cot | both: demonstrations without / with the CoT trace
+    batch_size: int = DEFAULT_BATCH
+
+    @property
+    def demo_kinds(self) -> tuple[bool, ...]:
+        """The ``cot`` values of the demonstrations to evaluate."""
+        return {"plain": (False,), "cot": (True,), "both": (False, True)}[self.icl_demos]
+
+    def argv(self) -> list[str]:
+        """The eval runner's options for these knobs (parsed back by the runner)."""
+        return ["--problems", str(self.n_problems), "--shots", ",".join(str(k) for k in self.shots),
+                "--gen-batch", str(self.batch_size), "--icl-demos", self.icl_demos]
+
+
+def parse_shots(text: str | None) -> tuple[int, ...]:
+    """``--shots 0,1,2,4,8,16``: distinct non-negative integers, sorted."""
+    if not text:
+        return DEFAULT_SHOTS
+    try:
+        values = sorted({int(p) for p in text.split(",") if p.strip()})
+    except ValueError:
+        raise GrokError(f"bad --shots {text!r}: use comma-separated numbers of demonstrations like 0,1,2,4,8") from None
+    if not values or values[0] < 0:
+        raise GrokError(f"bad --shots {text!r}: use non-negative integers like 0,1,2,4,8")
+    return tuple(values)
+
+
+def parse_icl_demos(text: str, cot: bool) -> str:
+    """``--icl-demos plain|cot|both``; ``--icl-cot`` is ``--icl-demos cot``."""
+    value = (text or "plain").strip().lower()
+    if value not in ICL_DEMOS:
+        raise GrokError(f"bad --icl-demos {text!r}: choose {', '.join(ICL_DEMOS)}")
+    if cot and value == "plain":
+        return "cot"
+    return value
+
+
+def check_problems(n: int) -> int:
+    if n < 1:
+        raise GrokError(f"--problems must be at least 1, got {n}")
+    return n
 
 
 def accuracy_slice(base: int, digits: int) -> str:

@@ -8,7 +8,7 @@ on disk is skipped unless ``--force``. SIGTERM stops it after the checkpoint at 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths,
                                        eval_argv, parse_alphas, parse_checkpoints,
                                        parse_interventions)
+from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_PROBLEMS, ICL_DEMOS, GenerationOptions,
+                                       is_base_eval_folder, parse_shots)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.core.lifecycle import now_iso
 from grokconsole.core.runfolder import RunPaths
@@ -41,10 +43,11 @@ class EvalRequest:
     steer_step: int | None = None
     force: bool = False
     device: str = "auto"  # not the run's device: a GPU-trained run can be evaluated on a CPU
+    generation: GenerationOptions = field(default_factory=GenerationOptions)  # language-model suites
 
     def to_argv(self) -> list[str]:
         return eval_argv(self.checkpoints, self.suites, self.interventions, self.alphas, self.steer_step, self.force,
-                         self.device)
+                         self.device, self.generation)
 
     @classmethod
     def from_argv(cls, argv: list[str]) -> "EvalRequest":
@@ -56,9 +59,14 @@ class EvalRequest:
         ap.add_argument("--steer-step", type=int, default=None)
         ap.add_argument("--force", action="store_true")
         ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+        ap.add_argument("--problems", type=int, default=DEFAULT_PROBLEMS)
+        ap.add_argument("--shots", default="")
+        ap.add_argument("--gen-batch", type=int, default=DEFAULT_BATCH)
+        ap.add_argument("--icl-demos", default="plain", choices=ICL_DEMOS)
         a = ap.parse_args(argv)
+        generation = GenerationOptions(a.problems, parse_shots(a.shots), a.icl_demos, a.gen_batch)
         return cls(parse_checkpoints(a.checkpoints), tuple(a.suite), parse_interventions(a.intervene),
-                   parse_alphas(a.alphas), a.steer_step, a.force, a.device)
+                   parse_alphas(a.alphas), a.steer_step, a.force, a.device, generation)
 
 
 class Checkpoints:
@@ -139,9 +147,18 @@ def _intervene(ep: EvalPaths, model: torch.nn.Module, ctx: EvalContext, step: in
     return done
 
 
+def _generates(config: Any) -> bool:
+    spec = find_spec(config.get("task")) if isinstance(config, dict) else None
+    return spec is not None and spec.can("generate")
+
+
 def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = print) -> str:
     """Do the job; returns ``finished``, or ``stopped`` once ``stop.set`` turns true."""
     run = RunPaths(Path(run_dir))
+    if is_base_eval_folder(run.root) or _generates(read_json(run.config, default=None)):
+        from grokconsole.evals.llm_runner import evaluate_generation  # language models: generation suites
+
+        return evaluate_generation(run.root, req, stop, log)
     ep = EvalPaths(run)
     ep.root.mkdir(parents=True, exist_ok=True)
     config = read_json(run.config)

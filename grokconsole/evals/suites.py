@@ -23,6 +23,7 @@ class SliceResult:
     value: float
     n: int
     domain: str
+    fields: dict[str, Any] = field(default_factory=dict)  # the slice's coordinates (base, digits, k, …)
 
 
 @dataclass
@@ -33,7 +34,8 @@ class SuiteResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "direction": self.direction,
-                "results": {k: {"value": v.value, "n": v.n, "domain": v.domain} for k, v in self.results.items()}}
+                "results": {k: {"value": v.value, "n": v.n, "domain": v.domain, **v.fields}
+                            for k, v in self.results.items()}}
 
 
 SuiteFn = Callable[[EvalContext], SuiteResult]

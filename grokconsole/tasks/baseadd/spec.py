@@ -104,7 +104,11 @@ SPEC = TaskSpec(
     max_n_train=_max_n_train,
     metrics=METRICS,
     panels=(ACCURACY_PANEL, BASES, LENGTHS),
-    suites=(),
+    suites=(
+        SuiteSpec("accuracy", "accuracy", "higher", "exact match per eval base × digits", needs=("generate",)),
+        SuiteSpec("icl", "accuracy", "higher", "exact match after k demonstrations per k × eval base "
+                  "(--shots, --icl-cot)", needs=("generate",)),
+    ),
     capabilities=frozenset({"generate"}),
     unit="steps",
     target="val_acc",

@@ -1,0 +1,57 @@
+"""``grok eval --base-model [DIR]``: where an untuned model's results go, checked before anything is written.
+
+An untuned model has no run folder, so it gets a results folder of its own (default
+``RUNS_DIR/base_models/<slug>``, see :mod:`grokconsole.core.llmevals`) holding ``model.json`` and the
+usual ``eval/`` layout; ``grok export-figures`` reads it as the baseline of the runs tuned from
+that model. Torch-free, like the rest of the command line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grokconsole.core.errors import GrokError
+from grokconsole.core.jsonio import read_json, write_json_atomic
+from grokconsole.core.llmevals import MODEL_FILE, base_eval_folder, model_identity
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.tasks import all_specs, find_spec
+
+
+def task_generates(task: str) -> bool:
+    """Whether the task's models generate text (its suites are generation suites)."""
+    spec = find_spec(task)
+    return spec is not None and spec.can("generate")
+
+
+def base_model_folder(model_dir: str | None, out: Path | None, runs_dir: Path, task: str) -> RunPaths:
+    """The results folder of the untuned model in ``model_dir`` (None: the built-in model).
+
+    GrokError (nothing created) for a folder that is not a model, a task without generation
+    suites, or an ``--out`` that holds something else."""
+    from grokconsole.llm.paths import check_model_folder
+
+    if not task_generates(task):
+        generating = [name for name, spec in all_specs().items() if spec.can("generate")]
+        raise GrokError(f"--base-model needs a language-model task (--task {' | '.join(generating) or 'none'}), "
+                        f"not {task!r}")
+    if model_dir is not None:
+        check_model_folder(model_dir)
+    folder = Path(out) if out is not None else base_eval_folder(runs_dir, model_dir)
+    if folder.exists() and not folder.is_dir():
+        raise GrokError(f"--out {folder} is a file")
+    if folder.is_dir() and any(folder.iterdir()):
+        info = read_json(folder / MODEL_FILE, default=None)
+        if not isinstance(info, dict):
+            raise GrokError(f"--out {folder} holds other files (not a base-model result folder)")
+        if info.get("model") != model_identity(model_dir):
+            raise GrokError(f"--out {folder} holds the results of {info.get('model')}, not of "
+                            f"{model_identity(model_dir)}")
+    return RunPaths(folder)
+
+
+def write_model_file(folder: Path, model_dir: str | None, task: str) -> None:
+    """``model.json``: which model the folder's results are of (how baselines are matched to runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    if not path.exists():
+        write_json_atomic(path, {"model": model_identity(model_dir), "task": task,
+                                 "model_path": model_identity(model_dir) if model_dir is not None else None})

@@ -1,0 +1,111 @@
+"""``grok eval`` suites of ``baseadd``: exact-match accuracy per base × digits, and k-shot accuracy.
+
+Both score generated text by exact match of the answer (:func:`problems.is_correct`). The problems
+come from a fixed evaluation seed, so every model (a run's checkpoints, other runs, the untuned
+model) is asked the same questions; a run's own training sums are left out of its training
+slice. Slices and their fields follow docs/eval.md ("Language-model suites"):
+
+* ``accuracy``: ``b<base>_d<digits>``, prompted in the run's format (plain, or CoT with
+  ``cot=true``; an untuned model is asked plainly);
+* ``icl``: ``k<k>_b<base>_d<digits>_<plain|cot>``: k solved examples of the same base and length
+  (with the trace for ``--icl-cot`` / ``--icl-demos cot|both``), then the query. Slices already on disk with the same number of
+  problems are kept, so ``--shots 0,1,2`` then ``--shots 4,8`` adds to one file.
+"""
+from __future__ import annotations
+
+from itertools import product
+from typing import Any
+
+from grokconsole.core.llmevals import ACCURACY_SUITE, ICL_SUITE, accuracy_slice, icl_slice
+from grokconsole.evals.generation import GenerationContext
+from grokconsole.evals.suites import SliceResult, SuiteResult, new_result, register_suite
+from grokconsole.tasks.baseadd.data import int_list
+from grokconsole.tasks.baseadd.problems import Problem, is_correct, kshot_prompts, make_problems
+
+TASK = "baseadd"
+EVAL_SEED = 20_031  # the questions every model is asked
+NEW_TOKEN_MARGIN = 2  # a few tokens past the longest right answer: a wrong, longer one still ends
+
+
+def truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def eval_problems(ctx: GenerationContext, base: int, digits: int) -> list[Problem]:
+    """The slice's questions: the same for every model, minus what this run trained on."""
+    n = ctx.options.n_problems
+    seen = {(x, y) for b, d, x, y in ctx.training_pairs if (b, d) == (base, digits)}
+    return make_problems(base, digits, n, EVAL_SEED, exclude=seen)
+
+
+def _score(ctx: GenerationContext, prompts: list[str], problems: list[Problem], cot: bool) -> float:
+    need = ctx.token_length([p.completion(cot) for p in problems]) + NEW_TOKEN_MARGIN
+    completions = ctx.complete(prompts, need)
+    return sum(is_correct(c, p, cot) for c, p in zip(completions, problems)) / max(1, len(problems))
+
+
+def _domain(ctx: GenerationContext, base: int, digits: int) -> str:
+    if ctx.base_model:
+        return "untuned"
+    if base != int(ctx.config.get("base", base)):
+        return "other_base"
+    return "train" if digits == int(ctx.config.get("n_digits", digits)) else "length"
+
+
+def _kept(ctx: GenerationContext, name: str) -> dict[str, Any] | None:
+    """The slice as on disk, when it was measured on as many problems as asked (and no --force)."""
+    rec = None if ctx.force else ctx.existing.get(name)
+    return rec if isinstance(rec, dict) and rec.get("n") == ctx.options.n_problems else None
+
+
+def _slice(rec: dict[str, Any]) -> SliceResult:
+    fields = {k: v for k, v in rec.items() if k not in ("value", "n", "domain")}
+    return SliceResult(float(rec["value"]), int(rec["n"]), str(rec.get("domain", "all")), fields)
+
+
+@register_suite(TASK, ACCURACY_SUITE)
+def accuracy(ctx: GenerationContext) -> SuiteResult:
+    """Exact match per eval base × digit count, in the model's own prompt format."""
+    out = new_result(TASK, ACCURACY_SUITE)
+    cot = False if ctx.base_model else truthy(ctx.config.get("cot"))
+    for base in int_list(ctx.config.get("eval_bases", "8,9,10")):
+        for digits in int_list(ctx.config.get("eval_digits", "2,3,4")):
+            name = accuracy_slice(base, digits)
+            kept = _kept(ctx, name)
+            if kept is not None:
+                out.results[name] = _slice(kept)
+                continue
+            problems = eval_problems(ctx, base, digits)
+            value = _score(ctx, [p.prompt(cot) for p in problems], problems, cot)
+            out.results[name] = SliceResult(value, len(problems), _domain(ctx, base, digits),
+                                            {"base": base, "digits": digits, "cot": cot})
+    return out
+
+
+@register_suite(TASK, ICL_SUITE)
+def icl(ctx: GenerationContext) -> SuiteResult:
+    """Exact match after k demonstrations of the same base and length, per k × eval base."""
+    out = new_result(TASK, ICL_SUITE)
+    digits = 2 if ctx.base_model else int(ctx.config.get("n_digits", 2))
+    for name, rec in ctx.existing.items():  # slices of other k or demonstrations stay in the file
+        if isinstance(rec, dict) and "value" in rec:
+            out.results[name] = _slice(rec)
+    bases = int_list(ctx.config.get("eval_bases", "8,9,10"))
+    for cot, base, k in product(ctx.options.demo_kinds, bases, ctx.options.shots):
+        name = icl_slice(k, base, digits, cot)
+        if _kept(ctx, name) is not None:
+            continue
+        problems = eval_problems(ctx, base, digits)
+        prompts = kshot_prompts(problems, k, cot, EVAL_SEED)
+        value = _score(ctx, prompts, problems, cot)
+        out.results[name] = SliceResult(value, len(problems), "cot" if cot else "plain",
+                                        {"k": k, "base": base, "digits": digits, "cot": cot})
+    out.results = dict(sorted(out.results.items(), key=lambda kv: _order(kv[1])))
+    return out
+
+
+def _order(s: SliceResult) -> tuple[int, int, int, int]:
+    f = s.fields
+    return (int(bool(f.get("cot"))), int(f.get("base", 0)), int(f.get("digits", 0)), int(f.get("k", 0)))

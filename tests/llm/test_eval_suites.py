@@ -1,0 +1,123 @@
+"""The baseadd generation suites on a tiny model: exact-match scoring, slices and their fields, keeping
+what is on disk, leaving the run's training sums out."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+from grokconsole.core.llmevals import GenerationOptions
+from grokconsole.evals.generation import GenerationContext
+from grokconsole.tasks import task_spec
+from grokconsole.tasks.baseadd.problems import Problem, from_base, make_problems
+from grokconsole.tasks.baseadd.suites import EVAL_SEED, accuracy, eval_problems, icl
+
+
+class DecimalOracle(GenerationContext):
+    """Answers every sum as if it were in base 10: right in base 10, right in base 8 or 9 only when
+    no column carries past 7 — so the suites' scores are known without a trained model."""
+
+    prompts: list[str]
+
+    def complete(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        self.generated += len(prompts)
+        self.prompts = list(prompts)
+        out = []
+        for prompt in prompts:
+            query = prompt.split("\n")[-1]
+            cot = query.endswith(":")
+            a, b = query[:-1].split("+")
+            p = Problem(int(a), int(b), 10, len(a))
+            out.append(p.completion(cot))
+        return out
+
+
+def oracle(tiny_llama_dir: Path, **kw: object) -> DecimalOracle:
+    from grokconsole.llm.loading import load_model
+
+    model, tok = load_model(tiny_llama_dir)
+    config = {**task_spec("baseadd").defaults, "task": "baseadd"}
+    return DecimalOracle(model, tok, config, GenerationOptions(n_problems=40, shots=(0, 2)), **kw)  # type: ignore[arg-type]
+
+
+def decimal_right(p: Problem) -> bool:
+    """Whether adding the operands' digit strings as decimal numbers gives the base-N answer."""
+    a, b = p.prompt(False)[:-1].split("+")
+    return str(int(a) + int(b)) == p.answer
+
+
+def test_accuracy_suite_scores_exact_match_per_base_and_digits(tiny_llama_dir: Path) -> None:
+    ctx = oracle(tiny_llama_dir, base_model=True)
+    result = accuracy(ctx).to_json()
+    assert result["metric"] == "accuracy" and result["direction"] == "higher"
+    slices = result["results"]
+    assert list(slices) == [f"b{b}_d{d}" for b in (8, 9, 10) for d in (2, 3, 4)]
+    for name, rec in slices.items():
+        assert rec["n"] == 40 and rec["domain"] == "untuned" and rec["cot"] is False
+        assert name == f"b{rec['base']}_d{rec['digits']}"
+        expected = sum(decimal_right(p) for p in eval_problems(ctx, rec["base"], rec["digits"])) / 40
+        assert rec["value"] == pytest.approx(expected)
+    assert all(slices[f"b10_d{d}"]["value"] == 1.0 for d in (2, 3, 4))
+    assert 0.0 < slices["b8_d2"]["value"] < 1.0
+    assert ctx.generated == 9 * 40
+
+
+def test_a_cot_run_is_asked_in_its_own_format_and_its_training_sums_are_left_out(tiny_llama_dir: Path) -> None:
+    seen = eval_problems(oracle(tiny_llama_dir), 8, 2)[:5]
+    pairs = frozenset((8, 2, p.x, p.y) for p in seen)
+    ctx = oracle(tiny_llama_dir, training_pairs=pairs)
+    ctx.config.update(cot=True, base=8, n_digits=2)
+    left = eval_problems(ctx, 8, 2)
+    assert len(left) == 40 and not {(p.x, p.y) for p in seen} & {(p.x, p.y) for p in left}
+    assert eval_problems(ctx, 9, 2) == eval_problems(oracle(tiny_llama_dir), 9, 2)  # other slices unchanged
+    result = accuracy(ctx).to_json()["results"]
+    assert result["b8_d2"]["domain"] == "train" and result["b8_d3"]["domain"] == "length"
+    assert result["b9_d2"]["domain"] == "other_base" and result["b8_d2"]["cot"] is True
+    assert result["b10_d4"]["value"] == 1.0  # the oracle's traces are right in base 10
+    assert all(p.endswith(":") for p in ctx.prompts)
+
+
+def test_icl_suite_prompts_keeps_what_is_on_disk_and_adds_the_rest(tiny_llama_dir: Path) -> None:
+    ctx = oracle(tiny_llama_dir, base_model=True)
+    first = icl(ctx).to_json()["results"]
+    assert sorted(first) == sorted(f"k{k}_b{b}_d2_plain" for k in (0, 2) for b in (8, 9, 10))
+    rec = first["k2_b8_d2_plain"]
+    assert (rec["k"], rec["base"], rec["digits"], rec["cot"], rec["domain"], rec["n"]) == (2, 8, 2, False, "plain", 40)
+    assert first["k0_b10_d2_plain"]["value"] == 1.0
+    # k = 2: two solved examples, one per line, then the query
+    assert all(p.count("\n") == 2 for p in ctx.prompts)
+    # again with CoT demonstrations and one more k: the plain slices are kept, not recomputed
+    ctx2 = oracle(tiny_llama_dir, base_model=True, existing=first)
+    ctx2.options = GenerationOptions(n_problems=40, shots=(0, 2, 4), icl_demos="cot")
+    second = icl(ctx2).to_json()["results"]
+    assert ctx2.generated == 3 * 3 * 40
+    assert {k: v for k, v in second.items() if k.endswith("plain")} == first
+    assert second["k4_b9_d2_cot"]["cot"] is True and second["k4_b9_d2_cot"]["domain"] == "cot"
+    # a slice measured on fewer problems is measured again
+    stale = {**first, "k0_b8_d2_plain": {**first["k0_b8_d2_plain"], "n": 10}}
+    ctx3 = oracle(tiny_llama_dir, base_model=True, existing=stale)
+    icl(ctx3)
+    assert ctx3.generated == 40
+
+
+def test_same_questions_for_every_model(tiny_llama_dir: Path) -> None:
+    asked = eval_problems(oracle(tiny_llama_dir), 9, 3)
+    assert asked == eval_problems(oracle(tiny_llama_dir, base_model=True), 9, 3)
+    assert asked == make_problems(9, 3, 40, EVAL_SEED)
+    assert all(from_base(p.answer, 9) == p.x + p.y for p in asked)
+
+
+def test_real_generation_on_the_tiny_model(tiny_llama_dir: Path) -> None:
+    """The plumbing with a real (untrained) model: batched generation, every slice scored."""
+    from grokconsole.llm.loading import load_model
+
+    model, tok = load_model(tiny_llama_dir)
+    config = {**task_spec("baseadd").defaults, "task": "baseadd", "eval_bases": "8,10", "eval_digits": "2"}
+    ctx = GenerationContext(model, tok, config, GenerationOptions(n_problems=12, shots=(1,), batch_size=5),
+                            base_model=True)
+    acc = accuracy(ctx).to_json()["results"]
+    kshot = icl(ctx).to_json()["results"]
+    assert sorted(acc) == ["b10_d2", "b8_d2"] and sorted(kshot) == ["k1_b10_d2_plain", "k1_b8_d2_plain"]
+    assert all(0.0 <= r["value"] <= 1.0 and r["n"] == 12 for r in [*acc.values(), *kshot.values()])
+    assert ctx.generated == 4 * 12
