@@ -15,7 +15,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
-from grokconsole.cli.eval_base import base_model_folder, task_generates, write_model_file
+from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
 from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths, check_checkpoints,
@@ -55,7 +55,7 @@ def eval_cmd(
     problems: Annotated[int, typer.Option("--problems", help="Language-model suites: problems per slice.")] = DEFAULT_PROBLEMS,
     batch: Annotated[int, typer.Option("--batch", help="Language-model suites: prompts per generation batch.")] = DEFAULT_BATCH,
     base_model: Annotated[bool, typer.Option("--base-model", help="Evaluate an untuned model (RUN: its folder; none: the built-in model), no run needed.")] = False,
-    task_name: Annotated[str, typer.Option("--task", help="With --base-model: the task whose suites to run.")] = "baseadd",
+    task_name: Annotated[Optional[str], typer.Option("--task", help="With --base-model: the task whose suites to run (default: the language-model task).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="With --base-model: results folder (default RUNS_DIR/base_models/<model>).")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
 ) -> None:
@@ -72,6 +72,7 @@ def eval_cmd(
     if base_model:
         if intervene or steer_step is not None or checkpoints != "all":
             raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
+        task_name = task_name or generation_task()
         paths = base_model_folder(run, out, runs_dir or default_runs_dir(), task_name)
         if stop or status:
             _stop_or_status(paths, stop)

@@ -22,6 +22,14 @@ def task_generates(task: str) -> bool:
     return spec is not None and spec.can("generate")
 
 
+def generation_task() -> str:
+    """The default task of ``--base-model``: the first whose models generate text."""
+    for name, spec in all_specs().items():
+        if spec.can("generate"):
+            return name
+    raise GrokError("--base-model needs a language-model task, and none is installed")
+
+
 def base_model_folder(model_dir: str | None, out: Path | None, runs_dir: Path, task: str) -> RunPaths:
     """The results folder of the untuned model in ``model_dir`` (None: the built-in model).
 

@@ -22,7 +22,7 @@ from grokconsole.core.llmevals import BASE_STEP, MODEL_FILE, is_base_eval_folder
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.evals.generation import GenerationContext
 from grokconsole.evals.suites import get_suite
-from grokconsole.tasks import task_spec
+from grokconsole.tasks import all_specs, task_spec
 from grokconsole.train.loop import resolve_device
 
 
@@ -58,7 +58,7 @@ class _Source:
         self.run = RunPaths(folder)
         if self.base:
             info = read_json(folder / MODEL_FILE)
-            task = str(info.get("task") or "baseadd")
+            task = str(info.get("task") or next(n for n, s in all_specs().items() if s.can("generate")))
             self.config: dict[str, Any] = {**task_spec(task).defaults, "task": task,
                                            "model_path": info.get("model_path") or ""}
             self.steps = [BASE_STEP]
