@@ -19,13 +19,14 @@ from grokconsole.core.runenv import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
 
 
-def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None) -> RunPaths:
-    """Create the folder and write ``config.json`` (config + provenance)."""
+def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None,
+                   prov: dict[str, Any] | None = None) -> RunPaths:
+    """Create the folder and write ``config.json`` (config + provenance; ``prov`` when already known)."""
     check_writable(runs_dir)
     tail = name or default_tail(str(config["task"]), str(config["condition"]), int(config["n_train"]),
                                 int(config["seed"]))
     paths = create_run_dir(runs_dir, tail)
-    full = {"run_id": paths.run_id, **config, **provenance(argv)}
+    full = {"run_id": paths.run_id, **config, **(prov if prov is not None else provenance(argv))}
     write_json_atomic(paths.config, full)
     return paths
 

@@ -10,6 +10,7 @@ from grokconsole.cli import ls as _ls
 from grokconsole.cli import run as _run
 from grokconsole.cli import show as _show
 from grokconsole.cli import stop as _stop
+from grokconsole.cli import sweep as _sweep
 from grokconsole.cli import watch as _watch
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.command("run", context_settings={"allow_interspersed_args": True})(_run.run)
 app.command("ls")(_ls.ls)
 app.command("show")(_show.show)
 app.command("stop")(_stop.stop)
+app.command("sweep")(_sweep.sweep)
 app.command("watch")(_watch.watch)
 app.command("export-figures")(_export.export_figures)
 app.command("eval")(_eval.eval_cmd)

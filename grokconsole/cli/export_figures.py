@@ -1,6 +1,7 @@
 """``grok export-figures``: publication figures, tables and a manifest from any set of runs."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -79,6 +80,7 @@ def export_figures(
     base_evals: Annotated[Optional[list[Path]], typer.Option("--base-evals", help="A base-model result folder outside RUNS_DIR/base_models (repeatable).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Group runs by these config keys, e.g. condition,n_train,lr (default: every setting that differs; the task always).")] = None,
+    sweep: Annotated[Optional[str], typer.Option("--sweep", help="Only the runs of this sweep (grok sweep).")] = None,
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
 
@@ -105,6 +107,17 @@ def export_figures(
         except ValueError:
             raise GrokError(f"--snapshots: expected comma-separated steps, got {snapshots!r}") from None
     reference = resolve_run(compare, folder).root if compare else None
+    if sweep is not None:
+        from grokconsole.core.sweeps import sweep_run_dirs
+
+        ids = [p.run_id for p in sweep_run_dirs(folder, sweep)]
+        if runs:  # both: the sweep's runs that also match --runs
+            try:
+                rx = re.compile(runs)
+            except re.error as exc:
+                raise GrokError(f"invalid --runs regular expression {runs!r}: {exc}") from None
+            ids = [i for i in ids if rx.search(i)]
+        runs = "^(?:" + "|".join(re.escape(i) for i in ids) + ")$" if ids else "^$"
     opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=runs,
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
                          snapshots=steps, compare=reference, base_evals=list(base_evals or []),

@@ -10,6 +10,7 @@ from grokconsole.core.history import as_float
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.schedq import PROBE
 from grokconsole.core.tail import JsonlTail
 from grokconsole.core.taskviews import role_columns
 
@@ -49,7 +50,9 @@ def follow_run(paths: RunPaths) -> int:
             bar = progress.add_task("train", total=total, run=paths.run_id, metrics="starting…")
             while True:
                 state = read_run_state(paths.root)
-                status = effective_status(state)
+                status = PROBE.status(effective_status(state), state)
+                if status == "queued":
+                    progress.update(bar, metrics="queued…")
                 for row in history.poll().rows:
                     progress.update(bar, completed=as_float(row.get(counter)), metrics=_metrics_text(row, task))
                 for ev in events.poll().rows:
@@ -59,14 +62,14 @@ def follow_run(paths: RunPaths) -> int:
                             progress.console.print(template.format_map(_Defaults(ev)))
                         except (ValueError, TypeError):
                             progress.console.print(f"{ev.get('event')}: {ev}")
-                if status != "running":
+                if status not in ("running", "queued"):
                     break
                 time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
         console.print(f"detached; {paths.run_id} keeps running (grok ls, grok watch, grok stop {paths.run_id})")
         return 130
     state = read_run_state(paths.root)
-    status = effective_status(state)
+    status = PROBE.status(effective_status(state), state)
     summary = read_json(paths.summary, default={}) or {}
     line = f"{paths.run_id}: {status}"
     if summary.get("grokking_epoch") is not None:

@@ -13,6 +13,7 @@ from grokconsole.core.discovery import RunRecord, load_run, scan_runs_dir
 from grokconsole.core.evaljobs import eval_badge
 from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.core.runenv import default_runs_dir
+from grokconsole.core.schedq import settle_records
 from grokconsole.core.taskviews import role_columns
 
 
@@ -38,14 +39,22 @@ RIGHT = {3, 4, 6, 7, 8, 9, 10}
 @handle_errors
 def ls(
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    sweep: Annotated[Optional[str], typer.Option("--sweep", help="Only the runs of this sweep (grok sweep).")] = None,
 ) -> None:
     """List runs: task, condition, n, seed, status, epoch, accuracies, grokking epoch.
 
-    Example: [bold]grok ls --runs-dir runs[/]
+    Example: [bold]grok ls --runs-dir runs[/] · [bold]grok ls --sweep causalgrok[/]
     """
     runs = runs_dir or default_runs_dir()
     scan = scan_runs_dir(runs)  # a missing, non-folder or unreadable runs folder: one line, exit 2
-    records = [load_run(p) for p in scan.runs]
+    paths = scan.runs
+    if sweep is not None:
+        from grokconsole.core.sweeps import sweep_run_dirs
+
+        wanted = {p.run_id for p in sweep_run_dirs(runs, sweep)}
+        paths = [p for p in paths if p.run_id in wanted]
+    records = [load_run(p) for p in paths]
+    settle_records(records)  # queued SLURM runs: one scheduler call for all of them
     if records:
         render(console, HEADERS, [run_row(rec) for rec in records], RIGHT, title=f"{len(records)} runs in {runs}")
     elif not scan.skipped:

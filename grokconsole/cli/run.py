@@ -29,18 +29,24 @@ def run(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Show live progress until the run ends.")] = False,
     resume: Annotated[Optional[str], typer.Option("--resume", help="Continue RUN from its last checkpoint.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit.")] = False,
+    executor: Annotated[str, typer.Option("--executor", "-x", help="Where to run: local | slurm.")] = "local",
+    slurm: Annotated[Optional[list[str]], typer.Option("--slurm", help=(
+        "A SLURM resource for --executor slurm: key=value, repeatable (partition, time_min, cpus_per_task, "
+        "gpus_per_node, mem_gb, or any sbatch option)."))] = None,
 ) -> None:
     """Launch a training run (detached) and print its run id.
 
     Examples: [bold]grok run --condition grokking --follow[/] ·
     [bold]grok run --task modarith --set lr=3e-3 --set weight_decay=0.5[/] ·
-    [bold]grok run --resume RUN[/] · [bold]grok run --condition grokking -- python train.py[/]
+    [bold]grok run --resume RUN[/] · [bold]grok run --condition grokking -- python train.py[/] ·
+    [bold]grok run --executor slurm --slurm partition=gpu --slurm time_min=120[/]
     """
-    from grokconsole.launch import LaunchRequest, prepare, start
+    from grokconsole.launch import LaunchRequest, make_backend, prepare, start
 
     request = LaunchRequest(runs_dir or default_runs_dir(), task=task, condition=condition, n_train=n_train,
                             seed=seed, epochs=epochs, sets=list(sets or []), preset=preset, device=device,
                             data_dir=data_dir, name=name, command=list(command) if command else None, resume=resume)
+    backend = make_backend(executor, slurm or [])
     prepared = prepare(request)
     if dry_run and prepared.resume is None:
         config = prepared.config
@@ -49,7 +55,7 @@ def run(
             config = {**config, "amp_resolved": choice.amp, "amp_reason": choice.reason}
         console.print_json(json.dumps(config))
         return
-    paths = start([prepared])[0]
+    paths = start([prepared], backend)[0]
     console.print(paths.run_id)
     if follow:
         from grokconsole.cli.follow import follow_run

@@ -1,4 +1,8 @@
-"""``grok stop RUN...``: SIGTERM; the trainer saves a checkpoint, records ``stopped`` and exits."""
+"""``grok stop RUN...``: SIGTERM; the trainer saves a checkpoint, records ``stopped`` and exits.
+
+A queued run (a local sweep's queue, or a SLURM job that has not started) is taken out of its
+queue and recorded ``stopped``; a SLURM run on another host is signalled through ``scancel``.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +15,8 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.formatting import status_text
 from grokconsole.core.runenv import default_runs_dir
 from grokconsole.core.runfolder import resolve_run
-from grokconsole.core.stopping import request_stop, wait_ended
+from grokconsole.core.stopping import wait_ended
+from grokconsole.launch.backend import stop_run as request_stop
 
 
 @handle_errors

@@ -23,10 +23,12 @@ def watch(
     refresh: Annotated[float, typer.Option("--refresh", help="Seconds between polls of the run folders.")] = 0.5,
     export_dir: Annotated[Path, typer.Option("--export-dir", help="Where `e` writes figures.")] = Path("figures"),
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Keys the group view (g) groups by, e.g. condition,n_train,lr (default: every setting that differs; the task always).")] = None,
+    sweep: Annotated[Optional[str], typer.Option("--sweep", help="Watch the runs of this sweep (grok sweep).")] = None,
 ) -> None:
     """Live console: run list, curves, grokking flags; keys to mark, group, filter, stop, launch, export.
 
-    Example: [bold]grok watch --runs-dir runs[/] · [bold]grok watch '*grokking*' --refresh 1[/]
+    Example: [bold]grok watch --runs-dir runs[/] · [bold]grok watch '*grokking*' --refresh 1[/] ·
+    [bold]grok watch --sweep causalgrok[/]
     """
     folder = runs_dir or default_runs_dir()
     if not refresh > 0 or refresh > 3600:
@@ -38,10 +40,15 @@ def watch(
         settings = known_settings(folder)
         if settings:  # an empty folder: runs still to come may have the keys
             check_group_by(keys, settings)
+    refs = list(runs or [])
+    if sweep is not None:  # a sweep's folders all exist from launch on (queued ones included)
+        from grokconsole.core.sweeps import sweep_run_dirs
+
+        refs += [str(p.root) for p in sweep_run_dirs(folder, sweep)]
     from grokconsole.core.watchset import Watcher
     from grokconsole.tui.app import WatchApp
 
-    watcher = Watcher(folder, list(runs or []))
+    watcher = Watcher(folder, refs)
     console_app = WatchApp(folder, refresh=refresh, watcher=watcher, export_dir=export_dir, group_by=keys)
     console_app.run()
     code = console_app.return_code

@@ -19,6 +19,7 @@ from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import STATUSES, RunState, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
 from grokconsole.core.safeio import Unreadable, blame, probe, read_tail, reason
+from grokconsole.core.schedq import settle_records
 from grokconsole.core.summary import CONFIG_KEYS, check_fields, check_row
 
 TAIL_BYTES = 16 * 1024
@@ -260,4 +261,6 @@ def load_run(paths: RunPaths) -> RunRecord:
 
 def discover_runs(runs_dir: Path) -> list[RunRecord]:
     """Every run under ``runs_dir``, loaded for listing (skipped entries dropped; see :func:`scan_runs_dir`)."""
-    return [load_run(p) for p in discover_run_dirs(runs_dir)]
+    records = [load_run(p) for p in discover_run_dirs(runs_dir)]
+    settle_records(records)  # queued SLURM runs: one scheduler call for all of them
+    return records

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUS_STYLE = {"running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
+STATUS_STYLE = {"queued": "dim cyan", "running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
                 "crashed": "bold red"}
 
 

@@ -116,6 +116,13 @@ def effective_status(state: RunState | None, *, now: float | None = None) -> str
     """The status a reader should show: ``running`` with no live process becomes ``crashed``."""
     if state is None:
         return "finished"
+    if state.status == "queued":
+        # A local queue's runs name the scheduler process that will start them: when it is gone,
+        # they never will. (A SLURM job that never started is asked about by grokconsole.core.schedq.)
+        if (state.backend == "local" and state.pid and (not state.host or state.host == socket.gethostname())
+                and not pid_alive(state.pid, state.pid_start_ticks)):
+            return "crashed"
+        return "queued"
     if state.status != "running":
         return state.status if state.status in STATUSES else "failed"
     if state.host and state.host != socket.gethostname():

@@ -26,6 +26,7 @@ from grokconsole.core.history import as_float, read_legacy_history
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import STATUSES, effective_status, read_run_state
 from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.schedq import PROBE as QUEUE_PROBE
 from grokconsole.core.summary import check_fields
 from grokconsole.core.tail import JsonlTail
 from grokconsole.core.taskviews import role_columns
@@ -310,7 +311,7 @@ class WatchedRun:
             except GrokError as exc:  # replaced atomically by writers: this is a real problem, not a half file
                 self._issue("summary", str(exc))
         sig = file_sig(self._fs["state"])
-        recheck = self.record.status == "running" and now - self._checked_alive >= LIVENESS_SECONDS
+        recheck = self.record.status in ("running", "queued") and now - self._checked_alive >= LIVENESS_SECONDS
         if sig != self._state_sig or recheck:
             self._state_sig = sig
             self._checked_alive = now
@@ -321,6 +322,7 @@ class WatchedRun:
                 self._issue("state", str(exc))
                 return changed
             status = effective_status(self.record.state) if self.record.state else self.record.status
+            status = QUEUE_PROBE.status(status, self.record.state)  # a SLURM job that never started
             if status != self.record.status:
                 self.record.status = status
                 changed = True

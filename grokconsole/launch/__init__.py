@@ -4,9 +4,9 @@
 """
 from __future__ import annotations
 
-from grokconsole.launch.backend import Backend, Job, LocalBackend, Submission, get_backend
+from grokconsole.launch.backend import Backend, Job, LocalBackend, Submission, get_backend, make_backend
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 from grokconsole.launch.start import create_folder, launch, start
 
 __all__ = ["Backend", "Job", "LaunchRequest", "LocalBackend", "PreparedRun", "Submission", "create_folder",
-           "get_backend", "launch", "prepare", "start"]
+           "get_backend", "launch", "make_backend", "prepare", "start"]

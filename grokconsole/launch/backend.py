@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.lifecycle import RunState, effective_status, pid_alive, read_run_state, send_stop
+from grokconsole.core.lifecycle import RunState, effective_status, pid_alive, send_stop
 from grokconsole.core.runfolder import RunPaths
 
 EXECUTORS = ("local", "slurm")
@@ -81,6 +81,11 @@ class LocalBackend:
         return out
 
     def cancel(self, paths: RunPaths, state: RunState) -> None:
+        if effective_status(state) == "queued":
+            from grokconsole.launch.records import write_ended
+
+            write_ended(paths, state, "stopped")  # the local queue re-reads run.json before starting a run
+            return
         if effective_status(state) != "running" or not state.pid:
             raise GrokError(f"run {paths.run_id} is not running ({effective_status(state)})")
         send_stop(state, f"run {paths.run_id}")
@@ -100,7 +105,38 @@ def get_backend(name: str) -> Backend:
     raise GrokError(f"unknown executor {name!r}; choose one of: {', '.join(EXECUTORS)}")
 
 
-def backend_of(paths: RunPaths) -> Backend:
+def make_backend(executor: str, slurm_options: list[str]) -> Backend:
+    """The backend for ``--executor`` with its ``--slurm key=value`` options (checked before anything starts)."""
+    if executor != "slurm":
+        if slurm_options:
+            raise GrokError("--slurm options need --executor slurm")
+        return get_backend(executor)
+    from grokconsole.launch.slurm import SlurmBackend
+    from grokconsole.launch.slurm_params import SlurmParams
+
+    backend = SlurmBackend(SlurmParams.from_options(slurm_options))
+    backend.check_available()
+    return backend
+
+
+def backend_of(state: RunState | None) -> Backend:
     """The backend that started a run (from its ``run.json``; local when it says nothing)."""
-    state = read_run_state(paths.root)
     return get_backend(state.backend if state is not None and state.backend in EXECUTORS else "local")
+
+
+def stop_run(paths: RunPaths) -> str:
+    """Stop what runs in a run folder, through the backend that started it.
+
+    A queued run is taken out of its queue; a SLURM run goes through the SLURM backend; anything
+    else (a local run, or only its eval job) through :func:`grokconsole.core.stopping.request_stop`.
+    Returns ``"run"`` or ``"eval"``; GrokError when nothing runs.
+    """
+    from grokconsole.core.lifecycle import read_run_state
+    from grokconsole.core.stopping import request_stop
+
+    state = read_run_state(paths.root)
+    status = effective_status(state)
+    if state is not None and (status == "queued" or (status == "running" and state.backend == "slurm")):
+        backend_of(state).cancel(paths, state)
+        return "run"
+    return request_stop(paths)

@@ -334,10 +334,10 @@ class WatchApp(App[None]):
                                        "as 'stopped'."), answered)
 
     def stop_run(self, paths) -> None:  # noqa: ANN001 - RunPaths
-        from grokconsole.core.stopping import request_run_stop
+        from grokconsole.launch.backend import stop_run
 
         try:
-            request_run_stop(paths)
+            stop_run(paths)
         except GrokError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -65,3 +65,40 @@ def test_lifecycle_takes_backend_and_job_id_from_the_environment(tmp_path: Path,
     Lifecycle(tmp_path).record()
     state = read_run_state(tmp_path)
     assert state is not None and (state.backend, state.job_id) == ("slurm", "41_2")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--executor", "k8s"], "unknown executor 'k8s'"),
+    (["--slurm", "time_min=5"], "--slurm options need --executor slurm"),
+    (["--executor", "slurm", "--slurm", "time_min=-1"], "time_min must be a positive number"),
+    (["--executor", "slurm", "--slurm", "nonsense"], "expected key=value"),
+])
+def test_grok_run_executor_errors_create_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from grokconsole.cli import app
+
+    res = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path / "runs"), "--task", "modarith", *args])
+    assert res.exit_code == 2 and message in res.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_slurm_without_sbatch_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from grokconsole.cli import app
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    res = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path / "runs"), "--executor", "slurm"])
+    assert res.exit_code == 2 and "sbatch is not on PATH" in res.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_slurm_params_map_to_submitit() -> None:
+    from grokconsole.launch.slurm_params import SlurmParams
+
+    params = SlurmParams.from_options(["partition=gpu", "time_min=90", "mem_gb=1.5", "gpus_per_node=1",
+                                       "qos=high"])
+    assert params.executor_parameters() == {"time": 90, "array_parallelism": 256, "partition": "gpu",
+                                            "gpus_per_node": 1, "mem": "1536MB"}
+    assert params.additional == {"qos": "high"}

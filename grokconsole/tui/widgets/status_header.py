@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 from grokconsole.core.formatting import STATUS_STYLE
 
-SHOWN = ("running", "finished", "stopped", "failed", "crashed")
+SHOWN = ("queued", "running", "finished", "stopped", "failed", "crashed")
 
 
 class StatusHeader(Static):

@@ -1,0 +1,149 @@
+"""``grok sweep FILE.toml`` launches a grid of runs; ``grok sweep status|cancel NAME`` follow it up."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.core.errors import GrokError
+from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.core.runenv import default_runs_dir
+
+ACTIONS = ("status", "cancel")
+
+
+@handle_errors
+def sweep(
+    target: Annotated[str, typer.Argument(help="A sweep file (TOML), or `status` / `cancel` followed by a sweep name.",
+                                          show_default=False)],
+    name: Annotated[Optional[str], typer.Argument(help="The sweep name (after status or cancel).",
+                                                  show_default=False)] = None,
+    executor: Annotated[str, typer.Option("--executor", "-x", help="Where to run: local | slurm.")] = "local",
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Local runs at once (default: one per core).")] = None,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Show the sweep's progress until every run ends.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and list the points; launch nothing.")] = False,
+) -> None:
+    """Launch every point of a grid (locally, at most -j at once, or as one SLURM job array).
+
+    Re-running the same file launches only points with no run or a failed/crashed one.
+    Examples: [bold]grok sweep commands/modarith.toml -j 2[/] ·
+    [bold]grok sweep commands/causalgrok.toml --executor slurm[/] · [bold]grok sweep status causalgrok[/] ·
+    [bold]grok sweep cancel causalgrok[/]
+    """
+    runs = runs_dir or default_runs_dir()
+    if target in ACTIONS and not Path(target).is_file():
+        if not name:
+            raise GrokError(f"grok sweep {target} needs a sweep name")
+        if target == "status":
+            _status(runs, name)
+        else:
+            _cancel(runs, name)
+        return
+    if name is not None:
+        raise GrokError(f"unexpected argument {name!r} after the sweep file")
+    if jobs is not None and jobs < 1:
+        raise GrokError(f"--jobs must be at least 1, got {jobs}")
+    _launch(Path(target), runs, executor, jobs, follow, dry_run)
+
+
+def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: bool, dry_run: bool) -> None:
+    from grokconsole.launch import sweep as sw
+    from grokconsole.launch.backend import get_backend
+    from grokconsole.launch.slurm import SlurmBackend
+    from grokconsole.launch.sweepfile import expand, load_sweep, prepare_points
+
+    spec = load_sweep(path)
+    if executor not in ("local", "slurm"):
+        get_backend(executor)  # raises the one-line error
+    parallel = jobs or sw.default_parallel()
+    points = expand(spec, runs, argv=["grok", "sweep", *sys.argv[2:]])
+    if executor == "local" and parallel > 1:
+        for point in points:  # runs share the cores: one thread each unless the file says otherwise
+            if "threads" not in spec.sets and "threads" not in spec.grid:
+                point.request.sets.append(f"threads={max(1, sw.default_parallel() // parallel)}")
+    prepared = prepare_points(points)
+    todo = sw.plan(points, prepared, runs, spec.name)
+    if dry_run:
+        for point, _ in todo.launch:
+            console.print(f"would launch  {point.request.name}")
+        for point, rec in todo.kept:
+            console.print(f"[dim]has a run    {point.request.name}: {rec.run_id} ({rec.status})[/]")
+        console.print(f"{len(points)} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run")
+        return
+    backend = None
+    if executor == "slurm":
+        backend = SlurmBackend(spec.slurm)
+        backend.check_available()
+    started = [p for _, p in todo.launch]
+    if started:
+        if backend is None:
+            paths = sw.launch_local(started, runs, spec.name, parallel)
+        else:
+            paths = sw.launch_backend(started, backend)
+        for p in paths:
+            console.print(p.run_id)
+    how = f"on SLURM ({executor})" if backend is not None else f"locally, at most {parallel} at once"
+    console.print(f"sweep {spec.name}: {len(todo.launch)} launched {how}, {len(todo.kept)} already had a run "
+                  f"(grok sweep status {spec.name})")
+    if follow:
+        raise typer.Exit(_follow(runs, spec.name))
+
+
+def _status(runs: Path, name: str) -> None:
+    from grokconsole.cli.fasttable import Cell, render
+    from grokconsole.launch.sweep import point_rows
+
+    rows = point_rows(runs, name)
+    if not rows:
+        raise GrokError(f"no sweep {name!r} in {runs} (no run's config.json names it)")
+    counts: dict[str, int] = {}
+    for _, rec in rows:
+        counts[rec.status] = counts.get(rec.status, 0) + 1
+    console.print(f"sweep {name}: {len(rows)} points · " + "  ".join(
+        f"[{STATUS_STYLE.get(s, '')}]{n} {s}[/]" for s, n in sorted(counts.items())))
+    axes = list(rows[0][0])
+    headers = [*axes, "run", "status", "epoch", "val", "grok"]
+    table = []
+    for point, rec in rows:
+        grok = rec.summary.get("grokking_epoch")
+        table.append([*(Cell(str(point.get(a, "—"))) for a in axes), Cell(rec.run_id),
+                      Cell(rec.status, STATUS_STYLE.get(rec.status, "")), Cell(fmt_num(rec.last_row.get("epoch"))),
+                      Cell(fmt_acc(rec.last_row.get("val_acc"))), Cell(fmt_num(grok))])
+    n = len(axes)
+    render(console, headers, table, {n + 2, n + 3, n + 4}, title=f"sweep {name} in {runs}")
+
+
+def _cancel(runs: Path, name: str) -> None:
+    from grokconsole.launch.sweep import cancel
+
+    result = cancel(runs, name)
+    for problem in result.problems:
+        err_console.print(f"[yellow]warning:[/] {problem}")
+    console.print(f"sweep {name}: {len(result.stopped)} running stopped, {len(result.removed)} queued removed")
+
+
+def _follow(runs: Path, name: str) -> int:
+    """Print the counts whenever they change until nothing is queued or running; 1 if any failed."""
+    from grokconsole.launch.sweep import point_rows
+
+    last = ""
+    try:
+        while True:
+            counts: dict[str, int] = {}
+            for _, rec in point_rows(runs, name):
+                counts[rec.status] = counts.get(rec.status, 0) + 1
+            line = "  ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            if line != last:
+                console.print(f"sweep {name}: {line}")
+                last = line
+            if not counts.get("queued") and not counts.get("running"):
+                return 1 if counts.get("failed") or counts.get("crashed") else 0
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        console.print(f"detached; the sweep keeps going (grok sweep status {name})")
+        return 130

@@ -1,0 +1,68 @@
+"""What runs inside a SLURM job: the run's own process, under the job, with its lifecycle intact.
+
+submitit unpickles :func:`run_job` on the node and calls it. It starts the same process a local
+launch starts (the trainer or the supervisor, from ``sys.executable``), writes its logs into the
+run folder and waits. The process learns its backend and job id from the environment, so its
+``run.json`` keeps naming the job. SLURM's early warning before the time limit (SIGUSR2, which
+submitit asks for) becomes a SIGTERM for the run, which then checkpoints and records ``stopped``.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.core.lifecycle import ENV_BACKEND, ENV_JOB_ID, Lifecycle, now_iso, read_run_state
+from grokconsole.core.runfolder import RunPaths
+
+
+def _job_id() -> str:
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    if array and task:
+        return f"{array}_{task}"
+    return os.environ.get("SLURM_JOB_ID", "")
+
+
+def _ignore_usr2() -> None:
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)  # inherited across exec: the wrapper decides
+
+
+def run_job(run_dir: str, argv: list[str]) -> int:
+    """Run ``argv`` for the run folder ``run_dir``; returns its exit code (0 when nothing to do)."""
+    paths = RunPaths(Path(run_dir))
+    state = read_run_state(paths.root) if paths.root.is_dir() else None
+    if state is None or state.status != "queued":
+        return 0  # cancelled or removed while it waited: start nothing
+    os.environ[ENV_BACKEND] = "slurm"
+    os.environ[ENV_JOB_ID] = _job_id()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GROK_RUN_DIR": str(paths.root.resolve()),
+           "GROK_RUN_ID": paths.run_id, "GROK_CONFIG": str(paths.config.resolve())}
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                preexec_fn=_ignore_usr2)
+    existing = read_run_state(paths.root)
+    if existing is None or existing.pid != proc.pid:
+        Lifecycle(paths.root, kind=state.kind, pid=proc.pid).record()  # never a gap between queued and running
+
+    def _forward(signum: int, frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGUSR2, _forward)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # scancel signals the run itself; wait for it to end
+    code = proc.wait()
+    _record_unrecorded_end(paths, proc.pid, code)
+    return code
+
+
+def _record_unrecorded_end(paths: RunPaths, pid: int, code: int) -> None:
+    """A run stopped before it could install its own handler (SIGTERM while importing) ends ``stopped``."""
+    state = read_run_state(paths.root)
+    if state is None or state.status != "running" or state.pid != pid or code != -signal.SIGTERM:
+        return
+    state.status, state.exit_code, state.end = "stopped", 128 + signal.SIGTERM, now_iso()
+    write_json_atomic(paths.run_json, asdict(state))

@@ -1,0 +1,154 @@
+"""Running a sweep: which points to launch, launching them, their status, cancelling them.
+
+A point is launched when it has no run yet or its latest run failed or crashed; any other run
+(queued, running, finished, stopped) counts as done or under way, so re-running a sweep file
+never duplicates a run. Locally at most ``parallel`` runs go at once: up to that many start
+straight away; when there are more, every folder is written ``queued`` and the small detached
+scheduler of :mod:`grokconsole.launch.localqueue` starts them. On SLURM the whole sweep is one
+job array.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grokconsole.core.discovery import RunRecord, load_run
+from grokconsole.core.errors import GrokError
+from grokconsole.core.lifecycle import read_run_state
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.core.schedq import settle_records
+from grokconsole.core.sweeps import POINT_KEY, point_key, sweep_runs
+from grokconsole.launch.backend import Backend, Job, LocalBackend
+from grokconsole.launch.localqueue import start_scheduler, write_queue
+from grokconsole.launch.records import write_queued
+from grokconsole.launch.request import PreparedRun
+from grokconsole.launch.start import create_folders
+from grokconsole.launch.sweepfile import SweepPoint
+
+RELAUNCH = ("failed", "crashed")
+SWEEPS_DIR = ".sweeps"  # the local queue's files, under the runs folder (hidden: listings skip it)
+
+
+def default_parallel(threads_per_run: int = 1) -> int:
+    """How many runs the cores hold."""
+    return max(1, (os.cpu_count() or 1) // max(1, threads_per_run))
+
+
+def latest_runs(runs_dir: Path, name: str) -> dict[str, RunRecord]:
+    """The latest run of every point of sweep ``name`` (status settled with the scheduler)."""
+    latest: dict[str, RunPaths] = {}
+    for paths, config in sweep_runs(runs_dir, name):
+        point = config.get(POINT_KEY)
+        if isinstance(point, dict):
+            latest[point_key(point)] = paths  # sweep_runs is oldest first
+    records = {key: load_run(paths) for key, paths in latest.items()}
+    settle_records(list(records.values()))
+    return records
+
+
+@dataclass
+class Plan:
+    """What a sweep launch will do: points to start and points left alone (with why)."""
+
+    launch: list[tuple[SweepPoint, PreparedRun]]
+    kept: list[tuple[SweepPoint, RunRecord]]
+
+
+def plan(points: list[SweepPoint], prepared: list[PreparedRun], runs_dir: Path, name: str) -> Plan:
+    existing = latest_runs(runs_dir, name)
+    out = Plan([], [])
+    for point, prep in zip(points, prepared):
+        rec = existing.get(point.key)
+        if rec is not None and rec.status not in RELAUNCH:
+            out.kept.append((point, rec))
+        else:
+            out.launch.append((point, prep))
+    return out
+
+
+def launch_local(prepared: list[PreparedRun], runs_dir: Path, name: str, parallel: int) -> list[RunPaths]:
+    """Start at most ``parallel`` runs now; queue the rest for a detached scheduler."""
+    folders = create_folders(prepared)
+    if len(prepared) <= parallel:
+        jobs = [Job(paths, p.command) for paths, p in zip(folders, prepared)]
+        LocalBackend().submit(jobs)
+        return [j.paths for j in jobs]
+    jobs = []
+    for paths, p in zip(folders, prepared):
+        write_queued(paths, "command" if p.command else "train", "local")
+        jobs.append(Job(paths, p.command))
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    queue_file = Path(runs_dir) / SWEEPS_DIR / f"{name}-{stamp}.json"
+    write_queue(queue_file, jobs, parallel)
+    start_scheduler(queue_file)
+    return [j.paths for j in jobs]
+
+
+def launch_backend(prepared: list[PreparedRun], backend: Backend) -> list[RunPaths]:
+    """Create every folder and submit them together (one job array on SLURM)."""
+    jobs = [Job(paths, p.command) for paths, p in zip(create_folders(prepared), prepared)]
+    backend.submit(jobs)
+    return [j.paths for j in jobs]
+
+
+@dataclass
+class CancelResult:
+    stopped: list[str]
+    removed: list[str]
+    problems: list[str]
+
+
+def cancel(runs_dir: Path, name: str) -> CancelResult:
+    """Stop the sweep's running runs and remove its queued ones (scancel on SLURM)."""
+    from grokconsole.launch.backend import backend_of
+    from grokconsole.launch.slurm import scancel_many
+
+    found = sweep_runs(runs_dir, name)
+    if not found:
+        raise GrokError(f"no sweep {name!r} in {runs_dir} (no run's config.json names it)")
+    records = [load_run(paths) for paths, _ in found]
+    settle_records(records)
+    queued = [r for r in records if r.status == "queued"]
+    # First keep anything queued from starting: end the local schedulers, cancel the SLURM jobs.
+    for pid in {r.state.pid for r in queued if r.state and r.state.backend == "local" and r.state.pid}:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    scancel_many([r.state.job_id for r in queued if r.state and r.state.backend == "slurm" and r.state.job_id])
+    result = CancelResult([], [], [])
+    for rec in queued:
+        state = read_run_state(rec.paths.root)
+        if state is not None and state.status == "queued":
+            shutil.rmtree(rec.paths.root, ignore_errors=True)
+            result.removed.append(rec.run_id)
+        else:
+            records.append(load_run(rec.paths))  # it started meanwhile: stop it below
+    for rec in records:
+        if rec.status == "queued" or rec.run_id in result.removed:
+            continue
+        fresh = load_run(rec.paths)
+        if fresh.status != "running" or fresh.state is None:
+            continue
+        try:
+            backend_of(fresh.state).cancel(fresh.paths, fresh.state)
+            result.stopped.append(rec.run_id)
+        except GrokError as exc:
+            result.problems.append(str(exc))
+    return result
+
+
+def point_rows(runs_dir: Path, name: str) -> list[tuple[dict[str, Any], RunRecord]]:
+    """One row per point that has a run: its grid values and its latest run."""
+    records = latest_runs(runs_dir, name)
+    rows = []
+    for rec in records.values():
+        point = rec.config.get(POINT_KEY)
+        rows.append((point if isinstance(point, dict) else {}, rec))
+    rows.sort(key=lambda row: row[1].run_id)
+    return rows

@@ -1,0 +1,72 @@
+"""Sweep files: parsing, expansion, deterministic names, and validation before anything is created."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grokconsole.core.errors import GrokError
+from grokconsole.launch.sweepfile import expand, load_sweep, parse_sweep, prepare_points, run_tail
+from tests.launch.helpers import write_sweep
+
+
+def test_expand_is_the_cartesian_product_in_file_order(tmp_path: Path) -> None:
+    spec = load_sweep(write_sweep(tmp_path / "s.toml", "g", {"condition": ["grokking", "standard"],
+                                                             "seed": [0, 1, 2], "lr": [0.01]}))
+    points = expand(spec, tmp_path / "runs")
+    assert len(points) == 6
+    assert [p.values for p in points[:2]] == [{"condition": "grokking", "seed": 0, "lr": 0.01},
+                                              {"condition": "grokking", "seed": 1, "lr": 0.01}]
+    prepared = prepare_points(points)
+    assert prepared[4].config["condition"] == "standard" and prepared[4].config["seed"] == 1
+    assert prepared[4].config["lr"] == 0.01 and prepared[4].config["p"] == 23
+    assert prepared[4].config["sweep"] == "g" and prepared[4].config["sweep_point"]["seed"] == 1
+    assert prepared[4].name == "g-condition=standard-seed=1-lr=0.01"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_names_are_deterministic_and_bounded() -> None:
+    assert run_tail("s", {"seed": 1}) == run_tail("s", {"seed": 1}) == "s-seed=1"
+    assert run_tail("s", {"model": "a/b c"}) == "s-model=a_b_c"
+    long = run_tail("s", {f"key{i}": "x" * 20 for i in range(8)})
+    assert len(long) <= 100 and long.startswith("s-p")
+    assert long != run_tail("s", {f"key{i}": "y" * 20 for i in range(8)})
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"task": "modarith"}, "name"),
+    ({"name": "a/b"}, "invalid run name"),
+    ({"name": "x", "epochz": 3}, "unknown key 'epochz' at the top level"),
+    ({"name": "x", "grid": {"seed": 3}}, "must be a non-empty list"),
+    ({"name": "x", "grid": {"seed": []}}, "must be a non-empty list"),
+    ({"name": "x", "grid": {"seed": [1, 1]}}, "twice"),
+    ({"name": "x", "grid": {"seed": [{"a": 1}]}}, "values must be"),
+    ({"name": "x", "set": {"lr": [1]}}, "single value"),
+    ({"name": "x", "grid": {"lr": [1.0]}, "set": {"lr": 2.0}}, "both in [set]"),
+    ({"name": "x", "slurm": {"time_min": -5}}, "time_min must be a positive number"),
+    ({"name": "x", "slurm": {"partitions": "gpu"}}, "unknown key 'partitions'"),
+])
+def test_bad_files_fail_with_one_line(data: dict, message: str) -> None:
+    with pytest.raises(GrokError, match=message.replace("[", r"\[")):
+        parse_sweep(data)
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"seed": [0, 1], "lr": [0.01, "fast"]}, r"point 1 \(seed=0 lr=fast\).*lr=fast: expected a number"),
+    ({"seed": [0], "optimizer": ["adamw", "lion"]}, r"point 1 \(seed=0 optimizer=lion\).*not one of"),
+    ({"seed": [0], "n_train": [100, 10**9]}, r"point 1 \(seed=0 n_train=1000000000\).*more than"),
+    ({"seed": [0], "nonsense_key": [1]}, r"point 0 \(seed=0 nonsense_key=1\).*unknown key"),
+])
+def test_a_bad_point_is_named_before_anything_is_created(tmp_path: Path, grid: dict, message: str) -> None:
+    spec = load_sweep(write_sweep(tmp_path / "s.toml", "bad", grid))
+    with pytest.raises(GrokError, match=message):
+        prepare_points(expand(spec, tmp_path / "runs"))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(GrokError, match="no sweep file"):
+        load_sweep(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("name = \n")
+    with pytest.raises(GrokError, match="not valid TOML"):
+        load_sweep(tmp_path / "bad.toml")
