@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,11 @@ from grokconsole.core.runfolder import check_name
 from grokconsole.core.sweeps import POINT_KEY, SWEEP_KEY, point_key
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 from grokconsole.launch.slurm_params import SlurmParams
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 # Options of `grok run` that a sweep may fix at the top level or vary in [grid].
 RUN_OPTIONS = ("task", "condition", "n_train", "seed", "epochs", "preset", "device", "data_dir")

@@ -102,3 +102,13 @@ def test_slurm_params_map_to_submitit() -> None:
     assert params.executor_parameters() == {"time": 90, "array_parallelism": 256, "partition": "gpu",
                                             "gpus_per_node": 1, "mem": "1536MB"}
     assert params.additional == {"qos": "high"}
+
+
+def test_local_alive_follows_the_process(tmp_path: Path) -> None:
+    import os
+
+    from grokconsole.core.lifecycle import RunState, process_start_ticks
+
+    me = RunState(pid=os.getpid(), pid_start_ticks=process_start_ticks(os.getpid()))
+    assert LocalBackend().alive(RunPaths(tmp_path), me)
+    assert not LocalBackend().alive(RunPaths(tmp_path), RunState(pid=2**22 + 4321))

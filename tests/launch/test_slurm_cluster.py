@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from grokconsole.core.lifecycle import read_run_state
+from grokconsole.core.runfolder import RunPaths
+from grokconsole.launch.slurm import SlurmBackend
 from tests.launch.helpers import all_ended, grok, statuses, wait_until, write_sweep
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +79,9 @@ def test_slurm_sweep_end_to_end(cluster: None, tmp_path: Path) -> None:
     assert sorted(mine().values()) == ["queued", "queued", "queued", "running"]
     listed = grok("ls", "--runs-dir", str(runs), "--sweep", "sll")
     assert listed.stdout.count("queued") == 3
+    waiting = sorted(r for r, s in mine().items() if s == "queued")[0]
+    state = read_run_state(runs / waiting)
+    assert state is not None and SlurmBackend().alive(RunPaths(runs / waiting), state)
 
     # A waiting task cancelled behind our back reads crashed (squeue no longer has it pending).
     outsider = sorted(r for r, s in mine().items() if s == "queued")[-1]
