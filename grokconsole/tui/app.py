@@ -322,7 +322,7 @@ class WatchApp(App[None]):
         run = self._selected_run()
         if run is None:
             return
-        if run.record.status != "running":
+        if run.record.status not in ("running", "queued"):  # a queued run is taken out of its queue
             self.notify(f"{run.run_id} is not running ({run.record.status})", severity="warning")
             return
 
