@@ -10,6 +10,7 @@ resolve and validate a config without importing torch.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from grokconsole import tasks
@@ -135,9 +136,12 @@ def parse_value(key: str, text: str, default: Any) -> Any:
             raise GrokError(f"--set {key}={text}: expected an integer") from None
     if isinstance(default, float):
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise GrokError(f"--set {key}={text}: expected a number") from None
+        if not math.isfinite(value):
+            raise GrokError(f"--set {key}={text}: expected a finite number")
+        return value
     if default is None and text.strip().lower() in ("none", "null", ""):
         return None
     return text
@@ -187,19 +191,29 @@ def resolve_config(task: str, condition: str, *, preset: str | None = None,
     return cfg
 
 
+MAX_SEED = 2**32 - 1  # numpy's seeds are 32-bit
+
+
+def _finite_numbers(cfg: dict[str, Any]) -> None:
+    for key, value in cfg.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GrokError(f"{key} must be a finite number, got {value}")
+
+
 def validate_config(spec: TaskSpec, cfg: dict[str, Any]) -> None:
-    """Check choices and ranges; raise GrokError with one clear line."""
+    """Check choices and ranges; raise GrokError with one clear line.
+
+    Everything the trainer would crash on is refused here, before a folder exists: a run
+    folder that only holds a failed start helps nobody.
+    """
     choices = {**COMMON_CHOICES, **spec.choices}
     for key, allowed in choices.items():
         if key in cfg and cfg[key] not in allowed:
             raise GrokError(f"{key}={cfg[key]!r} is not one of: {', '.join(allowed)}")
+    _finite_numbers(cfg)
     n = cfg.get("n_train")
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise GrokError(f"n_train must be a positive integer, got {n!r}")
-    if spec.max_n_train is not None:
-        limit = spec.max_n_train(cfg)
-        if n > limit:
-            raise GrokError(f"n_train={n} is more than task {spec.name!r} has (at most {limit})")
     for key in ("epochs", "eval_every"):
         if int(cfg[key]) <= 0:
             raise GrokError(f"{key} must be positive, got {cfg[key]}")
@@ -207,14 +221,27 @@ def validate_config(spec: TaskSpec, cfg: dict[str, Any]) -> None:
         if not float(cfg[key]) > 0:
             raise GrokError(f"{key} must be positive, got {cfg[key]}")
     for key in ("weight_decay", "grad_clip", "warmup_steps", "batch_size", "checkpoint_every",
-                "early_stopping_patience", "threads", "max_steps", "eval_every_steps", "checkpoint_every_steps"):
+                "early_stopping_patience", "threads", "max_steps", "eval_every_steps", "checkpoint_every_steps",
+                "momentum"):
         if float(cfg[key]) < 0:
             raise GrokError(f"{key} must be ≥ 0, got {cfg[key]}")
+    for key in ("beta1", "beta2"):
+        if not 0.0 <= float(cfg[key]) < 1.0:
+            raise GrokError(f"{key} must be in [0, 1), got {cfg[key]}")
+    if not 0.0 <= float(cfg["grad_filter_alpha"]) <= 1.0:
+        raise GrokError(f"grad_filter_alpha must be in [0, 1], got {cfg['grad_filter_alpha']}")
+    if int(cfg["grad_filter_window"]) < 1:
+        raise GrokError(f"grad_filter_window must be at least 1, got {cfg['grad_filter_window']}")
     if int(cfg["grad_accum_steps"]) < 1:
         raise GrokError(f"grad_accum_steps must be ≥ 1, got {cfg['grad_accum_steps']}")
-    if int(cfg["seed"]) < 0:
-        raise GrokError(f"seed must be ≥ 0, got {cfg['seed']}")
+    seed = int(cfg["seed"])
+    if not 0 <= seed <= MAX_SEED:
+        raise GrokError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     if int(cfg["keep_checkpoints"]) < 1:
         raise GrokError(f"keep_checkpoints must be ≥ 1, got {cfg['keep_checkpoints']}")
     if spec.validate is not None:
         spec.validate(cfg)
+    if spec.max_n_train is not None:  # after the task's checks: the limit is computed from its keys
+        limit = spec.max_n_train(cfg)
+        if n > limit:
+            raise GrokError(f"n_train={n} is more than task {spec.name!r} has (at most {limit})")

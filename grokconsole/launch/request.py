@@ -18,6 +18,7 @@ from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status, read_run_state
 from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, preset_task, resolve_config
 from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
+from grokconsole.device_check import check_device
 
 
 @dataclass
@@ -74,6 +75,7 @@ def prepare(req: LaunchRequest) -> PreparedRun:
                     "data_dir": str(req.data_dir) if req.data_dir else None}
         config = resolve_config(req.task or (preset_task(req.preset) if req.preset else default_task()), req.condition, preset=req.preset, explicit=explicit,
                                 sets=req.sets)
+        check_device(config["device"])
     config.update(req.extra)
     return PreparedRun(config, Path(req.runs_dir), req.name, list(req.command) if req.command else None,
                        argv=req.argv)
@@ -110,4 +112,6 @@ def _prepare_resume(req: LaunchRequest) -> PreparedRun:
     command = list(config["command"]) if config.get("command") else None
     if command is None and not paths.latest_checkpoint.exists():
         raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.latest_checkpoint})")
+    if command is None:
+        check_device(config.get("device"))
     return PreparedRun(config, Path(req.runs_dir), paths.run_id, command, resume=paths, argv=req.argv)

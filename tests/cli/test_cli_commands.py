@@ -38,6 +38,17 @@ def test_help_lists_commands() -> None:
     (["--resume", "missing-run"], "no run"),
     (["--condition", "bogus", "--", "python", "-c", "pass"], "unknown condition"),
     (["--", "definitely-not-a-command-xyz"], "command not found"),
+    # values that used to pass and crash the trainer
+    (["--set", "lr=inf"], "lr=inf: expected a finite number"),
+    (["--set", "weight_decay=nan"], "weight_decay=nan: expected a finite number"),
+    (["--set", "grad_clip=nan"], "grad_clip=nan: expected a finite number"),
+    (["--seed", str(2**32)], "seed must be between 0 and 4294967295"),
+    (["--task", "modarith", "--set", "n_heads=0"], "n_heads must be at least 1"),
+    (["--task", "modarith", "--set", "d_model=100 n_heads=3"], "not divisible by n_heads"),
+    (["--set", "beta1=2"], "beta1 must be in [0, 1)"),
+    (["--set", "grad_filter=ma grad_filter_window=0"], "grad_filter_window must be at least 1"),
+    (["--task", "modarith", "--set", "p=1"], "p must be at least 2"),
+    (["--task", "modarith", "--set", "op=div p=12 n_train=10"], "needs a prime p"),
 ])
 def test_run_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
     runs = tmp_path / "runs"
@@ -46,6 +57,18 @@ def test_run_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
     assert message in res.output
     assert len([line for line in res.output.splitlines() if line.strip()]) == 1
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_run_refuses_cuda_without_cuda(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    runs = tmp_path / "runs"
+    res = invoke("run", "--runs-dir", str(runs), "--device", "cuda")
+    assert res.exit_code == 2 and "no CUDA device" in res.output
+    assert len([line for line in res.output.splitlines() if line.strip()]) == 1
+    assert not runs.exists()
 
 
 def test_run_unwritable_runs_dir(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The ``modarith`` task's spec: keys, defaults, conditions, the ``grokfast`` preset, metrics, suites."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from grokconsole.core.taskspec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, SuiteSpec, TaskSpec,
@@ -11,6 +12,28 @@ def n_pairs(cfg: dict[str, Any]) -> int:
     """How many (a, b) pairs the operation has (b ≠ 0 for division or with ``exclude_zero``)."""
     p = int(cfg["p"])
     return p * (p - 1) if cfg["op"] == "div" or cfg.get("exclude_zero") else p * p
+
+
+def _is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
+
+
+def _check(cfg: dict[str, Any]) -> None:
+    """p and the model's shapes: what would otherwise crash the trainer or label pairs wrongly."""
+    from grokconsole.core.errors import GrokError
+
+    p = int(cfg["p"])
+    if p < 2:
+        raise GrokError(f"p must be at least 2, got {p}")
+    if cfg["op"] == "div" and not _is_prime(p):
+        raise GrokError(f"op=div needs a prime p (division mod p uses inverses), got p={p}")
+    for key in ("d_embed", "d_hidden", "d_model", "n_heads", "d_mlp", "rank_rows"):
+        if int(cfg[key]) < 1:
+            raise GrokError(f"{key} must be at least 1, got {cfg[key]}")
+    if int(cfg["n_layers"]) < 0:
+        raise GrokError(f"n_layers must be ≥ 0, got {cfg['n_layers']}")
+    if int(cfg["d_model"]) % int(cfg["n_heads"]):
+        raise GrokError(f"d_model={cfg['d_model']} is not divisible by n_heads={cfg['n_heads']}")
 
 
 def _max_n_train(cfg: dict[str, Any]) -> int:
@@ -67,6 +90,7 @@ SPEC = TaskSpec(
     choices={"op": ("add", "sub", "mul", "div"), "model": ("mlp", "transformer"),
              "arch": ("default", "grokfast"), "train_eval": ("full", "running")},
     max_n_train=_max_n_train,
+    validate=_check,
     metrics=accuracy_metrics(ood=False) + MECHANISM_METRICS,
     panels=(ACCURACY_PANEL, MECHANISMS_PANEL),
     suites=(
