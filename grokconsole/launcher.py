@@ -17,6 +17,7 @@ from grokconsole.core.lifecycle import Lifecycle, read_run_state
 from grokconsole.core.provenance import provenance
 from grokconsole.core.runenv import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN_ID
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
+from grokconsole.core.signals import stop_signals_blocked
 
 
 def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None,
@@ -43,8 +44,11 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     logs = logs_dir or paths.logs
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                start_new_session=True, close_fds=True)
+        # Started with SIGTERM/SIGINT blocked: a `grok stop` that arrives before the child has
+        # installed its handler waits for it instead of killing the child mid-import.
+        with stop_signals_blocked():
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                    start_new_session=True, close_fds=True)
     # The child writes run.json itself as soon as it starts; record it here too so that a
     # listing never sees a run without one, but never overwrite what the child already wrote.
     state_dir = state_dir or paths.root

@@ -85,12 +85,15 @@ class RunState:
     kind: str = "train"
     backend: str = "local"      # local | slurm: who started the process (see grokconsole.launch)
     job_id: str | None = None   # the scheduler's job id (SLURM: "123" or "123_4" for an array task)
+    # ``grok run -- COMMAND``: the supervised command's own process (it may outlive a killed supervisor).
+    child_pid: int | None = None
+    child_start_ticks: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunState":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         # A hand-edited or foreign run.json may hold odd types: drop them rather than crash readers.
-        for key in ("pid", "exit_code", "pid_start_ticks"):
+        for key in ("pid", "exit_code", "pid_start_ticks", "child_pid", "child_start_ticks"):
             if key in known and not (known[key] is None or (isinstance(known[key], int)
                                                             and not isinstance(known[key], bool))):
                 known[key] = None
@@ -130,7 +133,22 @@ def effective_status(state: RunState | None, *, now: float | None = None) -> str
         if state.heartbeat_unix is not None and now - state.heartbeat_unix > STALE_HEARTBEAT_SECONDS:
             return "crashed"
         return "running"
-    return "running" if pid_alive(state.pid, state.pid_start_ticks) else "crashed"
+    return "running" if live_pid(state) is not None else "crashed"
+
+
+def orphaned_child(state: RunState) -> int | None:
+    """The pid of a supervised command still alive after its supervisor died, else None."""
+    if state.child_pid and not pid_alive(state.pid, state.pid_start_ticks) \
+            and pid_alive(state.child_pid, state.child_start_ticks):
+        return state.child_pid
+    return None
+
+
+def live_pid(state: RunState) -> int | None:
+    """The live process that writes the run: its owner, or an orphaned supervised command."""
+    if pid_alive(state.pid, state.pid_start_ticks):
+        return state.pid
+    return orphaned_child(state)
 
 
 def send_stop(state: RunState, label: str) -> None:
@@ -139,12 +157,13 @@ def send_stop(state: RunState, label: str) -> None:
 
     from grokconsole.core.errors import GrokError
 
+    target = live_pid(state) or state.pid
     try:
-        os.kill(int(state.pid or 0), signal.SIGTERM)
+        os.kill(int(target or 0), signal.SIGTERM)
     except ProcessLookupError:
-        raise GrokError(f"{label}: process {state.pid} is gone") from None
+        raise GrokError(f"{label}: process {target} is gone") from None
     except PermissionError:
-        raise GrokError(f"{label}: not allowed to signal process {state.pid}") from None
+        raise GrokError(f"{label}: not allowed to signal process {target}") from None
 
 
 class Lifecycle:

@@ -15,7 +15,8 @@ from typing import Any
 
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.core.checkpoint_files import describe_damage, newest_intact, resume_candidates
+from grokconsole.core.lifecycle import effective_status, orphaned_child, read_run_state
 from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, preset_task, resolve_config
 from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
 from grokconsole.device_check import check_device
@@ -104,14 +105,22 @@ def _prepare_resume(req: LaunchRequest) -> PreparedRun:
     config = read_json(paths.config, default=None)
     if not isinstance(config, dict):
         raise GrokError(f"run {paths.run_id} has no readable config.json")
-    status = effective_status(read_run_state(paths.root))
+    state = read_run_state(paths.root)
+    status = effective_status(state)
+    orphan = orphaned_child(state) if state is not None else None
+    if orphan is not None:
+        raise GrokError(f"run {paths.run_id}: its command (pid {orphan}) still runs without its supervisor; "
+                        f"`grok stop {paths.run_id}` it first")
     if status in ("running", "queued"):
         raise GrokError(f"run {paths.run_id} is still {status}")
     if status == "finished":
         raise GrokError(f"run {paths.run_id} has finished; there is nothing to resume")
     command = list(config["command"]) if config.get("command") else None
-    if command is None and not paths.latest_checkpoint.exists():
-        raise GrokError(f"run {paths.run_id} has no checkpoint to resume from ({paths.latest_checkpoint})")
+    # No checkpoint at all (stopped or killed before the first): the trainer starts from step 0.
+    # Checkpoints that are all damaged: refused here, before the run's status is touched.
+    if command is None and resume_candidates(paths.checkpoints) and newest_intact(paths.checkpoints) is None:
+        raise GrokError(f"run {paths.run_id} has no intact checkpoint to resume from "
+                        f"({describe_damage(paths.checkpoints)})")
     if command is None:
         check_device(config.get("device"))
     return PreparedRun(config, Path(req.runs_dir), paths.run_id, command, resume=paths, argv=req.argv)

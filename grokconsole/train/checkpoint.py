@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints  # noqa: F401 - LATEST: the loop's name
+from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints, resume_candidates  # noqa: F401 - LATEST: the loop's name
+
+# What a resume needs from a checkpoint; a file without these keys is not one of ours.
+_RESUME_KEYS = ("model", "optimizer", "scheduler", "rng", "epoch", "step", "early_stopping")
 
 
 def rng_state(data_gen: torch.Generator) -> dict[str, Any]:
@@ -39,6 +42,30 @@ def save(path: Path, payload: dict[str, Any]) -> None:
 
 def load(path: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def load_for_resume(folder: Path) -> tuple[dict[str, Any], Path, list[tuple[str, str]]] | None:
+    """The newest checkpoint that loads: (payload, its path, the newer files skipped with why).
+
+    None when the folder holds no checkpoint at all (a run stopped or killed before its first
+    save starts again from step 0). RuntimeError when there are files but none loads.
+    """
+    candidates = resume_candidates(folder)
+    if not candidates:
+        return None
+    skipped: list[tuple[str, str]] = []
+    for path in candidates:
+        try:
+            payload = load(path)
+        except Exception as exc:  # truncated, random bytes, empty: torch raises many kinds
+            skipped.append((path.name, f"{type(exc).__name__}: {exc}".splitlines()[0][:200]))
+            continue
+        missing = [k for k in _RESUME_KEYS if not isinstance(payload, dict) or k not in payload]
+        if missing:
+            skipped.append((path.name, f"missing {', '.join(missing)}"))
+            continue
+        return payload, path, skipped
+    raise RuntimeError("no checkpoint loads: " + "; ".join(f"{n}: {why}" for n, why in skipped))
 
 
 def prune(folder: Path, keep: int) -> None:

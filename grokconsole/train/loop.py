@@ -74,10 +74,12 @@ def make_scheduler(opt: torch.optim.Optimizer, c: dict[str, Any], total_steps: i
 
 def train(run_dir: Path, resume: bool = False) -> int:
     """Train the run in ``run_dir``; returns the process exit code."""
+    stop = StopFlag()  # first: a `grok stop` sent while the process was starting is a stop
     paths = RunPaths(Path(run_dir))
     config = read_json(paths.config)
     tracker = Tracker(run_dir=paths.root, own_lifecycle=True)
-    stop = StopFlag()
+    if stop.set:
+        return _stopped_while_starting(paths, tracker, resume)
     try:
         with global_flags_restored():
             return _train(paths, config, tracker, stop, resume)
@@ -86,6 +88,23 @@ def train(run_dir: Path, resume: bool = False) -> int:
         tracker.event("crash", error=f"{type(exc).__name__}: {exc}")
         tracker.finish(status="failed", exit_code=1)
         return 1
+
+
+def _stopped_while_starting(paths: RunPaths, tracker: Tracker, resume: bool) -> int:
+    """A stop that came before anything was built: record it, touch no checkpoint and no history."""
+    old = read_json(paths.summary, default={}) if resume else {}
+    old = old if isinstance(old, dict) else {}
+    epoch, step = old.get("epoch", 0), old.get("step", 0)
+    tracker.event("stop", epoch=epoch, step=step)
+    if resume and old:  # keep the summary of the rows so far; only the status changes
+        write_json_atomic(paths.summary, {**old, "status": "stopped", "end_reason": "stopped"})
+        tracker.finished = True
+        if tracker.lifecycle:
+            tracker.lifecycle.end("stopped", EXIT_STOPPED)
+    else:
+        tracker.finish(status="stopped", exit_code=EXIT_STOPPED, extra={"end_reason": "stopped"})
+    print(f"stopped at epoch {epoch} (step {step}) before training", flush=True)
+    return EXIT_STOPPED
 
 
 def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag, resume: bool) -> int:
@@ -132,8 +151,15 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     best, bad_evals = -math.inf, 0
     grok_epoch: float | None = None
     latest_path = paths.latest_checkpoint
-    if resume:
-        state = ckpt.load(latest_path)
+    loaded = ckpt.load_for_resume(paths.checkpoints) if resume else None
+    if resume and loaded is None:
+        # Stopped or killed before its first checkpoint: start again from step 0.
+        kept = tracker.resume(-1)
+        tracker.event("resume", epoch=0, step=0, rows_kept=len(kept), from_start=True)
+        print("no checkpoint yet: starting from step 0", flush=True)
+        resume = False
+    if loaded is not None:
+        state, used, skipped = loaded
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -145,12 +171,26 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         batch_in_epoch, epoch_rng = int(state.get("batch_in_epoch", 0)), state.get("epoch_rng")
         best, bad_evals = state["early_stopping"]
         kept = tracker.resume(step)
+        if skipped:
+            tracker.event("checkpoint_fallback", epoch=cad.epoch_value(epoch, batch_in_epoch), step=step,
+                          used=used.name, skipped=[name for name, _ in skipped],
+                          error="; ".join(f"{n}: {why}" for n, why in skipped))
+            print(f"resuming from {used.name}: " + "; ".join(f"{n} {why}" for n, why in skipped), flush=True)
         tracker.event("resume", epoch=cad.epoch_value(epoch, batch_in_epoch), step=step, rows_kept=len(kept))
         print(f"resumed at epoch {cad.epoch_value(epoch, batch_in_epoch)} (step {step})", flush=True)
         grok_epoch = tracker.detector.result.grokking_epoch
 
     def now() -> float | int:
         return cad.epoch_value(epoch, batch_in_epoch)
+
+    if stop.set:
+        # Stopped while starting (before any training step): the run's files stay as they were
+        # (no new checkpoint); it resumes from where it was, or from step 0.
+        tracker.event("stop", epoch=now(), step=step)
+        tracker.finish(status="stopped", exit_code=EXIT_STOPPED, extra={"end_reason": "stopped",
+                                                                       "device": str(device)})
+        print(f"stopped at epoch {now()} (step {step}) before training", flush=True)
+        return EXIT_STOPPED
 
     def save(periodic: bool) -> None:
         payload = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),

@@ -99,10 +99,16 @@ def test_resume_refuses_finished_run(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "has finished" in res.output
 
 
-def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 cut short", os.urandom(4096)], ids=["empty", "cut", "random"])
+def test_resume_refuses_damaged_checkpoints_and_keeps_the_status(tmp_path: Path, damage: bytes) -> None:
     root = write_finished_run(tmp_path, "20260101-000000-stopped", [{"epoch": 0}], status="stopped")
+    (root / "checkpoints" / "latest.pt").write_bytes(damage)
+    (root / "checkpoints" / "step_10.pt").write_bytes(damage[:10])
+    before = (root / "run.json").read_bytes()
     res = invoke("run", "--resume", root.name, "--runs-dir", str(tmp_path))
-    assert res.exit_code == 2 and "no checkpoint" in res.output
+    assert res.exit_code == 2 and "no intact checkpoint" in res.output and "latest.pt" in res.output
+    assert len([line for line in res.output.splitlines() if line.strip()]) == 1
+    assert (root / "run.json").read_bytes() == before  # the status is untouched
 
 
 def test_ls_empty_and_listing(tmp_path: Path) -> None:
