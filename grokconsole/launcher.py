@@ -9,14 +9,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from grokconsole.core.evaljobs import EvalPaths
+from grokconsole.core.errors import GrokError
+from grokconsole.core.evaljobs import EvalPaths, eval_status
 from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.core.lifecycle import Lifecycle, read_run_state
+from grokconsole.core.lifecycle import Lifecycle, effective_status, read_run_state
 from grokconsole.core.provenance import provenance
 from grokconsole.core.runenv import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN_ID
 from grokconsole.core.runfolder import RunPaths, check_writable, create_run_dir, default_tail
+from grokconsole.core.runlock import EXIT_GRACE_SECONDS, claimed
 from grokconsole.core.signals import stop_signals_blocked
 
 
@@ -33,29 +35,53 @@ def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, arg
 
 
 def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str] | None = None, *,
-           state_dir: Path | None = None, logs_dir: Path | None = None) -> int:
-    """Start ``cmd`` detached; its ``run.json`` goes in ``state_dir`` (default: the run folder)."""
+           state_dir: Path | None = None, logs_dir: Path | None = None, label: str | None = None,
+           recheck: Callable[[], None] | None = None) -> int:
+    """Start ``cmd`` detached; its ``run.json`` goes in ``state_dir`` (default: the run folder).
+
+    The launch claims ``state_dir`` first (``run.lock``, see :mod:`grokconsole.core.runlock`): the
+    child inherits the lock and holds it for its life, so a second launch of the same run — at
+    the same moment or while it runs — is refused. ``recheck`` runs once the lock is held, to
+    refuse what changed since the caller looked (e.g. the run finished meanwhile).
+    """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env[ENV_RUN_DIR] = str(paths.root.resolve())
     env[ENV_RUN_ID] = paths.run_id
     env[ENV_CONFIG] = str(paths.config.resolve())
     env.update(extra_env or {})
-    logs = logs_dir or paths.logs
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
-        # Started with SIGTERM/SIGINT blocked: a `grok stop` that arrives before the child has
-        # installed its handler waits for it instead of killing the child mid-import.
-        with stop_signals_blocked():
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                    start_new_session=True, close_fds=True)
-    # The child writes run.json itself as soon as it starts; record it here too so that a
-    # listing never sees a run without one, but never overwrite what the child already wrote.
     state_dir = state_dir or paths.root
-    existing = read_run_state(state_dir)
-    if existing is None or existing.pid != proc.pid:
-        Lifecycle(state_dir, kind=kind, pid=proc.pid).record()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    logs = logs_dir or paths.logs
+    def running() -> bool:
+        return effective_status(read_run_state(state_dir)) == "running"
+
+    with claimed(state_dir, label or f"run {paths.run_id}", wait=EXIT_GRACE_SECONDS, running=running) as lock_fd:
+        if recheck is not None:
+            recheck()
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
+            # Started with SIGTERM/SIGINT blocked: a `grok stop` that arrives before the child has
+            # installed its handler waits for it instead of killing the child mid-import.
+            with stop_signals_blocked():
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                        start_new_session=True, close_fds=True, pass_fds=(lock_fd,))
+        # The child writes run.json itself as soon as it starts; record it here too so that a
+        # listing never sees a run without one, but never overwrite what the child already wrote.
+        existing = read_run_state(state_dir)
+        if existing is None or existing.pid != proc.pid:
+            Lifecycle(state_dir, kind=kind, pid=proc.pid).record()
     return proc.pid
+
+
+def _still_resumable(paths: RunPaths) -> Callable[[], None]:
+    def check() -> None:
+        status = effective_status(read_run_state(paths.root))
+        if status == "running":
+            raise GrokError(f"run {paths.run_id} is already running")
+        if status == "finished":
+            raise GrokError(f"run {paths.run_id} has finished; there is nothing to resume")
+    return check
 
 
 def start_training(paths: RunPaths, *, resume: bool = False) -> int:
@@ -63,17 +89,23 @@ def start_training(paths: RunPaths, *, resume: bool = False) -> int:
     cmd = [sys.executable, "-m", "grokconsole.train.loop", str(paths.root.resolve())]
     if resume:
         cmd.append("--resume")
-    return _spawn(paths, cmd, "train")
+    return _spawn(paths, cmd, "train", recheck=_still_resumable(paths) if resume else None)
 
 
 def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) -> int:
     """Start any training command under grokconsole's supervisor; returns the supervisor's pid."""
     cmd = [sys.executable, "-m", "grokconsole.supervise", str(paths.root.resolve()), "--", *command]
-    return _spawn(paths, cmd, "command", {ENV_RESUME: "1"} if resume else None)
+    return _spawn(paths, cmd, "command", {ENV_RESUME: "1"} if resume else None,
+                  recheck=_still_resumable(paths) if resume else None)
 
 
 def start_eval(paths: RunPaths, args: list[str]) -> int:
     """Start an evaluation job of a run (``grok eval``); its lifecycle is ``eval/run.json``."""
     ep = EvalPaths(paths)
     cmd = [sys.executable, "-m", "grokconsole.evals.job", str(paths.root.resolve()), *args]
-    return _spawn(paths, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs)
+    def no_running_job() -> None:
+        if eval_status(paths) == "running":
+            raise GrokError(f"run {paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+
+    return _spawn(paths, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs,
+                  label=f"the eval job of run {paths.run_id}", recheck=no_running_job)

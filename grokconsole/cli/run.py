@@ -16,9 +16,10 @@ def run(
     command: Annotated[Optional[list[str]], typer.Argument(
         help="After `--`: any training command to launch as a tracked run.", show_default=False)] = None,
     task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task to train (default: the embedded default).")] = None,
-    condition: Annotated[str, typer.Option("--condition", "-c", help="Condition preset: grokking | standard.")] = "grokking",
+    condition: Annotated[Optional[str], typer.Option("--condition", "-c", help="Condition preset: grokking | standard.",
+                                                   show_default="grokking")] = None,
     n_train: Annotated[Optional[int], typer.Option("--n-train", "-n", help="Training-set size.")] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed.")] = 0,
+    seed: Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed.", show_default="0")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
     sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: key=value (repeatable).")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="A named bundle of overrides (e.g. grokfast); implies its task.")] = None,
@@ -28,7 +29,7 @@ def run(
     name: Annotated[Optional[str], typer.Option("--name", help="Replaces the run id's tail after the timestamp.")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Show live progress until the run ends.")] = False,
     resume: Annotated[Optional[str], typer.Option("--resume", help="Continue RUN from its last checkpoint.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit (launch nothing).")] = False,
     executor: Annotated[str, typer.Option("--executor", "-x", help="Where to run: local | slurm.")] = "local",
     slurm: Annotated[Optional[list[str]], typer.Option("--slurm", help=(
         "A SLURM resource for --executor slurm: key=value, repeatable (partition, time_min, cpus_per_task, "
@@ -48,9 +49,9 @@ def run(
                             data_dir=data_dir, name=name, command=list(command) if command else None, resume=resume)
     backend = make_backend(executor, slurm or [])
     prepared = prepare(request)
-    if dry_run and prepared.resume is None:
+    if dry_run:  # with --resume: the run's own config, and nothing is started
         config = prepared.config
-        if "amp" in config and not config.get("command"):
+        if prepared.resume is None and "amp" in config and not config.get("command"):
             choice = _amp_choice(config)
             config = {**config, "amp_resolved": choice.amp, "amp_reason": choice.reason}
         console.print_json(json.dumps(config))

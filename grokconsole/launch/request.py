@@ -17,7 +17,8 @@ from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.checkpoint_files import describe_damage, newest_intact, resume_candidates
 from grokconsole.core.lifecycle import effective_status, orphaned_child, read_run_state
-from grokconsole.core.presets import CONDITIONS, default_task, parse_set_options, preset_task, resolve_config
+from grokconsole.core.presets import (COMMON_CHOICES, CONDITIONS, default_task, parse_set_options, preset_task,
+                                      resolve_config)
 from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
 from grokconsole.device_check import check_device
 
@@ -28,9 +29,9 @@ class LaunchRequest:
 
     runs_dir: Path
     task: str | None = None
-    condition: str = "grokking"
+    condition: str | None = None      # None: not given (grokking)
     n_train: int | None = None
-    seed: int = 0
+    seed: int | None = None           # None: not given (0)
     epochs: int | None = None
     sets: list[str] = field(default_factory=list)
     preset: str | None = None
@@ -55,6 +56,9 @@ class PreparedRun:
     argv: list[str] | None = None
 
 
+DEVICES = COMMON_CHOICES["device"]
+
+
 def raw_value(text: str) -> Any:
     """A ``--set`` value for a free command: JSON when it parses, else the text."""
     try:
@@ -63,18 +67,30 @@ def raw_value(text: str) -> Any:
         return text
 
 
+DEFAULT_CONDITION = "grokking"
+
+
+def _condition(req: LaunchRequest) -> str:
+    return DEFAULT_CONDITION if req.condition is None else req.condition
+
+
+def _seed(req: LaunchRequest) -> int:
+    return 0 if req.seed is None else req.seed
+
+
 def prepare(req: LaunchRequest) -> PreparedRun:
     """Resolve and validate ``req``; GrokError (one clear line) on any bad input."""
-    if req.resume:
+    if req.resume is not None:
         return _prepare_resume(req)
     if req.name is not None:
         check_name(req.name)
     if req.command:
         config = _command_config(req)
     else:
-        explicit = {"n_train": req.n_train, "seed": req.seed, "epochs": req.epochs, "device": req.device,
+        explicit = {"n_train": req.n_train, "seed": _seed(req), "epochs": req.epochs, "device": req.device,
                     "data_dir": str(req.data_dir) if req.data_dir else None}
-        config = resolve_config(req.task or (preset_task(req.preset) if req.preset else default_task()), req.condition, preset=req.preset, explicit=explicit,
+        task = req.task or (preset_task(req.preset) if req.preset else default_task())
+        config = resolve_config(task, _condition(req), preset=req.preset, explicit=explicit,
                                 sets=req.sets)
         check_device(config["device"])
     config.update(req.extra)
@@ -84,14 +100,29 @@ def prepare(req: LaunchRequest) -> PreparedRun:
 
 def _command_config(req: LaunchRequest) -> dict[str, Any]:
     assert req.command
-    if req.condition not in CONDITIONS:
-        raise GrokError(f"unknown condition {req.condition!r}; choose one of: {', '.join(CONDITIONS)}")
+    condition = _condition(req)
+    if condition not in CONDITIONS:
+        raise GrokError(f"unknown condition {condition!r}; choose one of: {', '.join(CONDITIONS)}")
     if req.n_train is not None and req.n_train <= 0:
         raise GrokError(f"n_train must be a positive integer, got {req.n_train}")
-    config: dict[str, Any] = {"task": req.task or "custom", "condition": req.condition,
-                              "n_train": req.n_train or 0, "seed": req.seed, "command": list(req.command)}
+    if req.preset is not None:
+        raise GrokError(f"--preset {req.preset}: a preset sets grokconsole's own trainer; "
+                        "it does not apply to `grok run -- COMMAND`")
+    config: dict[str, Any] = {"task": req.task or "custom", "condition": condition,
+                              "n_train": req.n_train or 0, "seed": _seed(req), "command": list(req.command)}
     if req.epochs is not None:
         config["epochs"] = req.epochs
+    # Recorded like --seed and --n-train: the command reads them from config.json (its Tracker's
+    # config, or the file named by GROK_CONFIG).
+    if req.device is not None:
+        if req.device not in DEVICES:
+            raise GrokError(f"device={req.device!r} is not one of: {', '.join(DEVICES)}")
+        check_device(req.device)
+        config["device"] = req.device
+    if req.data_dir is not None:
+        if not Path(req.data_dir).expanduser().is_dir():
+            raise GrokError(f"--data-dir {req.data_dir}: no such folder")
+        config["data_dir"] = str(req.data_dir)
     for key, value in parse_set_options(req.sets):
         config[key] = raw_value(value)
     if shutil.which(req.command[0]) is None and not Path(req.command[0]).exists():
@@ -100,7 +131,16 @@ def _command_config(req: LaunchRequest) -> dict[str, Any]:
 
 
 def _prepare_resume(req: LaunchRequest) -> PreparedRun:
-    assert req.resume
+    assert req.resume is not None
+    if not req.resume.strip():
+        raise GrokError("--resume needs a run id (or a unique part of one), got an empty value")
+    given = [flag for flag, value in (
+        ("--task", req.task), ("--condition", req.condition), ("--n-train", req.n_train), ("--seed", req.seed),
+        ("--epochs", req.epochs), ("--set", req.sets or None), ("--preset", req.preset), ("--device", req.device),
+        ("--data-dir", req.data_dir), ("--name", req.name), ("a command after --", req.command)) if value is not None]
+    if given:
+        raise GrokError(f"--resume continues a run with its own config; {', '.join(given)} cannot change it "
+                        "(leave it out, or start a new run)")
     paths = resolve_run(req.resume, req.runs_dir)
     config = read_json(paths.config, default=None)
     if not isinstance(config, dict):

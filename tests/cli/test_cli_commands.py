@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,14 @@ def test_help_lists_commands() -> None:
     (["--set", "grad_filter=ma grad_filter_window=0"], "grad_filter_window must be at least 1"),
     (["--task", "modarith", "--set", "p=1"], "p must be at least 2"),
     (["--task", "modarith", "--set", "op=div p=12 n_train=10"], "needs a prime p"),
+    # an empty --resume, or options a resume or a wrapped command would have dropped
+    (["--resume", ""], "--resume needs a run id"),
+    (["--resume", "  "], "--resume needs a run id"),
+    (["--resume", "some-run", "--task", "modarith"], "--task cannot change it"),
+    (["--resume", "some-run", "--seed", "0", "--set", "lr=1"], "--seed, --set cannot change it"),
+    (["--preset", "grokfast", "--", sys.executable, "-c", "pass"], "does not apply to `grok run -- COMMAND`"),
+    (["--device", "gpu", "--", sys.executable, "-c", "pass"], "device='gpu' is not one of"),
+    (["--data-dir", "/no/such/folder", "--", sys.executable, "-c", "pass"], "no such folder"),
 ])
 def test_run_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
     runs = tmp_path / "runs"
@@ -69,6 +78,22 @@ def test_run_refuses_cuda_without_cuda(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no CUDA device" in res.output
     assert len([line for line in res.output.splitlines() if line.strip()]) == 1
     assert not runs.exists()
+
+
+def test_wrapped_command_records_device_and_data_dir(tmp_path: Path) -> None:
+    res = invoke("run", "--runs-dir", str(tmp_path / "runs"), "--device", "cpu", "--data-dir", str(tmp_path),
+                 "--dry-run", "--", sys.executable, "-c", "pass")
+    assert res.exit_code == 0, res.output
+    cfg = json.loads(res.output)
+    assert cfg["device"] == "cpu" and cfg["data_dir"] == str(tmp_path)
+
+
+def test_resume_dry_run_launches_nothing(tmp_path: Path) -> None:
+    root = write_finished_run(tmp_path, "20260101-000000-stopped", [{"epoch": 0}], status="stopped")
+    before = (root / "run.json").read_bytes()
+    res = invoke("run", "--resume", root.name, "--runs-dir", str(tmp_path), "--dry-run")
+    assert res.exit_code == 0 and json.loads(res.output)["run_id"] == root.name
+    assert (root / "run.json").read_bytes() == before
 
 
 def test_run_unwritable_runs_dir(tmp_path: Path) -> None:
