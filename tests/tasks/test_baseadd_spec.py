@@ -14,7 +14,7 @@ from grokconsole.tasks.baseadd.data import build_run_data, slice_key
 @pytest.mark.parametrize("sets, message", [
     ("base=1", "base must be in 2..16"),
     ("n_digits=0", "n_digits must be"),
-    ("n_train=5000", "at most"),
+    ("n_train=5000", "is more than"),
     ("eval_bases=8,x", "comma-separated"),
     ("finetune=qlora", "not one of"),
     ("lora_dropout=1.5", "lora_dropout"),
