@@ -151,19 +151,6 @@ def read_text(path: os.PathLike[str] | str) -> str | None:
         raise Unreadable(f"cannot read {path}: not UTF-8 text") from None
 
 
-def list_folder(folder: os.PathLike[str] | str) -> list[os.DirEntry[str]]:
-    """The entries of a folder; Unreadable (naming it) when it is missing, not a folder or unreadable."""
-    try:
-        with os.scandir(folder) as it:
-            return list(it)
-    except FileNotFoundError:
-        raise GrokError(f"no runs folder {folder}") from None
-    except NotADirectoryError:
-        raise GrokError(f"runs folder {folder} is not a folder") from None
-    except OSError as exc:
-        raise unreadable(folder, exc) from None
-
-
 def short(path: os.PathLike[str] | str, root: os.PathLike[str] | str) -> str:
     """``path`` relative to ``root`` when inside it (for messages that already name the run)."""
     try:
