@@ -5,7 +5,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -13,6 +13,17 @@ from grokconsole.core.lifecycle import effective_status, read_run_state
 
 # A modular-arithmetic run small enough to train in a second or two on a CPU.
 TINY_MODARITH = ["--task", "modarith", "--set", "p=23 n_train=200 d_embed=32 d_hidden=64 eval_every=10"]
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread for the test: on a busy 2-core box two OpenMP threads are many times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

@@ -34,14 +34,15 @@ def launch(runs: Path, *args: str) -> Path:
     return runs / run_id
 
 
-def wait_rows(run_dir: Path, min_epoch: float, timeout: float = 120) -> None:
+def wait_rows(run_dir: Path, at_least: float, timeout: float = 120, key: str = "epoch") -> None:
+    """Poll the history until its last row's ``key`` (epoch, step, iteration…) reaches ``at_least``."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         rows = read_jsonl(run_dir / "results" / "history.jsonl").rows
-        if rows and rows[-1]["epoch"] >= min_epoch:
+        if rows and rows[-1].get(key, float("-inf")) >= at_least:
             return
         time.sleep(0.05)
-    raise TimeoutError(f"no row at epoch ≥ {min_epoch} in {run_dir}")
+    raise TimeoutError(f"no row at {key} ≥ {at_least} in {run_dir}")
 
 
 def strip_time(rows: list[dict]) -> list[dict]:

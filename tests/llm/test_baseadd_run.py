@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from grokconsole.core.history import read_jsonl
 from grokconsole.core.lifecycle import read_run_state
 from tests.conftest import wait_for_end
-from tests.e2e.test_run_lifecycle import grok, launch, strip_time
+from tests.e2e.test_run_lifecycle import grok, launch, strip_time, wait_rows
 
 pytestmark = pytest.mark.e2e
 SMALL = ("n_train=64 n_val=16 eval_size=8 train_eval_size=8 batch_size=16 eval_every_steps=4 eval_bases=8,10 "
@@ -24,23 +23,13 @@ def _args(model: Path, *extra: str) -> tuple[str, ...]:
     return ("--task", "baseadd", "--set", f"model_path={model}", "--set", SMALL, *extra)
 
 
-def _wait_step(run: Path, step: int, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        rows = read_jsonl(run / "results" / "history.jsonl").rows
-        if rows and rows[-1]["step"] >= step:
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"no row at step ≥ {step} in {run}")
-
-
 def test_run_resume_and_adapters(tmp_path: Path, tiny_llama_dir: Path) -> None:
     args = _args(tiny_llama_dir, "--set", "max_steps=64 checkpoint_every_steps=8 cot=true")
     reference = launch(tmp_path / "a", *args, "--name", "reference")
     victim = launch(tmp_path / "b", *args, "--name", "victim")
     # Kill the victim as soon as it has a kept checkpoint: on a quiet machine the whole run takes
     # only a few seconds, so waiting for the reference first would let the victim finish.
-    _wait_step(victim, 8)
+    wait_rows(victim, 8, timeout=300, key="step")
     os.kill(read_run_state(victim).pid, signal.SIGKILL)
     assert wait_for_end(victim, timeout=30) == "crashed"
     assert wait_for_end(reference, timeout=300) == "finished"
