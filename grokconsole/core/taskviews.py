@@ -33,7 +33,7 @@ def unit_of(task: Any) -> str:
 
 @dataclass(frozen=True)
 class PanelView:
-    """One plot panel with the metrics of every spec that draws on it, in declaration order."""
+    """One plot panel with the metrics drawn on it, in declaration order."""
 
     panel: PanelSpec
     metrics: tuple[MetricSpec, ...]
@@ -49,7 +49,7 @@ class PanelView:
 
 def panel_layout() -> list[PanelView]:
     """Every panel any task declares (first declaration wins its title and scale), each with the
-    union of the metrics drawn on it. A panel is shown only when the plotted runs log its columns."""
+    union of the metrics drawn on it: the order of the panels in `grok watch`."""
     panels: dict[str, PanelSpec] = {}
     metrics: dict[str, dict[str, MetricSpec]] = {}
     for spec in all_specs().values():
@@ -60,6 +60,44 @@ def panel_layout() -> list[PanelView]:
             if m.panel:
                 metrics[m.panel].setdefault(m.key, m)
     return [PanelView(panels[name], tuple(metrics[name].values())) for name in panels]
+
+
+def _agreed_placements() -> dict[str, MetricSpec]:
+    """Columns every declaring spec puts on the same panel, with the first such declaration.
+
+    A column the tasks place differently (``train_loss``: on the loss panel of one task, on no
+    panel of the others) has no agreed place, so a run that does not declare it does not draw it.
+    """
+    seen: dict[str, MetricSpec] = {}
+    disputed: set[str] = set()
+    for spec in all_specs().values():
+        for m in spec.metrics:
+            first = seen.setdefault(m.key, m)
+            if first.panel != m.panel:
+                disputed.add(m.key)
+    return {key: m for key, m in seen.items() if m.panel and key not in disputed}
+
+
+def run_panels(task: Any) -> list[PanelView]:
+    """The panels a run of ``task`` draws on, in `grok watch` order, with the metrics it draws there.
+
+    Per-task scoping: a column the run's own spec declares goes where that spec puts it (on no
+    panel if it names none), so one task's panel (baseadd's losses) never shows on another
+    task's runs. A column the spec does not declare, and every column of a run without a spec
+    (a ``-- COMMAND``, a task no longer installed), goes where the declaring specs agree to put
+    it, so such runs read as before.
+    """
+    spec = find_spec(task)
+    agreed = _agreed_placements()
+    out = []
+    for view in panel_layout():
+        name = view.panel.name
+        own = [] if spec is None else [m for m in spec.metrics if m.panel == name]
+        declared = set() if spec is None else {m.key for m in spec.metrics}
+        foreign = [m for key, m in agreed.items() if m.panel == name and key not in declared]
+        if own or foreign:
+            out.append(PanelView(view.panel, tuple(own + foreign)))
+    return out
 
 
 def metric_specs() -> dict[str, MetricSpec]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from grokconsole.core.grouping import Grouping, format_value, group_items, settings_of
 from grokconsole.core.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
-from grokconsole.core.taskviews import PanelView, metric_specs, panel_layout, unit_of
+from grokconsole.core.taskspec import MetricSpec
+from grokconsole.core.taskviews import PanelView, panel_layout, run_panels, unit_of
 from grokconsole.core.watchset import Watcher
 
 SMOOTHING = (0.0, 0.6, 0.9)
@@ -76,18 +77,28 @@ class PlotData:
 
 
 def panels() -> list[PanelView]:
-    """The panels, from the task specs (every panel any task declares, in declaration order)."""
+    """Every panel any task declares, in declaration order (the plot grid's slots)."""
     return panel_layout()
 
 
-def _label(metric: str) -> str:
-    m = metric_specs().get(metric)
-    return (m.short or m.key) if m is not None else metric
+@dataclass(frozen=True)
+class _Run:
+    """One plotted run: legend tag, history columns, ⚑ epoch, grouping settings, and the metrics
+    its own task draws on each panel (per-task scoping, ``run_panels``)."""
+
+    tag: str
+    cols: dict[str, list[float]]
+    grok: float | None
+    settings: dict[str, Any]
+    drawn: dict[str, tuple[MetricSpec, ...]]
 
 
-def _color(metric: str) -> str:
-    m = metric_specs().get(metric)
-    return (m.color or "white") if m is not None else "white"
+def _label(m: MetricSpec) -> str:
+    return m.short or m.key
+
+
+def _color(m: MetricSpec) -> str:
+    return m.color or "white"
 
 
 def _x_values(cols: dict[str, list[float]], x_axis: str, unit: str = "epochs") -> tuple[list[float], str]:
@@ -140,8 +151,7 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
     keys = spec.runs()
     with watcher.lock:
         watcher.keep_loaded(set(keys))
-        # tag, columns, ⚑, settings (what the run is grouped by)
-        snapshot: list[tuple[str, dict[str, list[float]], float | None, dict[str, Any]]] = []
+        snapshot: list[_Run] = []
         units = set()
         for key in keys:
             run = watcher.get(key)
@@ -151,14 +161,15 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
                 cond, n = rec.condition, rec.get("n_train")
                 tag = f"{str(cond)[:4]} n{n} s{rec.get('seed', '?')}"
                 settings = settings_of(rec.config, task=rec.get("task"), condition=cond, n_train=n)
-                snapshot.append((tag, cols, run.grok_epoch, settings))
+                drawn = {view.panel.name: view.metrics for view in run_panels(rec.get("task"))}
+                snapshot.append(_Run(tag, cols, run.grok_epoch, settings, drawn))
                 units.add(unit_of(rec.get("task")))
     data = PlotData(version=spec.version)
     if not snapshot:
         data.note = "no run selected"
         return data
     xlabel = "epoch"
-    grouping = group_items(snapshot, lambda item: item[3], spec.group_by, strict=False) if spec.grouped else None
+    grouping = group_items(snapshot, lambda item: item.settings, spec.group_by, strict=False) if spec.grouped else None
     unit = "steps" if units == {"steps"} else "epochs"  # runs counted in steps share a step axis
     for view in panels():
         p = view.panel
@@ -189,46 +200,56 @@ def group_tag(settings: dict[str, Any], named: tuple[str, ...]) -> str:
     return " ".join(parts)
 
 
-def _runs_panel(panel: Panel, snapshot: list, view: PanelView, spec: ViewSpec, unit: str) -> str | None:
+def _runs_panel(panel: Panel, snapshot: list[_Run], view: PanelView, spec: ViewSpec, unit: str) -> str | None:
     overlay = len(snapshot) > 1
     xlabel = None
-    left, right = view.left, view.right
-    for i, (tag, cols, grok, _group) in enumerate(snapshot):
-        xs, xlabel = _x_values(cols, spec.x_axis, unit)
+    for i, run in enumerate(snapshot):
+        xs, xlabel = _x_values(run.cols, spec.x_axis, unit)
         color_run = RUN_COLORS[i % len(RUN_COLORS)]
-        for j, metric in enumerate(left + right):
-            curve = _curve(cols, metric, xs, spec, panel.ylog)
+        drawn = False
+        for j, m in enumerate(_ordered(run.drawn.get(view.panel.name, ()))):
+            curve = _curve(run.cols, m.key, xs, spec, panel.ylog)
             if curve is None or not len(curve):
                 continue
-            label = _label(metric)
+            label = _label(m)
             if overlay:
-                label = f"{tag} {label}"
+                label = f"{run.tag} {label}"
                 marker = ("braille", "hd", "dot")[j % 3]
             else:
                 marker = "braille"
-            panel.lines.append(Line(label, curve.xs, curve.ys,
-                                    color_run if overlay else _color(metric),
-                                    marker, right=metric in right))
-        if grok is not None and panel.lines:
-            x = _x_of_epoch(cols, grok, spec.x_axis, unit)
+            panel.lines.append(Line(label, curve.xs, curve.ys, color_run if overlay else _color(m),
+                                    marker, right=m.right))
+            drawn = True
+        if run.grok is not None and drawn:
+            x = _x_of_epoch(run.cols, run.grok, spec.x_axis, unit)
             if x is not None:
                 panel.vlines.append((x, "red" if not overlay else color_run))
     return xlabel
 
 
+def _ordered(metrics: tuple[MetricSpec, ...]) -> list[MetricSpec]:
+    """Left-axis metrics first, then the right-axis ones (the legend order)."""
+    return [m for m in metrics if not m.right] + [m for m in metrics if m.right]
+
+
 def _grouped_panel(panel: Panel, grouping: Grouping, view: PanelView, spec: ViewSpec, unit: str) -> str | None:
-    left, right = view.left, view.right
     xlabel = None
     for i, (_key, items) in enumerate(grouping.groups):
         color = RUN_COLORS[i % len(RUN_COLORS)]
-        name = group_tag(items[0][3], grouping.named)
-        for metric in left + right:
-            if metric in view.panel.grouped_skip:
+        name = group_tag(items[0].settings, grouping.named)
+        metrics: dict[str, MetricSpec] = {}  # what any run of the group draws here, first run's order
+        for run in items:
+            for m in _ordered(run.drawn.get(view.panel.name, ())):
+                metrics.setdefault(m.key, m)
+        for m in metrics.values():
+            if m.key in view.panel.grouped_skip:
                 continue  # e.g. grouped accuracy shows val and OOD only: train curves would bury the bands
             curves = []
-            for _key, cols, _grok, _g in items:
-                xs, xlabel = _x_values(cols, spec.x_axis, unit)
-                ys = cols.get(metric)
+            for run in items:
+                if m.key not in {d.key for d in run.drawn.get(view.panel.name, ())}:
+                    continue
+                xs, xlabel = _x_values(run.cols, spec.x_axis, unit)
+                ys = run.cols.get(m.key)
                 if not ys:
                     continue
                 ys = ema_debiased(ys, spec.smoothing)
@@ -241,17 +262,16 @@ def _grouped_panel(panel: Panel, grouping: Grouping, view: PanelView, spec: View
             if not band.xs:
                 continue
             mean = downsample_minmax(band.xs, band.mean, spec.max_points)
-            tag = f"{name} {_label(metric)} ×{len(curves)}"
-            is_right = metric in right
+            tag = f"{name} {_label(m)} ×{len(curves)}"
             # The mean is drawn bold (half blocks), the ±std edges thin (braille) in the same colour.
-            panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", is_right))
+            panel.lines.append(Line(tag, mean.xs, mean.ys, color, "hd", m.right))
             if len(curves) > 1:
                 for edge in (band.lower, band.upper):
                     s = downsample_minmax(band.xs, edge, spec.max_points)
-                    panel.lines.append(Line("", s.xs, s.ys, color, "braille", is_right))
-        grok_epochs = [g for _k, _c, g, _ in items if g is not None]
+                    panel.lines.append(Line("", s.xs, s.ys, color, "braille", m.right))
+        grok_epochs = [run.grok for run in items if run.grok is not None]
         if grok_epochs and panel.lines:
-            x = _x_of_epoch(items[0][1], sum(grok_epochs) / len(grok_epochs), spec.x_axis, unit)
+            x = _x_of_epoch(items[0].cols, sum(grok_epochs) / len(grok_epochs), spec.x_axis, unit)
             if x is not None:
                 panel.vlines.append((x, color))
     return xlabel

@@ -86,3 +86,24 @@ def standard_set(runs_dir: Path) -> list[Path]:
                  grok_at=None, status="running", summary=False),
         make_run(runs_dir, "legacy-causalgrok-grokking-n500-s2", seed=2, grok_at=250, legacy=True),
     ]
+
+
+def make_llm_run(runs_dir: Path, run_id: str, *, rows: int = 13, every: int = 50, seed: int = 0) -> Path:
+    """A ``baseadd`` run (counted in steps): losses falling, accuracies per base × digits rising."""
+    root = make_run(runs_dir, run_id, seed=seed, rows=0, grok_at=None,
+                    config={"task": "baseadd", "base": 8, "cot": False, "max_steps": (rows - 1) * every})
+    history = []
+    for i in range(rows):
+        step = i * every
+        frac = i / max(1, rows - 1)
+        row: dict[str, Any] = {"epoch": round(step / 31, 3), "step": step, "time": round(step * 0.2, 3),
+                               "train_loss": round(2.0 * (1 - frac) + 0.05, 4),
+                               "val_loss": round(2.2 * (1 - frac) + 0.1, 4),
+                               "train_acc": round(frac, 4), "val_acc": round(0.9 * frac, 4),
+                               "ood_acc": round(0.4 * frac, 4)}
+        for b in (8, 9, 10):
+            for d in (2, 3, 4):
+                row[f"acc_b{b}_d{d}"] = round(frac / (d - 1) * (1.0 if b == 8 else 0.5), 4)
+        history.append(row)
+    append_rows(root, history)
+    return root

@@ -16,7 +16,7 @@ from grokconsole.tui.screens.launch import LaunchScreen
 from grokconsole.tui.screens.logs import LogScreen
 from grokconsole.tui.widgets import PlotGrid, RunTable
 from tests.tui.conftest import wait_for
-from tests.tui.fakeruns import append_rows, curve_row, make_run
+from tests.tui.fakeruns import append_rows, curve_row, make_llm_run, make_run
 
 SIZE = (120, 40)
 G0 = "20260101-000000-modarith-grokking-n500-s0"
@@ -63,6 +63,25 @@ async def test_panels_only_for_present_columns(tmp_path: Path, monkeypatch) -> N
         assert app.query_one(PlotGrid).shown == ["accuracy"]
         acc = app.query_one("#plot-accuracy")
         assert acc.plt._active.monitor  # something was plotted
+
+
+async def test_llm_run_gets_its_task_panels(tmp_path: Path, monkeypatch) -> None:
+    """The panels follow the selected run's task spec: a baseadd run shows its loss panel, the
+    modarith run next to it keeps the panels it always had."""
+    from tests.tui.conftest import RecordingApp
+
+    monkeypatch.chdir(tmp_path)
+    make_llm_run(Path("runs"), "20260101-000010-baseadd-standard-n1000-s0")
+    make_run(Path("runs"), "20260101-000011-modarith-grokking-n500-s0")
+    app = RecordingApp(Path("runs"), refresh=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        grid = app.query_one(PlotGrid)
+        assert app.spec.selected.endswith("baseadd-standard-n1000-s0")
+        await wait_for(pilot, lambda: grid.shown == ["accuracy", "loss", "bases", "lengths"])
+        assert app.query_one("#plot-loss").plt._active.monitor  # the losses were plotted
+        await pilot.press("down")
+        await wait_for(pilot, lambda: grid.shown == ["accuracy", "irm", "mechanisms", "reliance"])
 
 
 async def test_mark_overlays_runs(make_app) -> None:

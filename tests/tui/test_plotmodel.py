@@ -6,7 +6,7 @@ from pathlib import Path
 
 from grokconsole.core.watchset import Watcher
 from grokconsole.tui.plotmodel import ViewSpec, build_plot_data
-from tests.tui.fakeruns import make_run
+from tests.tui.fakeruns import make_llm_run, make_run
 
 
 def _watcher(tmp_path: Path) -> Watcher:
@@ -104,3 +104,29 @@ def test_step_counted_runs_use_the_step_axis(tmp_path: Path, monkeypatch) -> Non
     data = build_plot_data(w, ViewSpec(selected="s"))
     assert data.xlabel == "step" and data.panels[0].vlines == [(300.0, "red")]
     assert build_plot_data(w, ViewSpec(selected="s", x_axis="log epoch")).xlabel == "log10 step"
+
+
+def test_panels_come_from_each_runs_task_spec(tmp_path: Path) -> None:
+    """A baseadd run gets its spec's panels (with the losses); a modarith run beside it keeps its own,
+    and its losses, which it logs too, stay off the baseadd loss panel."""
+    make_llm_run(tmp_path, "llm")
+    make_run(tmp_path, "mod")
+    with open(tmp_path / "mod" / "results" / "history.jsonl", "a") as fh:
+        fh.write('{"epoch": 410, "step": 410, "train_acc": 1.0, "val_acc": 0.99, "train_loss": 0.01}\n')
+    w = Watcher(tmp_path)
+    w.start()
+    llm = build_plot_data(w, ViewSpec(selected="llm"))
+    assert [p.key for p in llm.panels] == ["accuracy", "loss", "bases", "lengths"] and llm.xlabel == "step"
+    loss = llm.panels[1]
+    assert [(line.label, line.color) for line in loss.lines] == [("train loss", "blue"), ("val loss", "green")]
+    assert loss.lines[0].ys[0] == 2.05 and loss.lines[0].xs[-1] == 600
+    mod = build_plot_data(w, ViewSpec(selected="mod"))
+    assert [p.key for p in mod.panels] == ["accuracy", "irm", "mechanisms", "reliance"]
+    both = build_plot_data(w, ViewSpec(selected="llm", marked=("mod",)))
+    loss = next(p for p in both.panels if p.key == "loss")
+    assert [(line.label, line.color) for line in loss.lines] == [("grok n500 s0 train loss", "cyan"),
+                                                                  ("grok n500 s0 val loss", "cyan")]
+    grouped = build_plot_data(w, ViewSpec(grouped=True, visible=("llm", "mod"), group_by=("task",)))
+    loss = next(p for p in grouped.panels if p.key == "loss")
+    assert [line.label for line in loss.lines if line.label] == ["grok n500 baseadd train loss ×1",
+                                                                "grok n500 baseadd val loss ×1"]

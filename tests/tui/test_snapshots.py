@@ -36,3 +36,17 @@ def test_smallest_terminal(make_app, snap_compare) -> None:
 def test_help_screen(make_app, snap_compare) -> None:
     app = make_app(refresh=60)
     assert snap_compare(app, terminal_size=(100, 30), run_before=_ready(app, "question_mark"))
+
+
+def test_llm_run_screen(tmp_path, monkeypatch, snap_compare) -> None:  # noqa: ANN001
+    """A baseadd run beside a modarith run: its own panels (accuracy, loss, bases, lengths), by step."""
+    from pathlib import Path
+
+    from tests.tui.conftest import RecordingApp
+    from tests.tui.fakeruns import make_llm_run, make_run
+
+    monkeypatch.chdir(tmp_path)
+    make_llm_run(Path("runs"), "20260101-000010-baseadd-standard-n1000-s0")
+    make_run(Path("runs"), "20260101-000011-modarith-grokking-n500-s0")
+    app = RecordingApp(Path("runs"), refresh=60)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app))

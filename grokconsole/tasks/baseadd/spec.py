@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from grokconsole.core.errors import GrokError
-from grokconsole.core.taskspec import ACCURACY_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
+from grokconsole.core.taskspec import ACCURACY_PANEL, LOSS_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
 from grokconsole.llm.paths import check_model_folder
 from grokconsole.tasks.baseadd.data import EVAL_BASES, EVAL_DIGITS, int_list, slice_key
 from grokconsole.tasks.baseadd.problems import MAX_BASE, MIN_BASE, n_distinct
@@ -33,9 +33,10 @@ METRICS = (
     MetricSpec("val_acc", "Val accuracy (training base and length)", "val", "accuracy", role="val", color="green"),
     MetricSpec("ood_acc", "OOD accuracy (longer numbers, training base)", "OOD", "accuracy", role="ood",
                color="magenta"),
-    # Losses on no panel: panels are picked by the columns runs log, and every task logs these.
-    MetricSpec("train_loss", "Train loss", "train loss", direction="lower", role="loss"),
-    MetricSpec("val_loss", "Val loss", "val loss", direction="lower", role="loss"),
+    # On this task's own loss panel: `grok watch` scopes panels by each run's task, so the other
+    # tasks' runs, which log these columns too, keep them off their plots.
+    MetricSpec("train_loss", "Train loss", "train loss", "loss", direction="lower", role="loss", color="blue"),
+    MetricSpec("val_loss", "Val loss", "val loss", "loss", direction="lower", role="loss", color="green"),
 ) + _slice_metrics()
 
 
@@ -103,7 +104,7 @@ SPEC = TaskSpec(
     validate=_validate,
     max_n_train=_max_n_train,
     metrics=METRICS,
-    panels=(ACCURACY_PANEL, BASES, LENGTHS),
+    panels=(ACCURACY_PANEL, LOSS_PANEL, BASES, LENGTHS),
     suites=(
         SuiteSpec("accuracy", "accuracy", "higher", "exact match per eval base × digits", needs=("generate",)),
         SuiteSpec("icl", "accuracy", "higher", "exact match after k demonstrations per k × eval base "
