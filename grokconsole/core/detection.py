@@ -21,6 +21,10 @@ Definitions (thresholds configurable in :class:`DetectionConfig`, config keys ``
   rule the rise itself is the gap. Both need the delay ``D = G - M`` to be at least
   ``max(min_delay, min_delay_ratio * M)``. Ordinary learning (train and target rise together)
   fails the gap; a plateau that never generalizes has no G.
+* **window jump** (``detect_method=window``, an addition, not a replacement) — the mean of the
+  target over the last ``jump_window`` evaluations exceeds that of the window before by more than
+  ``jump_threshold`` (:mod:`grokconsole.core.jump`); recorded as ``jump_epoch`` and a ``val_jump``
+  event, without changing the grokking verdict above.
 * **transition** — a logistic fit of the target over epochs (midpoint and width), when
   scipy is available, the fit converges and the fitted curve rises.
 
@@ -34,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
 from grokconsole.core.history import as_float
+from grokconsole.core.jump import WindowJump
 from grokconsole.core.rise import RiseTracker
 
 
@@ -52,6 +57,9 @@ class DetectionConfig:
     min_rise: float = 0.25
     rise_fraction: float = 0.5
     rise_time_ratio: float = 0.25
+    method: str = "default"  # default | window (the window jump rule as well)
+    jump_window: int = 10
+    jump_threshold: float = 0.2
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "DetectionConfig":
@@ -78,6 +86,7 @@ class Detection:
     transition_midpoint: float | None = None
     transition_width: float | None = None
     rule: str | None = None  # which rule found G: "absolute" | "relative"
+    jump_epoch: float | None = None  # where the window jump rule fired (detect_method=window)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,9 +102,12 @@ class GrokDetector:
     _streak_len: int = 0
     _target_at_mem: float = math.nan
     _rise: RiseTracker | None = None
+    _jump: WindowJump | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
+        if cfg.method == "window":
+            self._jump = WindowJump(window=int(cfg.jump_window), threshold=float(cfg.jump_threshold))
         self._rise = RiseTracker(window=int(cfg.window), min_rise=float(cfg.min_rise),
                                  rise_fraction=float(cfg.rise_fraction),
                                  rise_time_ratio=float(cfg.rise_time_ratio)) if cfg.relative else None
@@ -150,6 +162,10 @@ class GrokDetector:
                 self._streak_start = None
         if self._rise is not None and res.generalization_epoch is None:
             events.extend(self._judge_rise(epoch, target, name))
+        if self._jump is not None and self._jump.update(epoch, target):
+            res.jump_epoch = epoch
+            events.append({"event": "val_jump", "epoch": epoch, "rule": "window", name or "target": target,
+                           "window": self._jump.window, "threshold": self._jump.threshold})
         return events
 
     def _judge_rise(self, epoch: float, target: float, name: str | None) -> list[dict[str, Any]]:

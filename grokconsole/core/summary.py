@@ -63,6 +63,10 @@ class SummaryBuilder:
             "transition_width": detection.transition_width,
             "wall_time": wall_time,
         }
+        method = config.get("detect_method")
+        if method == "window":
+            # Which detector fired, and at which epoch (None: it did not fire).
+            summary["detectors"] = {"default": detection.grokking_epoch, "window": detection.jump_epoch}
         if extra:
             summary.update(extra)
         return summary

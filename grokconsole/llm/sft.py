@@ -83,8 +83,11 @@ def target_modules(text: str) -> str | list[str]:
 
 
 def apply_finetuning(model: Any, mode: str, *, lora_r: int = 16, lora_alpha: int = 32,
-                     lora_dropout: float = 0.05, lora_targets: str = "all-linear") -> Any:
-    """``lora``: a peft LoRA model (only the adapter trains); ``full``: every weight trains."""
+                     lora_dropout: float = 0.05, lora_targets: str = "all-linear",
+                     trainable_tokens: Sequence[int] = ()) -> Any:
+    """``lora``: a peft LoRA model (only the adapter trains, plus the embedding rows of
+    ``trainable_tokens``, e.g. tokens added by :mod:`grokconsole.llm.vocab`); ``full``: every
+    weight trains."""
     if mode == "full":
         for p in model.parameters():
             p.requires_grad_(True)
@@ -99,7 +102,8 @@ def apply_finetuning(model: Any, mode: str, *, lora_r: int = 16, lora_alpha: int
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
     config = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
-                        target_modules=target_modules(lora_targets), task_type="CAUSAL_LM")
+                        target_modules=target_modules(lora_targets), task_type="CAUSAL_LM",
+                        trainable_token_indices=list(trainable_tokens) or None)
     try:
         return get_peft_model(model, config)
     except ValueError as exc:  # e.g. target modules the architecture does not have

@@ -264,6 +264,9 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
             break
         if batch_in_epoch == 0:
             epoch += 1
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                task.begin_epoch(model, epoch, data_gen)
+            model.train()
             epoch_rng = data_gen.get_state() if cad.by_steps else None
             batches = iter(task.train_batches(data_gen))
         else:

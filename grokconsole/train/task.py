@@ -54,6 +54,17 @@ class Task(ABC):
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         """The batches of one epoch, in an order drawn from ``generator`` (so resume is exact)."""
 
+    def begin_epoch(self, model: nn.Module, epoch: int, generator: torch.Generator) -> None:
+        """Work an epoch needs from the current model before its batches are drawn, e.g. sampling
+        the epoch's training data from it (expert iteration).
+
+        ``generator`` is the loop's data generator: it is checkpointed, so what is drawn from it
+        replays exactly on resume. The loop calls this at the start of every epoch (``epoch``
+        counts from 1) and puts the model back in training mode afterwards. Only the start of an
+        epoch calls it, so a task that uses it must count in epochs (checkpoints then fall
+        between epochs, never inside one). The default does nothing.
+        """
+
     def steps_per_epoch(self) -> int:
         """Optimizer steps in one epoch (for LR schedules); override where it is known without batching."""
         return sum(1 for _ in self.train_batches(torch.Generator().manual_seed(0)))

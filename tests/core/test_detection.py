@@ -224,3 +224,35 @@ def test_fit_transition_refuses_curves_that_do_not_rise() -> None:
     assert fit_transition(xs, noisy_flat) is None
     rising = [float(logistic(x, 0.3, 0.85, 900, 25)) for x in xs]
     assert fit_transition(xs, rising) is not None
+
+
+def test_window_jump_rule_fires_once_where_the_means_differ() -> None:
+    """detect_method=window: mean of the last w evaluations beats the w before by > threshold."""
+    from grokconsole.core.jump import WindowJump
+
+    vals = [0.1] * 12 + [0.5] * 10
+    rule = WindowJump(window=4, threshold=0.2)
+    fired = [e for e, v in enumerate(vals) if rule.update(e, v)]
+    first = next(e for e in range(8, len(vals)) if sum(vals[e - 3:e + 1]) / 4 - sum(vals[e - 7:e - 3]) / 4 > 0.2)
+    assert fired == [first] and rule.fired_epoch == first
+    flat = WindowJump(window=3, threshold=0.2)
+    assert not any(flat.update(e, 0.2 + 0.01 * (e % 2)) for e in range(50))
+    short = WindowJump(window=10, threshold=0.2)  # needs 2·window evaluations
+    assert not any(short.update(e, v) for e, v in enumerate([0.0] * 10 + [1.0] * 9))
+
+
+def test_window_method_is_reported_beside_the_default_detector() -> None:
+    from grokconsole.core.summary import SummaryBuilder
+
+    rows = curve(40, train=lambda e: 1.0, val=lambda e: 0.1 if e < 200 else 0.6)
+    cfg = DetectionConfig(method="window", jump_window=5, jump_threshold=0.2)
+    det = GrokDetector(cfg)
+    events = [ev for row in rows for ev in det.update(row)]
+    jumps = [ev for ev in events if ev["event"] == "val_jump"]
+    assert len(jumps) == 1 and det.result.jump_epoch == jumps[0]["epoch"] == 220
+    summary = SummaryBuilder().build({"detect_method": "window"}, det.result, status="finished", wall_time=1.0)
+    assert summary["detectors"] == {"default": det.result.grokking_epoch, "window": 220}
+    assert "detectors" not in SummaryBuilder().build({}, det.result, status="finished", wall_time=1.0)
+    plain = GrokDetector(DetectionConfig.from_config({"detect_method": "default"}))
+    assert not any(ev["event"] == "val_jump" for row in rows for ev in plain.update(row))
+    assert DetectionConfig.from_config({"detect_method": "window", "detect_jump_window": 7}).jump_window == 7
