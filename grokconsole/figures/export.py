@@ -21,6 +21,7 @@ from grokconsole.core.discovery import scan_runs_dir
 from grokconsole.core.errors import GrokError
 from grokconsole.core.jsonio import write_json_atomic
 from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
+from grokconsole.figures.expert_iteration import figure_expert_iteration, table_expert_iteration
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.data import LoadProblem, RunData
 from grokconsole.figures.groups import grouping_of, groups_of, headline_n
@@ -49,6 +50,8 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("figure_delta_by_base", figure_delta_by_base),
     FigureSpec("figure_delta_by_digits", figure_delta_by_digits),
     FigureSpec("table_delta_accuracy", table_delta_accuracy),
+    FigureSpec("figure_expert_iteration", figure_expert_iteration),
+    FigureSpec("table_expert_iteration", table_expert_iteration),
 ]
 
 

@@ -67,7 +67,24 @@ def test_expert_iteration_gold_and_exact_resume_after_kill_9(tmp_path: Path) -> 
     assert summary["method"] == "expert_iteration" and set(summary["detectors"]) == {"default", "window"}
     assert summary["gold_total"] == sum(len(rows) for rows in gold.values())
     assert 0.0 <= summary["final_test_acc"] <= 1.0
-    assert (reference / "checkpoints" / "step_24" / "adapter_config.json").exists()
+
+    # The kept adapter, loaded by peft alone on the base model resized to the saved tokenizer,
+    # generates as the run's model did (the added tokens' embeddings travel with it).
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from grokconsole.llm.generate import generate
+
+    folder = reference / "checkpoints" / "step_24"
+    tok = AutoTokenizer.from_pretrained(folder)
+    base = AutoModelForCausalLM.from_pretrained(json.loads((folder / "adapter_config.json").read_text())
+                                                ["base_model_name_or_path"])
+    base.resize_token_embeddings(len(tok))
+    model = PeftModel.from_pretrained(base, folder).eval()
+    tok.padding_side = "left"
+    val = _lines(reference / "data" / "val.jsonl")
+    texts = generate(model, tok, [r["prompt"] for r in val], max_new_tokens=6)
+    assert sum(t.strip() == r["answer"] for t, r in zip(texts, val)) / len(val) == pytest.approx(want[-1]["val_acc"])
 
 
 def test_sft_trains_on_the_ground_truth(tmp_path: Path) -> None:

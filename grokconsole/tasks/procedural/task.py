@@ -165,7 +165,8 @@ class Procedural(Task):
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, Any]:
         out: dict[str, Any] = {"iteration": self.iteration}
-        out.update(self._accuracies(model, self.iteration % self.test_every == 0))
+        last = self.iteration == int(self.config["epochs"])
+        out.update(self._accuracies(model, self.iteration % self.test_every == 0 or last))
         out["generalization_gap"] = out["train_acc"] - out["val_acc"]
         if self.loss_n:
             out["loss"] = self.loss_sum / self.loss_n
