@@ -137,13 +137,15 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
     stop_after = int(c["stop_after_grokking"])
     amp = amp_choice.amp == "bf16"
     # compile=true: the training forward through torch.compile (eager again if that fails);
-    # evaluation stays eager (it runs every few epochs, on other shapes).
+    # evaluation through the same graph where the task takes it (Task.use_compiled), else eager.
     train_model: Any = model
     if c.get("compile"):
         # Deterministic kernels on CPU, where the same seed gives the same history. Not on CUDA:
         # histories there are not bit-reproducible anyway, and the mode slows CUDA kernels.
         train_model = CompiledForward(model, lambda message: tracker.event(
             "compile_fallback", epoch=epoch, step=step, error=message), deterministic=device.type == "cpu")
+        if train_model.pair:
+            task.use_compiled(train_model.features_and_logits)
 
     # epoch: epochs started (the one in progress while batch_in_epoch > 0); step: optimizer steps.
     epoch, step, batch_in_epoch = 0, 0, 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from grokconsole.evals.data import EvalSplit
 
 Batch = Any
+# A batch's (features, logits), detached: what evaluation needs from a model.
+PairForward = Callable[[torch.Tensor], "tuple[torch.Tensor, torch.Tensor]"]
 
 
 def n_minibatches(n: int, batch_size: int) -> int:
@@ -76,6 +78,13 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Metrics for one history row (train/val loss and accuracy at least)."""
+
+    def use_compiled(self, forward: PairForward) -> None:
+        """With ``compile=true``, the loop offers the compiled training graph for evaluation:
+        ``forward(x)`` gives (features, logits) of a batch shaped as the training batches, through
+        that graph, and of any other batch eagerly. A task that takes it promises that its model
+        computes the same in train and eval mode (no dropout, no batch norm). The default ignores it.
+        """
 
     def state_dict(self) -> dict[str, Any]:
         """Task state a checkpoint must keep for an exact resume (beyond the RNG states)."""

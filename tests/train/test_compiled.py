@@ -54,6 +54,52 @@ def test_a_failed_compilation_falls_back_to_eager_once(capsys: pytest.CaptureFix
     assert capsys.readouterr().err.count("torch.compile failed") == 1
 
 
+class PairModel(nn.Module):
+    """A model with the package's convention: ``features`` and ``head``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body, self.head = nn.Linear(4, 5), nn.Linear(5, 3)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class PairRecorder:
+    """Stands in for the compiled (features, logits) graph: records shape and grad mode per call."""
+
+    def __init__(self, model: PairModel) -> None:
+        self.model, self.calls = model, []
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.calls.append((tuple(x.shape), torch.is_grad_enabled()))
+        feats = self.model.features(x)
+        return feats, self.model.head(feats)
+
+
+def test_evaluation_uses_the_training_graph_for_the_training_shape_only() -> None:
+    model = PairModel()
+    cf = CompiledForward(model)
+    assert cf.pair
+    cf.compiled = rec = PairRecorder(model)
+    x8, x3 = torch.randn(8, 4), torch.randn(3, 4)
+    with torch.no_grad():
+        cf.features_and_logits(x8)  # before any training call: eager, and it pins no shape
+    assert rec.calls == [] and cf._shape is None
+    torch.testing.assert_close(cf(x8), model(x8))  # training: logits of the pair
+    with torch.no_grad():  # the loop evaluates under no_grad; the graph is the grad-mode one
+        feats, logits = cf.features_and_logits(x8)
+        short = cf.features_and_logits(x3)
+    assert rec.calls == [((8, 4), True), ((8, 4), True)]
+    assert not feats.requires_grad and not logits.requires_grad  # no autograd record kept
+    torch.testing.assert_close(logits, model(x8))
+    torch.testing.assert_close(short[1], model(x3))
+    assert not short[1].requires_grad
+
+
 # The grokfast decoder at toy size, compiled and eager. Four epochs, a kept checkpoint every two.
 TINY_GROKFAST = ["p=11", "n_train=55", "d_model=16", "n_heads=2", "d_mlp=32", "batch_size=16", "epochs=4", "lr=0.01",
                  "amp=off", "checkpoint_every=2", "threads=1"]

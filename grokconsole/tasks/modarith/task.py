@@ -18,7 +18,7 @@ from torch import nn
 
 from grokconsole.train.metrics import effective_rank
 from grokconsole.train.models import DecoderTransformer, TokenMLP
-from grokconsole.train.task import Batch, Task, minibatches, n_minibatches
+from grokconsole.train.task import Batch, PairForward, Task, minibatches, n_minibatches
 
 if TYPE_CHECKING:
     from grokconsole.evals.data import EvalSplit
@@ -86,6 +86,12 @@ class ModArith(Task):
         self._run_loss = torch.zeros((), device=device)
         self._run_hits = torch.zeros((), device=device, dtype=torch.long)
         self._run_n = 0
+        self._forward: PairForward | None = None
+
+    def use_compiled(self, forward: PairForward) -> None:
+        # The models here have no dropout or batch norm. Through the compiled graph a validation
+        # takes 30-50 % less time than eagerly (chunks of the training batch size).
+        self._forward = forward
 
     def build_model(self) -> nn.Module:
         if self._model is not None:  # built before the split (reference_rng)
@@ -156,14 +162,19 @@ class ModArith(Task):
             self._run_hits.zero_()
             self._run_n = 0
             splits = splits[1:]
+        chunk = EVAL_CHUNK if self._forward is None else self.batch_size
         for split, x, y in splits:
             loss_sum = torch.zeros((), device=self.device)
             hits = torch.zeros((), device=self.device)
             rank_feats = []
-            for start in range(0, len(y), EVAL_CHUNK):
-                xc, yc = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
-                feats = model.features(xc)
-                logits = model.head(feats).float()
+            for start in range(0, len(y), chunk):
+                xc, yc = x[start:start + chunk], y[start:start + chunk]
+                if self._forward is None:
+                    feats = model.features(xc)
+                    logits = model.head(feats).float()
+                else:
+                    feats, logits = self._forward(xc)
+                    logits = logits.float()
                 loss_sum += F.cross_entropy(logits, yc, reduction="sum")
                 hits += (logits.argmax(dim=-1) == yc).sum()
                 if split == "val" and start < self.rank_rows:
