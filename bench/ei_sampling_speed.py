@@ -1,10 +1,11 @@
 """Bench: expert-iteration sampling throughput and one iteration's wall time on the tiny model.
 
 1. **Sampling + verification, batched vs one prompt at a time.** The same model (the built-in tiny
-   model with the task's added tokens), the same problems: ``samples_per_problem`` completions per
-   training problem drawn in batched passes (``grokconsole.llm.generate``: KV cache, left padding,
-   batch 256) and verified, against a naive loop that calls ``model.generate(do_sample=True)`` once
-   per sample and verifies it. Both report samples sampled-and-verified per second and how many of
+   model with the task's added tokens), the same 200 problems: ``samples_per_problem`` (4)
+   completions per training problem drawn in batched passes (``grokconsole.llm.generate``: KV cache,
+   left padding, 256 rows at once, each prompt read once for its 4 samples) and verified, against a
+   naive loop that calls ``model.generate(do_sample=True)`` once per sample (stopping at a newline
+   or EOS, as the batched sampler does) and verifies it. Both report samples sampled-and-verified per second and how many of
    them verified; the naive loop runs on the first ``--naive`` samples only (all of them would take
    minutes) and its rate is per sample. Goal: ≥ 20× samples/s.
 2. **One full iteration**, each method, in process: expert iteration = sample + verify + write the
@@ -56,8 +57,10 @@ def sampling(cfg: dict, n_naive: int, device: str) -> dict:
     result = sample_round(model, tok, train, samples_per_problem=k, temperature=temp, max_new_tokens=max_new,
                           generator=gen)
     batched_s = time.perf_counter() - t0
-    # The naive loop: one prompt, one sample, one call at a time.
+    # The naive loop: one prompt, one sample, one call at a time; it stops at a newline too, as the
+    # batched sampler does (the model ends an answer with one).
     prompts = [(r, r.prompt) for r in train for _ in range(k)][:n_naive]
+    stops = [tok.eos_token_id] + [i for t, i in tok.get_vocab().items() if "\n" in t]
     torch.manual_seed(0)
     right = 0
     t0 = time.perf_counter()
@@ -65,8 +68,8 @@ def sampling(cfg: dict, n_naive: int, device: str) -> dict:
         for rec, prompt in prompts:
             enc = tok(prompt, return_tensors="pt").to(device)
             out = model.generate(**enc, do_sample=True, temperature=temp, top_k=0, top_p=1.0,
-                                 max_new_tokens=max_new, pad_token_id=tok.pad_token_id)
-            text = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                                 max_new_tokens=max_new, pad_token_id=tok.pad_token_id, eos_token_id=stops)
+            text = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).split("\n", 1)[0]
             right += verify(text, rec.answer)
     naive_s = time.perf_counter() - t0
     return {"samples": result.samples, "batched_s": batched_s, "batched_per_s": result.samples / batched_s,
@@ -122,8 +125,9 @@ def main() -> None:
           "naive samples/s | verified | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     results = {}
-    for label, cfg in (("default mix, difficulty 3-7", config()),
-                       ("arithmetic, difficulty 1", config(problem_types="arithmetic", difficulty_range="1,1"))):
+    for label, cfg in (("default mix, difficulty 3-7", config(n_train=200)),
+                       ("arithmetic, difficulty 1", config(n_train=200, n_val=20, n_test=20, problem_types="arithmetic",
+                                                           difficulty_range="1,1"))):
         r = sampling(cfg, args.naive, args.device)
         results[label] = r
         print(f"| {label} | {r['samples']} | {r['batched_s']:.2f} | {r['batched_per_s']:.0f} | {r['batched_verified']} "

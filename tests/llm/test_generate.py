@@ -46,3 +46,22 @@ def test_sampling_is_reproducible_with_a_generator(tiny_llama_dir: Path) -> None
                      generator=torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
+
+
+@pytest.mark.parametrize("fixture", ["tiny_llama_dir", "tiny_gpt2_dir"])
+def test_several_samples_per_prompt_share_the_prompt(fixture: str, request: pytest.FixtureRequest) -> None:
+    """k samples per prompt (the prompt's cache copied k times) are prompt-major; greedy, they are k
+    copies of the single completion; sampled, they equal sampling from k copies of each prompt
+    read separately, draw for draw (the rows and the generator are the same)."""
+    model, tok = load_model(request.getfixturevalue(fixture))
+    one = generate(model, tok, PROMPTS, max_new_tokens=8)
+    assert generate(model, tok, PROMPTS, max_new_tokens=8, samples_per_prompt=3, batch_size=7) == \
+        [t for t in one for _ in range(3)]
+    same = ["12+34="] * 2  # one length: the duplicated rows keep the shared path's order
+    shared = generate(model, tok, same, max_new_tokens=8, temperature=1.0, samples_per_prompt=4,
+                      generator=torch.Generator().manual_seed(5))
+    duplicated = generate(model, tok, [p for p in same for _ in range(4)], max_new_tokens=8, temperature=1.0,
+                          generator=torch.Generator().manual_seed(5))
+    assert shared == duplicated and len(set(shared)) > 1
+    with pytest.raises(ValueError, match="samples_per_prompt"):
+        generate(model, tok, PROMPTS, max_new_tokens=4, samples_per_prompt=0)

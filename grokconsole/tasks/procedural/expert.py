@@ -1,8 +1,8 @@
 """One expert-iteration round's data: sample completions, verify them, keep the verified ones.
 
-Sampling is batched (every prompt × ``samples_per_problem`` at once, through
-:func:`grokconsole.llm.generate.generate` with a KV cache) and drawn from a ``torch.Generator``,
-so a round is reproducible from the generator's state. Verification is exact match against the
+Sampling is batched (``samples_per_problem`` completions per prompt, each prompt read once and its
+KV cache shared by its samples, through :func:`grokconsole.llm.generate.generate`) and drawn from a
+``torch.Generator``, so a round is reproducible from the generator's state. Verification is exact match against the
 ground truth (:mod:`verify`); no model judges. Gold is deduplicated on (prompt, completion):
 several identical right samples of one problem are one training example.
 """
@@ -43,9 +43,9 @@ def sample_round(model: Any, tokenizer: Any, records: Sequence[Record], *, sampl
                  temperature: float, max_new_tokens: int, generator: torch.Generator,
                  batch_size: int = DEFAULT_BATCH) -> GoldRound:
     """Sample ``samples_per_problem`` completions per record (one batched pass), verify, dedupe."""
-    prompts = [r.prompt for r in records for _ in range(samples_per_problem)]
-    completions = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           temperature=temperature, generator=generator)
+    completions = generate(model, tokenizer, [r.prompt for r in records], max_new_tokens=max_new_tokens,
+                           batch_size=batch_size, temperature=temperature, generator=generator,
+                           samples_per_prompt=samples_per_problem)
     gold: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     verified, solved = 0, 0
@@ -58,4 +58,4 @@ def sample_round(model: Any, tokenizer: Any, records: Sequence[Record], *, sampl
             if (record.prompt, completion) not in seen:
                 seen.add((record.prompt, completion))
                 gold.append({"prompt": record.prompt, "completion": completion, "answer": record.answer})
-    return GoldRound(gold=gold, samples=len(prompts), verified=verified, solved=solved)
+    return GoldRound(gold=gold, samples=len(completions), verified=verified, solved=solved)
