@@ -2,13 +2,15 @@
 generalize faster or better than supervised fine-tuning on the same problems?
 
 Both methods, seeds 0-2, the ``grokking`` condition (64 training problems, weight decay 1.0,
-constant learning rate) at equal optimizer steps per iteration. Reported per run: final val and
+constant learning rate; ``--condition standard``: weight decay 0.01, early stopping) at equal
+optimizer steps per iteration. Reported per run: final val and
 test accuracy, the iteration of the val jump (the design's window rule, window and threshold as
 given) and of the project detector's grokking, the gold used, wall time; then mean ± std per
 method. The runs stay in ``--runs`` so ``grok export-figures --runs-dir RUNS`` draws
 figure_expert_iteration from them (``--figures DIR`` does it here).
 
-    PYTHONPATH=. python bench/science_expert_iteration.py [--seeds 0,1,2] [--iterations 30] [--runs DIR]
+    PYTHONPATH=. python bench/science_expert_iteration.py [--seeds 0,1,2] [--iterations 30] [--condition C]
+        [--set "KEY=VALUE ..."] [--runs DIR] [--figures DIR]
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--condition", default="grokking", choices=("grokking", "standard"))
     parser.add_argument("--set", default="problem_types=arithmetic difficulty_range=1,2 n_val=100 n_test=100 "
                                          "steps_per_iteration=10 samples_per_problem=4 test_every=5 "
                                          "detect_method=window detect_jump_window=5 detect_jump_threshold=0.1",
@@ -79,7 +82,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = args.runs or Path(tempfile.mkdtemp(prefix="science-ei-"))
     load = os.getloadavg()
-    print(f"regime: grokking condition, {args.iterations} iterations, {args.set}")
+    print(f"regime: {args.condition} condition, {args.iterations} iterations, {args.set}")
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; runs in {runs}\n")
     print("| method | seed | final train | final val | final test | val jump (window) | grokking (detector) | "
           "gold used | last sample acc | wall s |")
@@ -88,8 +91,8 @@ def main() -> None:
     for method in ("expert_iteration", "sft"):
         for seed in seeds:
             start = time.perf_counter()
-            run = grok_run(runs, "--condition", "grokking", "--seed", str(seed), "--epochs", str(args.iterations),
-                           "--name", f"ei-science-{method}-s{seed}", "--set", args.set, "--set", f"method={method}")
+            run = grok_run(runs, "--condition", args.condition, "--seed", str(seed), "--epochs", str(args.iterations),
+                           "--name", f"ei-science-{args.condition}-{method}-s{seed}", "--set", args.set, "--set", f"method={method}")
             wall = time.perf_counter() - start
             rows = read_rows(run)
             summary = json.loads((run / "results" / "summary.json").read_text())
