@@ -2,18 +2,19 @@
 
 1. **Sampling + verification, batched vs one prompt at a time.** The same model (the built-in tiny
    model with the task's added tokens), the same 200 problems: ``samples_per_problem`` (4)
-   completions per training problem drawn in batched passes (``grokconsole.llm.generate``: KV cache,
-   left padding, 256 rows at once, each prompt read once for its 4 samples) and verified, against a
-   naive loop that calls ``model.generate(do_sample=True)`` once per sample (stopping at a newline
-   or EOS, as the batched sampler does) and verifies it. Both report samples sampled-and-verified per second and how many of
-   them verified; the naive loop runs on the first ``--naive`` samples only (all of them would take
-   minutes) and its rate is per sample. Goal: ≥ 20× samples/s.
+   completions per training problem drawn in batched passes (``grokconsole.llm.generate``: KV
+   cache, left padding, 256 rows at once, each prompt read once for its 4 samples) and verified,
+   against a naive loop that calls ``model.generate(do_sample=True)`` once per sample (stopping at
+   a newline or EOS, as the batched sampler does) and verifies it. Both report samples drawn and
+   verified per second and how many of them verified; the naive loop runs on the first
+   ``--naive`` samples only (all of them would take minutes) and its rate is per sample. Goal:
+   ≥ 20× samples/s.
 2. **One full iteration**, each method, in process: expert iteration = sample + verify + write the
    gold + ``steps_per_iteration`` LoRA steps + the evaluation (train/val/test greedy); SFT = the
    same steps on the ground truth + the evaluation. The task's default sizes (200 training
    problems × 4 samples, 100 val, 100 test, 20 steps of batch 16).
 
-Run: ``PYTHONPATH=. python bench/ei_sampling_speed.py [--threads 1] [--naive 64] [--device cpu]``.
+Run: ``PYTHONPATH=. python bench/ei_sampling_speed.py [--threads 1] [--naive 200] [--device cpu]``.
 """
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def one_iteration(cfg: dict, device: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--naive", type=int, default=64, help="samples the naive loop draws")
+    parser.add_argument("--naive", type=int, default=200, help="samples the naive loop draws")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     import torch

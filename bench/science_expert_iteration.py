@@ -92,7 +92,8 @@ def main() -> None:
         for seed in seeds:
             start = time.perf_counter()
             run = grok_run(runs, "--condition", args.condition, "--seed", str(seed), "--epochs", str(args.iterations),
-                           "--name", f"ei-science-{args.condition}-{method}-s{seed}", "--set", args.set, "--set", f"method={method}")
+                           "--name", f"ei-science-{args.condition}-{method}-s{seed}", "--set", args.set,
+                           "--set", f"method={method}")
             wall = time.perf_counter() - start
             rows = read_rows(run)
             summary = json.loads((run / "results" / "summary.json").read_text())

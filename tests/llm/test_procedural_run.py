@@ -54,7 +54,8 @@ def test_expert_iteration_gold_and_exact_resume_after_kill_9(tmp_path: Path) -> 
         assert r["generalization_gap"] == pytest.approx(r["train_acc"] - r["val_acc"])
     assert any(r["gold_count"] > 0 and "loss" in r for r in want[1:])
     train = {r["prompt"]: r for r in _lines(reference / "data" / "train.jsonl")}
-    assert len(train) == 24 and {"prompt", "answer", "type", "difficulty", "expression"} == set(next(iter(train.values())))
+    first = next(iter(train.values()))
+    assert len(train) == 24 and {"prompt", "answer", "type", "difficulty", "expression"} == set(first)
     gold = _gold(reference)
     assert sorted(gold) == sorted(f"iter_{i}.jsonl" for i in range(1, 9))
     for name, rows in gold.items():

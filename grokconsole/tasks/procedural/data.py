@@ -59,7 +59,8 @@ class Splits:
 
 def build_splits(cfg: dict[str, Any]) -> Splits:
     """The run's train / val / test problems (TooFewProblems when the space is too small)."""
-    types, rng_range, seed = problem_types(cfg["problem_types"]), difficulty_range(cfg["difficulty_range"]), int(cfg["seed"])
+    types, rng_range = problem_types(cfg["problem_types"]), difficulty_range(cfg["difficulty_range"])
+    seed = int(cfg["seed"])
     train = make_split(int(cfg["n_train"]), types, rng_range, f"train/{seed}")
     seen = {r.prompt for r in train}
     val = make_split(int(cfg["n_val"]), types, rng_range, f"val/{seed}", exclude=seen)

@@ -43,7 +43,8 @@ class Record:
 
 
 def random_tree(rng: random.Random, n_ops: int) -> object:
-    """An expression tree (an int leaf, or ``(operator, left, right)``) with ``n_ops`` operators, its shape and labels drawn from ``rng``."""
+    """An expression tree (an int leaf, or ``(operator, left, right)``) with ``n_ops`` operators,
+    its shape and labels drawn from ``rng``."""
     if n_ops == 0:
         return rng.randint(0, 9)
     left = rng.randint(0, n_ops - 1)
