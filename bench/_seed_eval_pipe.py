@@ -35,7 +35,8 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from grokconsole.tasks.baseadd.problems import is_correct, kshot_prompts, make_problems
+    from grokconsole.core.llmevals import DEFAULT_ICL_GROUP
+    from grokconsole.tasks.baseadd.problems import icl_prompts, is_correct, make_problems
     from grokconsole.tasks.baseadd.suites import EVAL_SEED
 
     torch.set_num_threads(a.threads)
@@ -48,7 +49,9 @@ def main() -> None:
     model.eval()
     cot = a.icl_cot if a.n_shots else a.cot
     problems = make_problems(a.base, a.n_digits, a.size, EVAL_SEED)
-    prompts = kshot_prompts(problems, a.n_shots, cot, EVAL_SEED) if a.n_shots else [p.prompt(cot) for p in problems]
+    # grok eval's icl questions (demonstrations shared by groups of queries), one prompt at a time
+    prompts = (icl_prompts(problems, a.n_shots, cot, EVAL_SEED, DEFAULT_ICL_GROUP) if a.n_shots
+               else [p.prompt(cot) for p in problems])
     need = max(len(tok(p.completion(cot), add_special_tokens=False)["input_ids"]) for p in problems) + 2
     newline = [i for i in range(len(tok)) if "\n" in tok.decode([i])]
     correct = 0

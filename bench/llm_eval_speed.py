@@ -1,8 +1,11 @@
 """Bench: language-model evaluation speed on the tiny model (2 CPU threads unless told otherwise).
 
 1. **Batched vs one prompt at a time.** The same model, the same prompts: ``grok eval``'s batched
-   greedy generation (KV cache, left padding, batch 256) against ``model.generate`` called once per
-   prompt, as the user's ``eval_pipe.py`` does. Goal: ≥ 30× problems/s.
+   greedy generation (static KV cache, left padding, shared prefixes packed, batch 256) against
+   ``model.generate`` called once per prompt, as the user's ``eval_pipe.py`` does; k-shot prompts
+   are the icl suite's (groups of ``--icl-group`` queries share demonstrations). The two sides
+   alternate (batched, one by one, batched, one by one) so that load from other work hits both
+   alike. Goal: ≥ 30× problems/s.
 2. **The whole evaluation plan** of the user's base-addition notebook: six tuned models (bases
    8/9/10 × CoT/plain) × bases 8/9/10 × digits 2/3/4 × 250 problems, ICL with k ∈ {1, 2, 3, 4, 5,
    6, 8, 10, 12, 16} × 3 bases × with/without CoT demonstrations × 250, and the untuned baselines
@@ -10,17 +13,20 @@
    loaded once per job, two jobs at a time on two cores). Goal: ≤ 60 s. Beside it, the user's way:
    one process per eval command (105 commands), model reloaded each time, one prompt at a time —
    measured on a few commands of each kind and extrapolated (running all would take far longer).
+   Our plan runs twice, before and after each half of the measured commands (interleaved).
 
 The tuned models are runs of one training step (their LoRA adapters barely moved): evaluation
 speed depends on how long the prompts and completions are, not on what the model learnt.
 
-Run: ``PYTHONPATH=. python bench/llm_eval_speed.py [--model DIR] [--threads 2] [--peer-size 40]``.
+Run: ``PYTHONPATH=. python bench/llm_eval_speed.py [--model DIR] [--threads 2] [--peer-size 40]
+[--runs-from DIR]`` (``--runs-from``: copy the six one-step runs from an earlier ``--keep-runs DIR``).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,35 +63,43 @@ def grok(args: list[str], threads: int = 1) -> float:
 def batched_vs_single(model_dir: str | None, threads: int, n: int, n_single: int) -> list[tuple[str, float, float]]:
     import torch
 
+    from grokconsole.core.llmevals import DEFAULT_ICL_GROUP
     from grokconsole.llm.generate import generate
     from grokconsole.llm.loading import load_model
-    from grokconsole.tasks.baseadd.problems import is_correct, kshot_prompts, make_problems
+    from grokconsole.tasks.baseadd.problems import icl_prompts, is_correct, make_problems
     from grokconsole.tasks.baseadd.suites import EVAL_SEED
 
     torch.set_num_threads(threads)
     model, tok = load_model(model_dir)  # one thread: two would fight over a shared CPU
     newline = [i for i in range(len(tok)) if "\n" in tok.decode([i])]
     rows = []
-    for label, base, digits, k, cot in (("0-shot, answer only, base 10, 2 digits", 10, 2, 0, False),
-                                        ("0-shot, CoT, base 8, 3 digits", 8, 3, 0, True),
-                                        ("8-shot plain demonstrations, base 9, 2 digits", 9, 2, 8, False)):
+    for label, base, digits, k, cot, group in (
+            ("0-shot, answer only, base 10, 2 digits", 10, 2, 0, False, 1),
+            ("0-shot, CoT, base 8, 3 digits", 8, 3, 0, True, 1),
+            (f"8-shot plain, base 9, 2 digits, groups of {DEFAULT_ICL_GROUP}", 9, 2, 8, False, DEFAULT_ICL_GROUP),
+            (f"8-shot CoT, base 8, 2 digits, groups of {DEFAULT_ICL_GROUP}", 8, 2, 8, True, DEFAULT_ICL_GROUP),
+            ("8-shot plain, base 9, 2 digits, own demonstrations", 9, 2, 8, False, 1)):
         problems = make_problems(base, digits, n, EVAL_SEED)
-        prompts = kshot_prompts(problems, k, cot, EVAL_SEED)
+        prompts = icl_prompts(problems, k, cot, EVAL_SEED, group)
         need = max(len(tok(p.completion(cot), add_special_tokens=False)["input_ids"]) for p in problems) + 2
-        t0 = time.perf_counter()
-        ours = generate(model, tok, prompts, max_new_tokens=need, batch_size=256)
-        batched = len(prompts) / (time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        single = []
-        with torch.inference_mode():
-            for prompt in prompts[:n_single]:
-                ids = tok(prompt, return_tensors="pt")
-                out = model.generate(**ids, max_new_tokens=need, do_sample=False, pad_token_id=tok.pad_token_id,
-                                     eos_token_id=[tok.eos_token_id, *newline])
-                single.append(tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True))
-        one = n_single / (time.perf_counter() - t0)
+        batched_s, single_s, single = 0.0, 0.0, []
+        half = n_single // 2
+        for part in (prompts[:half], prompts[half:n_single]):  # alternate the two sides
+            t0 = time.perf_counter()
+            ours = generate(model, tok, prompts, max_new_tokens=need, batch_size=256)
+            batched_s += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                for prompt in part:
+                    ids = tok(prompt, return_tensors="pt")
+                    out = model.generate(**ids, max_new_tokens=need, do_sample=False, pad_token_id=tok.pad_token_id,
+                                         eos_token_id=[tok.eos_token_id, *newline])
+                    single.append(tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True))
+            single_s += time.perf_counter() - t0
+        same = sum(a == b.split("\n", 1)[0] for a, b in zip(ours, single))
         agree = sum(is_correct(a, p, cot) == is_correct(b, p, cot) for a, b, p in zip(ours, single, problems))
-        rows.append((f"{label} (answers agree on {agree}/{n_single})", batched, one))
+        rows.append((f"{label} (same text {same}/{n_single}, same score {agree}/{n_single})",
+                     2 * len(prompts) / batched_s, n_single / single_s))
     return rows
 
 
@@ -109,7 +123,8 @@ def make_runs(runs: Path, model_dir: str | None, threads: int) -> list[str]:
 
 
 def our_plan(runs: Path, names: list[str], model_dir: str | None, threads: int, size: int) -> tuple[float, int]:
-    """Every eval job of the plan, ``threads`` at a time; wall time and prompts evaluated."""
+    """Every eval job of the plan, ``threads`` at a time, on fresh copies of the runs (nothing
+    evaluated yet); wall time and prompts evaluated."""
     base = [model_dir] if model_dir else []
     jobs = [["eval", "--base-model", *base, "--suite", "accuracy", "--suite", "icl", "--shots",
              ",".join(map(str, KS)), "--icl-demos", "both", "--problems", str(size), "--runs-dir", str(runs),
@@ -165,22 +180,29 @@ def run_seed_command(cmd: dict[str, Any], runs: Path, model_dir: str, size: int)
     return time.perf_counter() - t0
 
 
-def seed_plan(runs: Path, names: list[str], model_dir: str, size: int, threads: int,
-              plan_size: int) -> tuple[float, int, int]:
-    """The user's way, extrapolated: each kind of command is measured (one command at ``size``
-    problems and one at 1 problem: start-up + per-problem time), then summed over all 105 commands at
-    250 problems, ``threads`` commands at a time. Returns (seconds, commands, commands measured)."""
-    commands = seed_commands(runs, names)
+def seed_measured(runs: Path, names: list[str]) -> list[dict[str, Any]]:
+    """One command of each kind the user's way runs (ICL: k = 1, 4 and 16 per demo kind)."""
     kinds: dict[str, dict[str, Any]] = {}
-    for cmd in commands:
+    for cmd in seed_commands(runs, names):
         kinds.setdefault(cmd["kind"], cmd)
-    # ICL: measure k = 1, 4 and 16 per demo kind, interpolate the others linearly in k
-    measured = [c for kind, c in kinds.items() if not kind.startswith("icl") or kind.endswith((" k1", " k4", " k16"))]
+    return [c for kind, c in kinds.items() if not kind.startswith("icl") or kind.endswith((" k1", " k4", " k16"))]
+
+
+def seed_costs(measured: list[dict[str, Any]], runs: Path, model_dir: str, size: int) -> dict[str, tuple[float, float]]:
+    """Start-up and per-problem seconds of each measured kind (one command at 1 problem, one at ``size``)."""
     cost: dict[str, tuple[float, float]] = {}
     for cmd in measured:
         one = run_seed_command(cmd, runs, model_dir, 1)
         many = run_seed_command(cmd, runs, model_dir, size)
         cost[cmd["kind"]] = (one, max(0.0, (many - one) / max(1, size - 1)))
+    return cost
+
+
+def seed_plan(runs: Path, names: list[str], cost: dict[str, tuple[float, float]], threads: int,
+              plan_size: int) -> tuple[float, int]:
+    """The user's way, extrapolated from the measured kinds: summed over all 105 commands at 250
+    problems, ``threads`` commands at a time. Returns (seconds, commands)."""
+    commands = seed_commands(runs, names)
     total = 0.0
     for cmd in commands:
         kind = cmd["kind"]
@@ -193,7 +215,14 @@ def seed_plan(runs: Path, names: list[str], model_dir: str, size: int, threads: 
             cost[kind] = tuple(a + w * (b - a) for a, b in zip(lo[1], hi[1]))  # type: ignore[assignment]
         start, per = cost[kind]
         total += start + per * (plan_size - 1)
-    return total / threads, len(commands), 2 * len(measured)
+    return total / threads, len(commands)
+
+
+def fresh_copy(src: Path, dst: Path) -> list[str]:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    return sorted(p.name for p in dst.iterdir() if p.is_dir() and p.name != "base_models")
 
 
 def main() -> None:
@@ -204,7 +233,10 @@ def main() -> None:
     ap.add_argument("--n-single", type=int, default=64, help="of which one at a time (part 1)")
     ap.add_argument("--peer-size", type=int, default=40, help="problems per measured command of the user's way")
     ap.add_argument("--size", type=int, default=SIZE, help="problems per slice of the plan (the notebook: 250)")
+    ap.add_argument("--runs-from", type=Path, default=None, help="copy the six one-step runs from this folder")
+    ap.add_argument("--keep-runs", type=Path, default=None, help="keep the six one-step runs in this folder")
     ap.add_argument("--skip-part1", action="store_true")
+    ap.add_argument("--skip-part2", action="store_true")
     a = ap.parse_args()
     from grokconsole.llm.paths import resolve_model_path
 
@@ -212,21 +244,41 @@ def main() -> None:
     print(f"model {model_dir}; {a.threads} threads; load average {os.getloadavg()[0]:.1f}")
     if not a.skip_part1:
         print("\n1. batched generation vs model.generate one prompt at a time (same model, same prompts)")
-        print(f"{'prompts':<62} {'batched /s':>10} {'one-by-one /s':>14} {'ratio':>7}")
+        print(f"{'prompts':<100} {'batched /s':>10} {'one-by-one /s':>14} {'ratio':>7}")
         for label, batched, one in batched_vs_single(a.model, 1, a.n, a.n_single):
-            print(f"{label:<62} {batched:>10.0f} {one:>14.1f} {batched / one:>6.0f}×")
+            print(f"{label:<100} {batched:>10.0f} {one:>14.1f} {batched / one:>6.1f}×  (load {os.getloadavg()[0]:.1f})")
+    if a.skip_part2:
+        return
     with tempfile.TemporaryDirectory(prefix="grok-llm-eval-bench-") as tmp:
-        runs = Path(tmp) / "runs"
+        built = Path(tmp) / "built"
         t0 = time.perf_counter()
-        names = make_runs(runs, a.model, a.threads)
+        if a.runs_from:
+            fresh_copy(a.runs_from, built)
+        else:
+            make_runs(built, a.model, a.threads)
+            if a.keep_runs:
+                fresh_copy(built, a.keep_runs)
+        names = sorted(p.name for p in built.iterdir() if p.is_dir() and p.name != "base_models")
         print(f"\n2. the whole evaluation plan (set-up: {len(names)} one-step runs in {time.perf_counter() - t0:.0f} s)")
-        wall, prompts = our_plan(runs, names, a.model, a.threads, a.size)
-        print(f"grok eval jobs ({len(names) + 1} processes, {a.threads} at a time): {prompts} prompts in {wall:.1f} s "
-              f"({prompts / wall:.0f}/s)")
-        seed_s, n_cmd, n_measured = seed_plan(runs, names, model_dir, min(a.peer_size, a.size), a.threads, a.size)
+        measured = seed_measured(built, names)
+        halves = (measured[::2], measured[1::2])
+        walls, cost = [], {}
+        for half in halves:  # ours, half of the user's commands, ours, the other half
+            work = Path(tmp) / "work"
+            fresh_copy(built, work)
+            load0 = os.getloadavg()[0]
+            wall, prompts = our_plan(work, names, a.model, a.threads, a.size)
+            walls.append(wall)
+            print(f"grok eval jobs ({len(names) + 1} processes, {a.threads} at a time): {prompts} prompts in {wall:.1f} s "
+                  f"({prompts / wall:.0f}/s; load {load0:.1f} → {os.getloadavg()[0]:.1f})")
+            load0 = os.getloadavg()[0]
+            cost.update(seed_costs(half, built, model_dir, min(a.peer_size, a.size)))
+            print(f"  the user's way: {len(half)} kinds measured (load {load0:.1f} → {os.getloadavg()[0]:.1f})")
+        seed_s, n_cmd = seed_plan(built, names, cost, a.threads, a.size)
+        ours = sum(walls) / len(walls)
         print(f"the user's way ({n_cmd} commands × {a.size} problems, one process each, one prompt at a time, "
-              f"{a.threads} at a time; extrapolated from {n_measured} measured commands): {seed_s:.0f} s "
-              f"→ {seed_s / wall:.0f}× slower")
+              f"{a.threads} at a time; extrapolated from {2 * len(measured)} measured commands): {seed_s:.0f} s "
+              f"→ {seed_s / ours:.0f}× slower than ours ({ours:.1f} s, the mean of {len(walls)})")
 
 
 if __name__ == "__main__":

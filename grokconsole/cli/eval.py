@@ -24,8 +24,8 @@ from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths
 from grokconsole.core.formatting import status_text
 from grokconsole.core.jsonio import read_json
 from grokconsole.core.lifecycle import effective_status
-from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_PROBLEMS, GenerationOptions, check_problems,
-                                       parse_icl_demos, parse_shots)
+from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions,
+                                       check_icl_group, check_problems, parse_icl_demos, parse_shots)
 from grokconsole.core.runenv import default_runs_dir
 from grokconsole.core.runfolder import RunPaths, resolve_run
 from grokconsole.core.stopping import request_eval_stop
@@ -52,6 +52,7 @@ def eval_cmd(
     shots: Annotated[Optional[str], typer.Option("--shots", help="icl suite: numbers of demonstrations, default 0,1,2,4,8,16.")] = None,
     icl_cot: Annotated[bool, typer.Option("--icl-cot", help="icl suite: demonstrations with the chain-of-thought trace (= --icl-demos cot).")] = False,
     icl_demos: Annotated[str, typer.Option("--icl-demos", help="icl suite: plain | cot | both (demonstrations without/with the trace).")] = "plain",
+    icl_group: Annotated[int, typer.Option("--icl-group", help="icl suite: queries sharing one set of demonstrations (1: each query its own).")] = DEFAULT_ICL_GROUP,
     problems: Annotated[int, typer.Option("--problems", help="Language-model suites: problems per slice.")] = DEFAULT_PROBLEMS,
     batch: Annotated[int, typer.Option("--batch", help="Language-model suites: prompts per generation batch.")] = DEFAULT_BATCH,
     base_model: Annotated[bool, typer.Option("--base-model", help="Evaluate an untuned model (RUN: its folder; none: the built-in model), no run needed.")] = False,
@@ -66,9 +67,9 @@ def eval_cmd(
     [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/]
     """
     generation = GenerationOptions(check_problems(problems), parse_shots(shots), parse_icl_demos(icl_demos, icl_cot),
-                                   max(1, batch))
+                                   max(1, batch), check_icl_group(icl_group))
     asked_generation = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
-                        or batch != DEFAULT_BATCH)
+                        or batch != DEFAULT_BATCH or icl_group != DEFAULT_ICL_GROUP)
     if base_model:
         if intervene or steer_step is not None or checkpoints != "all":
             raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
@@ -100,7 +101,7 @@ def eval_cmd(
     coefs = parse_alphas(alphas)
     generates = task_generates(task)
     if asked_generation and not generates:
-        raise GrokError(f"--shots/--icl-cot/--problems/--batch are for language-model tasks; run {paths.run_id} is {task!r}")
+        raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks; run {paths.run_id} is {task!r}")
     check_checkpoints(paths, spec)
     if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
         raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")

@@ -6,8 +6,8 @@ that reads them. Two suites write them:
 * ``accuracy``: exact-match accuracy per eval base × digit count, slices ``b<base>_d<digits>`` with
   ``{"value", "n", "domain", "base", "digits"}``;
 * ``icl``: k-shot accuracy, slices ``k<k>_b<base>_d<digits>_<plain|cot>`` with
-  ``{"value", "n", "domain", "k", "base", "digits", "cot"}`` (``cot``: the demonstrations carry the
-  digit-by-digit trace).
+  ``{"value", "n", "domain", "k", "base", "digits", "cot", "group"}`` (``cot``: the demonstrations
+  carry the digit-by-digit trace; ``group``: how many queries shared each set of demonstrations).
 
 A run's results live in ``runs/<run>/eval/by_checkpoint/step_<STEP>/<suite>.json`` like every
 suite's. The untuned model evaluated without a run (``grok eval --base-model [DIR]``) gets a folder of
@@ -37,6 +37,9 @@ BASE_STEP = 0  # an untuned model's results are filed as step 0, the untuned bas
 DEFAULT_SHOTS = (0, 1, 2, 4, 8, 16)
 DEFAULT_PROBLEMS = 250
 DEFAULT_BATCH = 256
+# Queries per set of demonstrations in the icl suite: a group's k-shot prompts share their start,
+# which is computed once (1: every query gets its own demonstrations).
+DEFAULT_ICL_GROUP = 25
 ICL_DEMOS = ("plain", "cot", "both")
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 
@@ -49,6 +52,7 @@ class GenerationOptions:
     shots: tuple[int, ...] = DEFAULT_SHOTS
     icl_demos: str = "plain"  # plain | cot | both: demonstrations without / with the CoT trace
     batch_size: int = DEFAULT_BATCH
+    icl_group: int = DEFAULT_ICL_GROUP  # queries sharing one set of demonstrations
 
     @property
     def demo_kinds(self) -> tuple[bool, ...]:
@@ -58,7 +62,7 @@ class GenerationOptions:
     def argv(self) -> list[str]:
         """The eval runner's options for these knobs (parsed back by the runner)."""
         return ["--problems", str(self.n_problems), "--shots", ",".join(str(k) for k in self.shots),
-                "--gen-batch", str(self.batch_size), "--icl-demos", self.icl_demos]
+                "--gen-batch", str(self.batch_size), "--icl-demos", self.icl_demos, "--icl-group", str(self.icl_group)]
 
 
 def parse_shots(text: str | None) -> tuple[int, ...]:
@@ -87,6 +91,12 @@ def parse_icl_demos(text: str, cot: bool) -> str:
 def check_problems(n: int) -> int:
     if n < 1:
         raise GrokError(f"--problems must be at least 1, got {n}")
+    return n
+
+
+def check_icl_group(n: int) -> int:
+    if n < 1:
+        raise GrokError(f"--icl-group must be at least 1 (1: every query its own demonstrations), got {n}")
     return n
 
 

@@ -18,7 +18,7 @@ from grokconsole.core.checkpoint_files import periodic_checkpoints
 from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths,
                                        eval_argv, parse_alphas, parse_checkpoints,
                                        parse_interventions)
-from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_PROBLEMS, ICL_DEMOS, GenerationOptions,
+from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, ICL_DEMOS, GenerationOptions,
                                        is_base_eval_folder, parse_shots)
 from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.core.lifecycle import now_iso
@@ -63,8 +63,9 @@ class EvalRequest:
         ap.add_argument("--shots", default="")
         ap.add_argument("--gen-batch", type=int, default=DEFAULT_BATCH)
         ap.add_argument("--icl-demos", default="plain", choices=ICL_DEMOS)
+        ap.add_argument("--icl-group", type=int, default=DEFAULT_ICL_GROUP)
         a = ap.parse_args(argv)
-        generation = GenerationOptions(a.problems, parse_shots(a.shots), a.icl_demos, a.gen_batch)
+        generation = GenerationOptions(a.problems, parse_shots(a.shots), a.icl_demos, a.gen_batch, a.icl_group)
         return cls(parse_checkpoints(a.checkpoints), tuple(a.suite), parse_interventions(a.intervene),
                    parse_alphas(a.alphas), a.steer_step, a.force, a.device, generation)
 

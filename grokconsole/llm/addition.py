@@ -181,6 +181,34 @@ def kshot_prompts(queries: list[Problem], k: int, cot: bool, seed: int) -> list[
     return out
 
 
+def demonstrations(queries: list[Problem], k: int, seed: int) -> list[Problem]:
+    """The first ``k`` demonstrations shown to ``queries`` (a group that shares them; one query
+    alone gets its own): problems of their base and length, never one of the queries, drawn from a
+    stream seeded by the group's first query. A smaller k takes a prefix of a larger k's, so the
+    group's k-shot prompts all start alike and that start is computed once; each query still sees
+    a uniformly drawn set of k demonstrations, as with independent draws per query."""
+    first = queries[0]
+    asked = {(q.x, q.y) for q in queries}
+    rng = random.Random(f"baseadd/demos/{seed}/{first.base}/{first.digits}/{first.x}/{first.y}/{len(queries)}")
+    shots: list[Problem] = []
+    while len(shots) < k:
+        s = sample_problem(rng, first.base, first.digits)
+        if (s.x, s.y) not in asked:
+            shots.append(s)
+    return shots
+
+
+def icl_prompts(queries: list[Problem], k: int, cot: bool, seed: int, group: int = 1) -> list[str]:
+    """A k-shot prompt per query; each run of ``group`` consecutive queries shares its
+    demonstrations (:func:`demonstrations`)."""
+    out: list[str] = []
+    for start in range(0, len(queries), max(1, group)):
+        members = queries[start:start + max(1, group)]
+        shots = demonstrations(members, k, seed)
+        out += [kshot_prompt(q, shots, cot) for q in members]
+    return out
+
+
 def extract_answer(completion: str, cot: bool) -> str:
     """The answer a completion gives: the text after the last ``|`` with ``cot``, else the whole
     first line, stripped."""

@@ -3,9 +3,13 @@
 Why not ``model.generate``: for small models its per-step overhead dominates; this loop is a few
 tensor operations per step. Prompts are sorted by length and cut into chunks, so each chunk pads
 little; every chunk runs until all its rows have stopped (EOS, or a token whose text holds a
-newline) or ``max_new_tokens``, and a row that stopped leaves the batch (with its part of the KV
-cache), so the steps after it compute only the rows still writing. Position ids are counted from each row's first real token, so a
+newline) or ``max_new_tokens``. Position ids are counted from each row's first real token, so a
 left-padded row sees the same positions as it would alone.
+
+Where the model allows it (:mod:`grokconsole.llm.kvcache`), a chunk's cache is preallocated and
+written in place, and the prompts of a chunk that share a long prefix (the demonstrations of
+k-shot prompts, :mod:`grokconsole.llm.prefixes`) are packed into one row that holds the prefix
+once (:mod:`grokconsole.llm.packed`). Elsewhere the model's own (dynamic) cache is used.
 """
 from __future__ import annotations
 
@@ -15,6 +19,11 @@ from typing import Any, Sequence
 
 import grokconsole.llm  # noqa: F401  (offline mode before transformers is imported)
 import torch
+
+from grokconsole.llm.decoding import Decoding, pick, record_active
+from grokconsole.llm.kvcache import mark_static_failed, new_static_cache, static_ok
+from grokconsole.llm.packed import packed_generate, packing_ok
+from grokconsole.llm.prefixes import PrefixPlan, plan_prefixes
 
 DEFAULT_BATCH = 256
 
@@ -77,15 +86,15 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[str]) -> list[list[int]]:
 def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int,
              batch_size: int = DEFAULT_BATCH, temperature: float = 0.0,
              generator: torch.Generator | None = None, stop_at_newline: bool = True,
-             samples_per_prompt: int = 1) -> list[str]:
+             samples_per_prompt: int = 1, share_prefixes: bool = True) -> list[str]:
     """One completion per prompt, in prompt order, without the stop token (text after a newline is
     cut). ``temperature`` 0 is greedy; above 0 samples with ``generator`` (on the model's device).
+    ``share_prefixes`` prefills a long prefix common to several prompts once (same completions).
 
     ``samples_per_prompt`` k > 1 returns k completions per prompt, prompt-major (those of prompt
-    i at ``i*k … i*k+k-1``). Each prompt is then read once and its KV cache copied k times for
-    the sampled continuations, rather than reading k copies of it (expert iteration samples
-    several completions per problem; the prompt is most of the compute). A chunk holds
-    ``batch_size // k`` prompts, so ``batch_size`` rows are generated at once either way.
+    i at ``i*k … i*k+k-1``): the k copies are rows of their own that share the whole prompt, so
+    where prefixes are shared (the static-cache path) each prompt is read once for its k samples
+    (expert iteration samples several completions per problem; the prompt is most of the compute).
     """
     if not prompts:
         return []
@@ -93,63 +102,172 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
         raise ValueError("max_new_tokens must be ≥ 1")
     if samples_per_prompt < 1:
         raise ValueError("samples_per_prompt must be ≥ 1")
-    copies = samples_per_prompt
     model = generation_model(model)
     device = next(model.parameters()).device
     vocab = int(model.get_output_embeddings().weight.shape[0]) if model.get_output_embeddings() is not None else None
     stops = stop_tokens(tokenizer, model, vocab)
     eos, newline = stops.eos.to(device), stops.newline.to(device)
-    ends = eos | newline if stop_at_newline else eos
-    encoded = encode_prompts(tokenizer, prompts)
-    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
-    out: list[str] = [""] * (len(encoded) * copies)
     params = _forward_parameters(model)
-    use_positions = "position_ids" in params
     # transformers 5.24 renamed the cache argument (past_key_values still works, with a warning).
-    cache_arg = "cache" if "cache" in params else "past_key_values"
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    per_chunk = max(1, batch_size // copies)
-    for start in range(0, len(order), per_chunk):
-        chunk = order[start:start + per_chunk]
+    dec = Decoding(pad=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+                    ends=eos | newline if stop_at_newline else eos, eos=eos, max_new_tokens=max_new_tokens,
+                    temperature=temperature, generator=generator,
+                    cache_arg="cache" if "cache" in params else "past_key_values",
+                    extra={"logits_to_keep": 1} if "logits_to_keep" in params else {}, device=device)
+    encoded = [ids for ids in encode_prompts(tokenizer, prompts) for _ in range(samples_per_prompt)]
+    static = static_ok(model, params)
+    # Longest first, so a chunk pads little; rows of equal length (the same k of k-shot prompts)
+    # then share a chunk, and the chunk's rows that start alike share their prefix.
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
+    out: list[str] = [""] * len(encoded)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
         rows = [encoded[i] for i in chunk]
-        tokens = _generate_chunk(model, rows, pad, ends, eos, max_new_tokens, temperature, generator,
-                                 use_positions, cache_arg, device, copies)
-        if tokens is None:  # a cache that cannot be copied: read each copy of the prompt
-            tokens = _generate_chunk(model, [r for r in rows for _ in range(copies)], pad, ends, eos,
-                                     max_new_tokens, temperature, generator, use_positions, cache_arg, device)
+        tokens = None
+        if static:
+            plan = plan_prefixes(rows) if share_prefixes else PrefixPlan([-1] * len(rows), [0] * len(rows))
+            try:
+                tokens = _static_chunk(model, rows, plan, dec)
+            except (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, IndexError):
+                if not _is_first_static_use(model):
+                    raise
+                mark_static_failed(model)  # the model's forward does not take a static cache
+                static = False
+        if tokens is None:
+            tokens = _dynamic_chunk(model, rows, dec, "position_ids" in params)
         texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
-        slots = [i * copies + j for i in chunk for j in range(copies)]
-        for slot, text in zip(slots, texts):
-            out[slot] = text.split("\n", 1)[0] if stop_at_newline else text
+        for i, text in zip(chunk, texts):
+            out[i] = text.split("\n", 1)[0] if stop_at_newline else text
     return out
 
 
-def _generate_chunk(model: Any, rows: list[list[int]], pad: int, ends: torch.Tensor, eos: torch.Tensor,
-                    max_new_tokens: int, temperature: float, generator: torch.Generator | None,
-                    use_positions: bool, cache_arg: str, device: torch.device,
-                    copies: int = 1) -> list[list[int]] | None:
-    """Completions of ``rows`` (``copies`` per row, row-major, sharing the row's prompt cache);
-    None when ``copies`` > 1 and the model's cache cannot be copied per row."""
-    width = max(len(r) for r in rows)
+_STATIC_USED: set[type] = set()
+
+
+def _is_first_static_use(model: Any) -> bool:
+    """A static-cache failure on a model class that never completed a static chunk means the model
+    does not support it (fall back); after a success, an error is a real one (raise)."""
+    return type(model) not in _STATIC_USED
+
+
+def _left_padded(rows: list[list[int]], width: int, pad: int, start: list[int]) -> tuple[torch.Tensor, ...]:
+    """(ids, mask, positions) of ``rows`` right-aligned in ``width`` columns; positions count from
+    each row's ``start``."""
     ids = torch.full((len(rows), width), pad, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
+    positions = torch.zeros((len(rows), width), dtype=torch.long)
     for i, r in enumerate(rows):
         if r:
             ids[i, width - len(r):] = torch.tensor(r)
             mask[i, width - len(r):] = 1
-    ids, mask = ids.to(device), mask.to(device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    n = len(rows) * copies
-    done = torch.zeros(n, dtype=torch.bool, device=device)
-    generated = torch.full((n, max_new_tokens), pad, dtype=torch.long, device=device)
-    lengths = torch.full((n,), max_new_tokens, dtype=torch.long, device=device)
+            positions[i, width - len(r):] = torch.arange(start[i], start[i] + len(r))
+    return ids, mask, positions
+
+
+def _static_chunk(model: Any, rows: list[list[int]], plan: PrefixPlan, dec: Decoding) -> list[list[int]] | None:
+    """Generate a chunk with preallocated caches: each group sharing a prefix packed into one row
+    (:mod:`grokconsole.llm.packed`), the other prompts one row each. None where the model's config
+    gives no plain static cache (the caller then uses the dynamic path)."""
+    out: list[list[int]] = [[] for _ in rows]
+    alone = list(range(len(rows)))
+    clusters = plan.clusters()
+    if clusters and packing_ok(model):
+        members = [part for idx in clusters.values() for part in _tight(idx, plan.shared)]
+        groups = []
+        for idx in members:
+            common = min(plan.shared[i] for i in idx)
+            groups.append((rows[idx[0]][:common], [rows[i][common:] for i in idx]))
+        done = packed_generate(model, groups, dec, lambda n: new_static_cache(model, n))
+        if not done:
+            return None
+        for idx, tokens in zip(members, done):
+            for i, t in zip(idx, tokens):
+                out[i] = t
+        alone = [i for i in alone if plan.root[i] < 0]
+    if alone:
+        tokens = _rows_static(model, [rows[i] for i in alone], dec)
+        if tokens is None:
+            return None
+        for i, t in zip(alone, tokens):
+            out[i] = t
+    _STATIC_USED.add(type(model))
+    return out
+
+
+def _tight(members: list[int], shared: list[int]) -> list[list[int]]:
+    """Split a cluster into parts whose members share about as much: a part's common prefix is its
+    least-sharing member's, and every other member carries the difference in its own block."""
+    order = sorted(members, key=lambda i: -shared[i])
+    parts: list[list[int]] = []
+    for i in order:
+        if parts and shared[parts[-1][0]] - shared[i] <= max(8, shared[parts[-1][0]] // 8):
+            parts[-1].append(i)
+        else:
+            parts.append([i])
+    return parts
+
+
+def _rows_static(model: Any, rows: list[list[int]], dec: Decoding) -> list[list[int]] | None:
+    """One row per prompt, left-padded, in a cache of prompt + completion length written in place."""
+    span = max(len(r) for r in rows)
+    cache = new_static_cache(model, span + dec.max_new_tokens)
+    if cache is None:
+        return None
+    ids, smask, positions = _left_padded(rows, span, dec.pad, [0] * len(rows))
+    mask = torch.zeros((len(rows), span + dec.max_new_tokens), dtype=torch.long, device=dec.device)
+    mask[:, :span] = smask.to(dec.device)
+    return _decode(model, cache, ids.to(dec.device), positions.to(dec.device), mask, span, dec)
+
+
+def _decode(model: Any, cache: Any, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+            filled: int, dec: Decoding) -> list[list[int]]:
+    """Prefill ``ids`` into the static ``cache`` (whose first ``filled`` mask columns are set), then
+    decode; the mask's next column is opened at each step. A row that stopped leaves the batch with
+    its part of the cache, so later steps compute only the rows still writing."""
+    n = ids.shape[0]
+    done = torch.zeros(n, dtype=torch.bool, device=dec.device)
+    generated = torch.full((n, dec.max_new_tokens), dec.pad, dtype=torch.long, device=dec.device)
+    lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=dec.device)
+    active = torch.arange(n, device=dec.device)  # the rows still in the batch, in batch order
+    step_ids, step_pos = ids, positions
+    steps_run = 0
+    for t in range(dec.max_new_tokens):
+        steps_run = t + 1
+        result = model(input_ids=step_ids, attention_mask=mask[:, :filled], position_ids=step_pos,
+                       use_cache=True, **{dec.cache_arg: cache}, **dec.extra)
+        nxt = pick(result.logits[:, -1, :], dec)
+        done = record_active(nxt, t, done, active, generated, lengths, dec)
+        if bool(done.all()):
+            break
+        step_ids = nxt.unsqueeze(1)
+        step_pos = step_pos[:, -1:] + 1
+        mask[:, filled] = 1
+        filled += 1
+        if bool(done.any()):
+            keep = (~done).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            active, done, step_ids, step_pos, mask = active[keep], done[keep], step_ids[keep], step_pos[keep], mask[keep]
+    lens = lengths.clamp(max=steps_run).tolist()
+    return [row[:m] for row, m in zip(generated.tolist(), lens)]
+
+
+def _dynamic_chunk(model: Any, rows: list[list[int]], dec: Decoding, use_positions: bool) -> list[list[int]]:
+    """The model's own cache, grown by the model at each step (models without a plain static cache).
+    Finished rows leave the batch with their cache where the cache can select rows."""
+    width = max(len(r) for r in rows)
+    ids, mask, positions = _left_padded(rows, width, dec.pad, [0] * len(rows))
+    ids, mask, positions = ids.to(dec.device), mask.to(dec.device), positions.to(dec.device)
+    n = len(rows)
+    done = torch.zeros(n, dtype=torch.bool, device=dec.device)
+    generated = torch.full((n, dec.max_new_tokens), dec.pad, dtype=torch.long, device=dec.device)
+    lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=dec.device)
+    active = torch.arange(n, device=dec.device)
     past = None
     step_ids, step_pos = ids, positions
     steps_run = 0
-    active = torch.arange(n, device=device)  # the rows still in the batch, in batch order
-    for t in range(max_new_tokens):
+    for t in range(dec.max_new_tokens):
         steps_run = t + 1
-        kwargs: dict[str, Any] = {"input_ids": step_ids, "attention_mask": mask, cache_arg: past,
+        kwargs: dict[str, Any] = {"input_ids": step_ids, "attention_mask": mask, dec.cache_arg: past,
                                   "use_cache": True}
         if use_positions:
             kwargs["position_ids"] = step_pos
@@ -157,36 +275,17 @@ def _generate_chunk(model: Any, rows: list[list[int]], pad: int, ends: torch.Ten
         past = getattr(result, "cache", None)
         if past is None:
             past = getattr(result, "past_key_values", None)
-        logits = result.logits[:, -1, :].float()
-        if t == 0 and copies > 1:
-            if not hasattr(past, "batch_repeat_interleave"):
-                return None
-            past.batch_repeat_interleave(copies)
-            logits = logits.repeat_interleave(copies, dim=0)
-            mask = mask.repeat_interleave(copies, dim=0)
-            step_pos = step_pos.repeat_interleave(copies, dim=0)
-        if temperature > 0:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-        else:
-            nxt = logits.argmax(dim=-1)
-        nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
-        generated[active, t] = nxt
-        ended = ~done & ends[nxt.clamp(max=len(ends) - 1)]
-        # EOS is not part of the completion; a newline token is (its text before the newline counts).
-        lengths[active[ended]] = t + (~eos[nxt[ended].clamp(max=len(eos) - 1)]).long()
-        done |= ended
+        nxt = pick(result.logits[:, -1, :], dec)
+        done = record_active(nxt, t, done, active, generated, lengths, dec)
         if bool(done.all()):
             break
         step_ids = nxt.unsqueeze(1)
         step_pos = step_pos[:, -1:] + 1
-        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=device)], dim=1)
+        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=dec.device)], dim=1)
         if bool(done.any()) and hasattr(past, "batch_select_indices"):
-            # Finished rows leave the batch (their cache too): later steps compute only the rows
-            # still writing. Without that cache method they stay, fed padding.
+            # Without that cache method the finished rows stay, fed padding.
             keep = (~done).nonzero().squeeze(1)
             past.batch_select_indices(keep)
-            active, done, step_ids = active[keep], done[keep], step_ids[keep]
-            step_pos, mask = step_pos[keep], mask[keep]
+            active, done, step_ids, step_pos, mask = active[keep], done[keep], step_ids[keep], step_pos[keep], mask[keep]
     lens = lengths.clamp(max=steps_run).tolist()
-    return [row[:n] for row, n in zip(generated.tolist(), lens)]
+    return [row[:m] for row, m in zip(generated.tolist(), lens)]

@@ -85,8 +85,14 @@ def test_icl_suite_prompts_keeps_what_is_on_disk_and_adds_the_rest(tiny_llama_di
     rec = first["k2_b8_d2_plain"]
     assert (rec["k"], rec["base"], rec["digits"], rec["cot"], rec["domain"], rec["n"]) == (2, 8, 2, False, "plain", 40)
     assert first["k0_b10_d2_plain"]["value"] == 1.0
-    # k = 2: two solved examples, one per line, then the query
-    assert all(p.count("\n") == 2 for p in ctx.prompts)
+    assert rec["group"] == 25
+    # One call per base: the 40 plain queries (k = 0), then 40 prompts of two solved examples, one
+    # per line, then the query; groups of 25 queries share their demonstrations.
+    zero, two = ctx.prompts[:40], ctx.prompts[40:]
+    assert all(p.count("\n") == 0 for p in zero) and all(p.count("\n") == 2 for p in two)
+    demos = [p.rsplit("\n", 1)[0] for p in two]
+    assert len(set(demos[:25])) == 1 and len(set(demos[25:])) == 1 and demos[0] != demos[25]
+    assert [p.rsplit("\n", 1)[1] for p in two] == zero
     # again with CoT demonstrations and one more k: the plain slices are kept, not recomputed
     ctx2 = oracle(tiny_llama_dir, base_model=True, existing=first)
     ctx2.options = GenerationOptions(n_problems=40, shots=(0, 2, 4), icl_demos="cot")
@@ -94,11 +100,19 @@ def test_icl_suite_prompts_keeps_what_is_on_disk_and_adds_the_rest(tiny_llama_di
     assert ctx2.generated == 3 * 3 * 40
     assert {k: v for k, v in second.items() if k.endswith("plain")} == first
     assert second["k4_b9_d2_cot"]["cot"] is True and second["k4_b9_d2_cot"]["domain"] == "cot"
+    two, four = ctx2.prompts[40:80], ctx2.prompts[80:]  # a smaller k shows the first of a larger k's demonstrations
+    assert all(f.startswith(t.rsplit("\n", 1)[0] + "\n") for t, f in zip(two, four))
     # a slice measured on fewer problems is measured again
     stale = {**first, "k0_b8_d2_plain": {**first["k0_b8_d2_plain"], "n": 10}}
     ctx3 = oracle(tiny_llama_dir, base_model=True, existing=stale)
     icl(ctx3)
     assert ctx3.generated == 40
+    # and so is one whose queries shared demonstrations differently (slices from before groups: 1)
+    ctx4 = oracle(tiny_llama_dir, base_model=True, existing=first)
+    ctx4.options = GenerationOptions(n_problems=40, shots=(0, 2), icl_group=1)
+    again = icl(ctx4).to_json()["results"]
+    assert ctx4.generated == 3 * 40 and again["k2_b8_d2_plain"]["group"] == 1  # k = 0 kept: no demonstrations
+    assert len({p.rsplit("\n", 1)[0] for p in ctx4.prompts}) > 30  # each query its own
 
 
 def test_same_questions_for_every_model(tiny_llama_dir: Path) -> None:

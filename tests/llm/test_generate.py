@@ -65,3 +65,62 @@ def test_several_samples_per_prompt_share_the_prompt(fixture: str, request: pyte
     assert shared == duplicated and len(set(shared)) > 1
     with pytest.raises(ValueError, match="samples_per_prompt"):
         generate(model, tok, PROMPTS, max_new_tokens=4, samples_per_prompt=0)
+
+
+def _kshot(shared_demos: bool) -> list[str]:
+    """k-shot prompts as the icl suite builds them: groups sharing demonstrations, every k of a group
+    starting alike (shared_demos), or each query its own."""
+    from grokconsole.tasks.baseadd.problems import icl_prompts, make_problems
+
+    out = []
+    for base, cot in ((8, True), (10, False)):
+        queries = make_problems(base, 2, 12, 5)
+        for k in (1, 3, 4, 8):
+            out += icl_prompts(queries, k, cot, 7, group=5 if shared_demos else 1)
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["tiny_llama_dir", "tiny_gpt2_dir"])
+def test_shared_prefixes_give_what_generate_gives(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Packed groups (a shared prefix computed once) and the static cache give model.generate's greedy
+    completions, prompt by prompt, whatever the batch cuts; so does the model's own dynamic cache."""
+    import grokconsole.llm.generate as gen
+    from grokconsole.llm.prefixes import plan_prefixes
+
+    folder: Path = request.getfixturevalue(fixture)
+    model, tok = load_model(folder)
+    prompts = _kshot(True) + _kshot(False)[:24]
+    plan = plan_prefixes(gen.encode_prompts(tok, prompts))
+    assert len(plan.clusters()) >= 8  # the groups' demonstrations are shared
+    ours = generate(model, tok, prompts, max_new_tokens=8, batch_size=37, stop_at_newline=False)
+    assert generate(model, tok, prompts, max_new_tokens=8, batch_size=256, stop_at_newline=False) == ours
+    assert generate(model, tok, prompts, max_new_tokens=8, share_prefixes=False, stop_at_newline=False) == ours
+    assert type(model) in gen._STATIC_USED  # the static path ran
+    refs = _one_at_a_time(model, tok, prompts[::3], 8)
+    for prompt, text, ref in zip(prompts[::3], ours[::3], refs):
+        if tok.eos_token_id in ref:
+            ref = ref[: ref.index(tok.eos_token_id)]
+        assert text == tok.decode(ref, skip_special_tokens=True), prompt
+
+
+def test_models_without_a_static_cache_use_their_own(tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grokconsole.llm.generate as gen
+
+    model, tok = load_model(tiny_llama_dir)
+    prompts = _kshot(True)[:30]
+    ours = generate(model, tok, prompts, max_new_tokens=6)
+    monkeypatch.setattr(gen, "new_static_cache", lambda model, n: None)  # e.g. sliding-window layers
+    assert generate(model, tok, prompts, max_new_tokens=6) == ours
+    monkeypatch.setattr(gen, "static_ok", lambda model, params: False)
+    assert generate(model, tok, prompts, max_new_tokens=6) == ours
+
+
+def test_prefix_plan() -> None:
+    from grokconsole.llm.prefixes import plan_prefixes
+
+    a = list(range(40))
+    rows = [a + [1], a + [2, 3], a[:30] + [9], [5] * 50, a]
+    plan = plan_prefixes(rows, min_shared=16)
+    assert plan.root[:3] == [1, 1, 1] and plan.shared[:3] == [40, 41, 30]  # the longest is the root
+    assert plan.root[3] == -1 and plan.root[4] == 1 and plan.shared[4] == 39  # its last token stays its own
+    assert plan_prefixes([a[:10] + [1], a[:10] + [2]], min_shared=16).root == [-1, -1]

@@ -8,8 +8,10 @@ slice. Slices and their fields follow docs/eval.md ("Language-model suites"):
 * ``accuracy``: ``b<base>_d<digits>``, prompted in the run's format (plain, or CoT with
   ``cot=true``; an untuned model is asked plainly);
 * ``icl``: ``k<k>_b<base>_d<digits>_<plain|cot>``: k solved examples of the same base and length
-  (with the trace for ``--icl-cot`` / ``--icl-demos cot|both``), then the query. Slices already on disk with the same number of
-  problems are kept, so ``--shots 0,1,2`` then ``--shots 4,8`` adds to one file.
+  (with the trace for ``--icl-cot`` / ``--icl-demos cot|both``), then the query; each group of
+  ``--icl-group`` queries shares its demonstrations, and a smaller k shows the first of a larger
+  k's. Slices already on disk with the same number of problems and group are kept, so
+  ``--shots 0,1,2`` then ``--shots 4,8`` adds to one file.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from grokconsole.core.llmevals import ACCURACY_SUITE, ICL_SUITE, accuracy_slice,
 from grokconsole.evals.generation import GenerationContext
 from grokconsole.evals.suites import SliceResult, SuiteResult, new_result, register_suite
 from grokconsole.tasks.baseadd.data import int_list
-from grokconsole.tasks.baseadd.problems import Problem, is_correct, kshot_prompts, make_problems
+from grokconsole.tasks.baseadd.problems import Problem, icl_prompts, is_correct, make_problems
 
 TASK = "baseadd"
 EVAL_SEED = 20_031  # the questions every model is asked
@@ -54,10 +56,13 @@ def _domain(ctx: GenerationContext, base: int, digits: int) -> str:
     return "train" if digits == int(ctx.config.get("n_digits", digits)) else "length"
 
 
-def _kept(ctx: GenerationContext, name: str) -> dict[str, Any] | None:
-    """The slice as on disk, when it was measured on as many problems as asked (and no --force)."""
+def _kept(ctx: GenerationContext, name: str, **fields: Any) -> dict[str, Any] | None:
+    """The slice as on disk, when it was measured on as many problems as asked and with the same
+    ``fields`` (and no --force)."""
     rec = None if ctx.force else ctx.existing.get(name)
-    return rec if isinstance(rec, dict) and rec.get("n") == ctx.options.n_problems else None
+    if not isinstance(rec, dict) or rec.get("n") != ctx.options.n_problems:
+        return None
+    return rec if all(rec.get(k, 1) == v for k, v in fields.items()) else None
 
 
 def _slice(rec: dict[str, Any]) -> SliceResult:
@@ -86,22 +91,33 @@ def accuracy(ctx: GenerationContext) -> SuiteResult:
 
 @register_suite(TASK, ICL_SUITE)
 def icl(ctx: GenerationContext) -> SuiteResult:
-    """Exact match after k demonstrations of the same base and length, per k × eval base."""
+    """Exact match after k demonstrations of the same base and length, per k × eval base.
+
+    Every k of one base and kind of demonstration is generated in one call: a group's prompts for
+    all k start with the same demonstrations (:func:`problems.icl_prompts`), which the generator
+    then computes once."""
     out = new_result(TASK, ICL_SUITE)
     digits = 2 if ctx.base_model else int(ctx.config.get("n_digits", 2))
+    group = ctx.options.icl_group
     for name, rec in ctx.existing.items():  # slices of other k or demonstrations stay in the file
         if isinstance(rec, dict) and "value" in rec:
             out.results[name] = _slice(rec)
     bases = int_list(ctx.config.get("eval_bases", "8,9,10"))
-    for cot, base, k in product(ctx.options.demo_kinds, bases, ctx.options.shots):
-        name = icl_slice(k, base, digits, cot)
-        if _kept(ctx, name) is not None:
+    for cot, base in product(ctx.options.demo_kinds, bases):
+        ks = [k for k in ctx.options.shots  # k = 0 shows no demonstrations: any group will do
+              if _kept(ctx, icl_slice(k, base, digits, cot), **({"group": group} if k else {})) is None]
+        if not ks:
             continue
         problems = eval_problems(ctx, base, digits)
-        prompts = kshot_prompts(problems, k, cot, EVAL_SEED)
-        value = _score(ctx, prompts, problems, cot)
-        out.results[name] = SliceResult(value, len(problems), "cot" if cot else "plain",
-                                        {"k": k, "base": base, "digits": digits, "cot": cot})
+        prompts = [p for k in ks for p in icl_prompts(problems, k, cot, EVAL_SEED, group)]
+        need = ctx.token_length([p.completion(cot) for p in problems]) + NEW_TOKEN_MARGIN
+        completions = ctx.complete(prompts, need)
+        for i, k in enumerate(ks):
+            got = completions[i * len(problems):(i + 1) * len(problems)]
+            value = sum(is_correct(c, p, cot) for c, p in zip(got, problems)) / max(1, len(problems))
+            out.results[icl_slice(k, base, digits, cot)] = SliceResult(
+                value, len(problems), "cot" if cot else "plain",
+                {"k": k, "base": base, "digits": digits, "cot": cot, "group": group})
     out.results = dict(sorted(out.results.items(), key=lambda kv: _order(kv[1])))
     return out
 

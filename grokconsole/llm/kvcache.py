@@ -1,0 +1,69 @@
+"""Key/value caches for batched generation: preallocated and written in place where the model allows.
+
+transformers' default ``DynamicCache`` concatenates every layer's keys and values at every
+decoding step, so each step copies the whole cache of every row; for long k-shot prompts that
+copy costs more than the model. A ``StaticCache`` is allocated once per batch (prompt + completion
+length) and written in place. It works for the attention layers transformers calls full
+attention; a model whose cache would hold anything else (sliding-window or linear-attention
+layers), whose forward takes no cache or no position ids, or whose first static pass fails, is
+generated with the model's own cache, as ``model.generate`` would (:func:`static_ok` remembers
+that per model class).
+
+Prompts sharing a prefix are packed into one row of such a cache (:mod:`grokconsole.llm.packed`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_STATIC_FAILED: set[type] = set()
+
+
+def static_ok(model: Any, params: set[str]) -> bool:
+    """Whether batches of ``model`` get a static cache (and so may share prefixes)."""
+    if type(model) in _STATIC_FAILED or "position_ids" not in params:
+        return False
+    return "cache" in params or "past_key_values" in params
+
+
+def mark_static_failed(model: Any) -> None:
+    _STATIC_FAILED.add(type(model))
+
+
+def new_static_cache(model: Any, max_len: int) -> Any | None:
+    """A ``StaticCache`` of ``max_len`` slots whose every layer is a plain full-attention layer, else
+    None. Its layers hand attention only the slots written so far (:func:`_filled_layer`)."""
+    try:
+        from transformers import StaticCache
+        from transformers.cache_utils import StaticLayer
+    except ImportError:
+        return None
+    try:
+        cache = StaticCache(config=model.config, max_cache_len=max_len)
+    except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError):
+        return None
+    layers = getattr(cache, "layers", None)
+    if not layers or any(type(layer) is not StaticLayer for layer in layers):
+        return None
+    filled = _filled_layer(StaticLayer)
+    cache.layers = [filled(max_cache_len=max_len) for _ in layers]
+    return cache
+
+
+_FILLED: dict[type, type] = {}
+
+
+def _filled_layer(static: type) -> type:
+    """A static layer that attends over its written slots only, not all ``max_cache_len``: the unwritten
+    ones are masked anyway, and skipping them saves up to the completion's length of every step."""
+    if static not in _FILLED:
+        class FilledStaticLayer(static):  # type: ignore[misc, valid-type]
+            def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
+                keys, values = super().update(key_states, value_states, *args, **kwargs)
+                n = int(self.cumulative_length)
+                return keys[:, :, :n], values[:, :, :n]
+
+            def get_mask_sizes(self, query_length: int, *args: Any) -> tuple[int, int]:
+                return int(self.cumulative_length) + query_length, 0
+
+        _FILLED[static] = FilledStaticLayer
+    return _FILLED[static]
