@@ -9,8 +9,10 @@
 2. **The whole evaluation plan** of the user's base-addition notebook: six tuned models (bases
    8/9/10 × CoT/plain) × bases 8/9/10 × digits 2/3/4 × 250 problems, ICL with k ∈ {1, 2, 3, 4, 5,
    6, 8, 10, 12, 16} × 3 bases × with/without CoT demonstrations × 250, and the untuned baselines
-   (3 bases × 3 digit counts × 250) — through ``grok eval`` jobs (one process per run, the model
-   loaded once per job, two jobs at a time on two cores). Goal: ≤ 60 s. Beside it, the user's way:
+   (3 bases × 3 digit counts × 250) — through two ``grok eval`` jobs side by side on the two
+   cores, one thread each: the untuned model's (accuracy + icl, both kinds of demonstrations) and
+   one for the six runs (``grok eval RUN1 … RUN6 --suite accuracy``, evaluated in turn by one
+   process). Goal: ≤ 60 s. Beside it, the user's way:
    one process per eval command (105 commands), model reloaded each time, one prompt at a time —
    measured on a few commands of each kind and extrapolated (running all would take far longer).
    Our plan runs twice, before and after each half of the measured commands (interleaved).
@@ -129,9 +131,9 @@ def our_plan(runs: Path, names: list[str], model_dir: str | None, threads: int, 
     jobs = [["eval", "--base-model", *base, "--suite", "accuracy", "--suite", "icl", "--shots",
              ",".join(map(str, KS)), "--icl-demos", "both", "--problems", str(size), "--runs-dir", str(runs),
              "--follow"]]
-    jobs += [["eval", name, "--checkpoints", "last", "--suite", "accuracy", "--problems", str(size),
-              "--runs-dir", str(runs), "--follow"]
-             for name in names]
+    # the six runs: one job evaluating them in turn (one process: the libraries load once)
+    jobs.append(["eval", *names, "--checkpoints", "last", "--suite", "accuracy", "--problems", str(size),
+                 "--runs-dir", str(runs), "--follow"])
     t0 = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:  # the heavy base-model job first, the runs beside it
         list(pool.map(grok, jobs))
@@ -269,7 +271,7 @@ def main() -> None:
             load0 = os.getloadavg()[0]
             wall, prompts = our_plan(work, names, a.model, a.threads, a.size)
             walls.append(wall)
-            print(f"grok eval jobs ({len(names) + 1} processes, {a.threads} at a time): {prompts} prompts in {wall:.1f} s "
+            print(f"grok eval jobs (2 processes, side by side): {prompts} prompts in {wall:.1f} s "
                   f"({prompts / wall:.0f}/s; load {load0:.1f} → {os.getloadavg()[0]:.1f})")
             load0 = os.getloadavg()[0]
             cost.update(seed_costs(half, built, model_dir, min(a.peer_size, a.size)))

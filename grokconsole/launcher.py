@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from grokconsole.core.errors import GrokError
 from grokconsole.core.evaljobs import EvalPaths, eval_status
@@ -36,13 +37,16 @@ def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, arg
 
 def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str] | None = None, *,
            state_dir: Path | None = None, logs_dir: Path | None = None, label: str | None = None,
-           recheck: Callable[[], None] | None = None) -> int:
+           recheck: Callable[[], None] | None = None,
+           also: Sequence[tuple[Path, str, Callable[[], None] | None]] = ()) -> int:
     """Start ``cmd`` detached; its ``run.json`` goes in ``state_dir`` (default: the run folder).
 
     The launch claims ``state_dir`` first (``run.lock``, see :mod:`grokconsole.core.runlock`): the
     child inherits the lock and holds it for its life, so a second launch of the same run — at
     the same moment or while it runs — is refused. ``recheck`` runs once the lock is held, to
-    refuse what changed since the caller looked (e.g. the run finished meanwhile).
+    refuse what changed since the caller looked (e.g. the run finished meanwhile). ``also``: more
+    (state folder, label, recheck) the same child owns (one eval job for several runs), claimed
+    and recorded alike.
     """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
@@ -53,25 +57,35 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     state_dir = state_dir or paths.root
     state_dir.mkdir(parents=True, exist_ok=True)
     logs = logs_dir or paths.logs
-    def running() -> bool:
-        return effective_status(read_run_state(state_dir)) == "running"
-
-    with claimed(state_dir, label or f"run {paths.run_id}", wait=EXIT_GRACE_SECONDS, running=running) as lock_fd:
-        if recheck is not None:
-            recheck()
+    owned = [(state_dir, label or f"run {paths.run_id}", recheck), *also]
+    with ExitStack() as stack:
+        fds = []
+        for folder, name, check in owned:
+            folder.mkdir(parents=True, exist_ok=True)
+            fds.append(stack.enter_context(claimed(folder, name, wait=EXIT_GRACE_SECONDS,
+                                                   running=_running_in(folder))))
+            if check is not None:
+                check()
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / paths.stdout_log.name, "ab") as out, open(logs / paths.stderr_log.name, "ab") as err:
             # Started with SIGTERM/SIGINT blocked: a `grok stop` that arrives before the child has
             # installed its handler waits for it instead of killing the child mid-import.
             with stop_signals_blocked():
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                        start_new_session=True, close_fds=True, pass_fds=(lock_fd,))
+                                        start_new_session=True, close_fds=True, pass_fds=tuple(fds))
         # The child writes run.json itself as soon as it starts; record it here too so that a
         # listing never sees a run without one, but never overwrite what the child already wrote.
-        existing = read_run_state(state_dir)
-        if existing is None or existing.pid != proc.pid:
-            Lifecycle(state_dir, kind=kind, pid=proc.pid).record()
+        for folder, _name, _check in owned:
+            existing = read_run_state(folder)
+            if existing is None or existing.pid != proc.pid:
+                Lifecycle(folder, kind=kind, pid=proc.pid).record()
     return proc.pid
+
+
+def _running_in(folder: Path) -> Callable[[], bool]:
+    def running() -> bool:
+        return effective_status(read_run_state(folder)) == "running"
+    return running
 
 
 def _still_resumable(paths: RunPaths) -> Callable[[], None]:
@@ -99,13 +113,20 @@ def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) 
                   recheck=_still_resumable(paths) if resume else None)
 
 
-def start_eval(paths: RunPaths, args: list[str]) -> int:
-    """Start an evaluation job of a run (``grok eval``); its lifecycle is ``eval/run.json``."""
-    ep = EvalPaths(paths)
-    cmd = [sys.executable, "-m", "grokconsole.evals.job", str(paths.root.resolve()), *args]
-    def no_running_job() -> None:
-        if eval_status(paths) == "running":
-            raise GrokError(f"run {paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+def start_eval(paths: RunPaths | list[RunPaths], args: list[str]) -> int:
+    """Start an evaluation job (``grok eval``) of one run, or of several in turn in one process (one
+    model library load for all); each run's lifecycle is its own ``eval/run.json``, all with the
+    job's pid, and the job's output goes to the first run's ``eval/logs``."""
+    runs = paths if isinstance(paths, list) else [paths]
+    cmd = [sys.executable, "-m", "grokconsole.evals.job", *(str(p.root.resolve()) for p in runs), *args]
 
-    return _spawn(paths, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs,
-                  label=f"the eval job of run {paths.run_id}", recheck=no_running_job)
+    def no_running_job(run: RunPaths) -> Callable[[], None]:
+        def check() -> None:
+            if eval_status(run) == "running":
+                raise GrokError(f"run {run.run_id} already has a running eval job (grok eval {run.run_id} --stop)")
+        return check
+
+    first, ep = runs[0], EvalPaths(runs[0])
+    also = [(EvalPaths(r).root, f"the eval job of run {r.run_id}", no_running_job(r)) for r in runs[1:]]
+    return _spawn(first, cmd, "eval", state_dir=ep.root, logs_dir=ep.logs,
+                  label=f"the eval job of run {first.run_id}", recheck=no_running_job(first), also=also)

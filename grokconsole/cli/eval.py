@@ -36,8 +36,9 @@ POLL_SECONDS = 0.3
 
 @handle_errors
 def eval_cmd(
-    run: Annotated[Optional[str], typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate; "
-                                                      "with --base-model: the model folder (none: the built-in model).")] = None,
+    runs: Annotated[Optional[list[str]], typer.Argument(help="Run id (or a unique part of it) whose checkpoints to evaluate; "
+                                                             "several: one job evaluates them in turn; "
+                                                             "with --base-model: the model folder (none: the built-in model).")] = None,
     checkpoints: Annotated[str, typer.Option("--checkpoints", "-k",
                                              help="all | last | steps like 100,200 (checkpoints/step_<STEP>.pt) | epochs like e50,e100.")] = "all",
     suite: Annotated[Optional[list[str]], typer.Option("--suite", help="Suite to run (repeatable; default: all of the task's).")] = None,
@@ -64,13 +65,18 @@ def eval_cmd(
 
     Examples: [bold]grok eval RUN[/] · [bold]grok eval RUN --checkpoints last --follow[/] ·
     [bold]grok eval RUN --intervene m4,m5[/] · [bold]grok eval RUN --suite icl --shots 0,1,2,4,8 --icl-cot[/] ·
-    [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/]
+    [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/] ·
+    [bold]grok eval RUN1 RUN2 RUN3 --checkpoints last --suite accuracy[/] (one job, the runs in turn)
     """
+    names = list(runs or [])
+    run = names[0] if names else None
     generation = GenerationOptions(check_problems(problems), parse_shots(shots), parse_icl_demos(icl_demos, icl_cot),
                                    max(1, batch), check_icl_group(icl_group))
     asked_generation = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
                         or batch != DEFAULT_BATCH or icl_group != DEFAULT_ICL_GROUP)
     if base_model:
+        if len(names) > 1:
+            raise GrokError("--base-model evaluates one model: name at most one model folder")
         if intervene or steer_step is not None or checkpoints != "all":
             raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
         task_name = task_name or generation_task()
@@ -85,6 +91,10 @@ def eval_cmd(
         raise GrokError("name a run to evaluate (grok eval RUN), or evaluate an untuned model with --base-model [DIR]")
     if out is not None:
         raise GrokError("--out is for --base-model results; a run's results go to its eval/ folder")
+    if len(names) > 1:
+        _several(names, runs_dir or default_runs_dir(), checkpoints, suite, intervene or steer_step is not None,
+                 force, device, generation, asked_generation, follow, stop, status)
+        return
     paths = resolve_run(run, runs_dir or default_runs_dir())
     if stop or status:
         _stop_or_status(paths, stop)
@@ -106,6 +116,52 @@ def eval_cmd(
     if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
         raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")
     _launch(paths, spec, suites, actions, coefs, steer_step, force, device, generation if generates else None, follow)
+
+
+def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional[list[str]], intervening: bool,
+             force: bool, device: str, generation: GenerationOptions, asked_generation: bool, follow: bool,
+             stop: bool, status: bool) -> None:
+    """One job for several runs of one task: every run checked first, nothing started on a refusal."""
+    found = [resolve_run(name, runs_dir) for name in names]
+    if len({p.root.resolve() for p in found}) < len(found):
+        raise GrokError("a run is named twice")
+    if stop or status:
+        for paths in found:
+            _stop_or_status(paths, stop)
+        return
+    if intervening:
+        raise GrokError("--intervene and --steer-step take one run; several runs are evaluated by suites only")
+    spec = parse_checkpoints(checkpoints)
+    if spec.epochs:
+        raise GrokError("several runs take --checkpoints all, last or steps (epochs differ from run to run)")
+    tasks = set()
+    for paths in found:
+        config = read_json(paths.config, default=None)
+        if not isinstance(config, dict):
+            raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
+        tasks.add(str(config.get("task", "")))
+        check_checkpoints(paths, spec)
+        if eval_status(paths) == "running":
+            raise GrokError(f"{paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+    if len(tasks) > 1:
+        raise GrokError(f"runs of different tasks ({', '.join(sorted(tasks))}): evaluate each task in its own job")
+    task = tasks.pop()
+    generates = task_generates(task)
+    if asked_generation and not generates:
+        raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks, not {task!r}")
+    suites = resolve_suites(task, suite)
+    if device not in ("auto", "cpu", "cuda"):
+        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+    from grokconsole import launcher
+
+    offsets = [EvalPaths(p).progress.stat().st_size if EvalPaths(p).progress.exists() else 0 for p in found]
+    pid = launcher.start_eval(found, eval_argv(spec, suites, (), DEFAULT_ALPHAS, None, force, device,
+                                               generation if generates else None))
+    console.print(f"one eval job for {len(found)} runs (pid {pid}; suites {', '.join(suites)}; each run's results "
+                  f"in its eval/by_checkpoint/)")
+    if follow:
+        codes = [follow_eval(paths, offset) for paths, offset in zip(found, offsets)]
+        raise typer.Exit(next((c for c in codes if c), 0))
 
 
 def _stop_or_status(paths: RunPaths, stop: bool) -> None:

@@ -1,4 +1,7 @@
-"""The ``grok eval`` process: ``python -m grokconsole.evals.job RUN_DIR [options]``.
+"""The ``grok eval`` process: ``python -m grokconsole.evals.job RUN_DIR [RUN_DIR ...] [options]``.
+
+Several run folders are evaluated in turn by one process (the libraries load once), each with its
+own lifecycle; a stop ends the job, the run at hand and those after it ending as ``stopped``.
 
 It records its lifecycle (``eval/run.json``) and catches SIGTERM/SIGINT *before* importing
 torch, so a stop that arrives while the libraries load still ends as ``stopped`` (not killed
@@ -19,19 +22,34 @@ from grokconsole.core.signals import EXIT_STOPPED, StopFlag
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print("usage: python -m grokconsole.evals.job RUN_DIR [--checkpoints ...] [--suite ...]", file=sys.stderr)
+    dirs = [Path(a) for a in argv[:next((i for i, a in enumerate(argv) if a.startswith("--")), len(argv))]]
+    options = argv[len(dirs):]
+    if not dirs:
+        print("usage: python -m grokconsole.evals.job RUN_DIR [RUN_DIR ...] [--checkpoints ...] [--suite ...]",
+              file=sys.stderr)
         return 2
-    run_dir = Path(argv[0])
-    ep = EvalPaths(RunPaths(run_dir))
     stop = StopFlag()
-    life = Lifecycle(ep.root, kind="eval")
-    life.start()
-    append_jsonl(ep.progress, {"event": "launched", "wall": now_iso()})
+    lives = []
+    for run_dir in dirs:  # every run's job shows as running from the start
+        ep = EvalPaths(RunPaths(run_dir))
+        life = Lifecycle(ep.root, kind="eval")
+        life.start()
+        append_jsonl(ep.progress, {"event": "launched", "wall": now_iso()})
+        lives.append((run_dir, ep, life))
+    codes = [_evaluate(run_dir, ep, life, options, stop) for run_dir, ep, life in lives]
+    return 1 if 1 in codes else (EXIT_STOPPED if EXIT_STOPPED in codes else 0)
+
+
+def _evaluate(run_dir: Path, ep: EvalPaths, life: Lifecycle, options: list[str], stop: StopFlag) -> int:
+    """One run's evaluation, its lifecycle ended here (a later run of the same job still runs)."""
+    if stop.set:
+        append_jsonl(ep.progress, {"event": "stop", "wall": now_iso()})
+        life.end("stopped", EXIT_STOPPED)
+        return EXIT_STOPPED
     try:
         from grokconsole.evals.runner import EvalRequest, evaluate_run
 
-        status = evaluate_run(run_dir, EvalRequest.from_argv(argv[1:]), stop)
+        status = evaluate_run(run_dir, EvalRequest.from_argv(options), stop)
     except (Exception, SystemExit) as exc:  # a failed job (or a bad request) leaves a clear record
         traceback.print_exc()
         append_jsonl(ep.progress, {"event": "crash", "error": f"{type(exc).__name__}: {exc}", "wall": now_iso()})

@@ -139,3 +139,34 @@ def test_a_real_job_stopped_while_it_loads_ends_as_stopped(runs: Path) -> None:
     state = read_run_state(ep.root)
     assert (state.status, state.exit_code) == ("stopped", 143)
     assert read_jsonl(ep.progress).rows[-1]["event"] == "stop"
+
+
+def test_one_job_evaluates_several_runs_in_turn(runs: Path, tmp_path: Path) -> None:
+    """`grok eval RUN1 RUN2`: one process, each run's own results and lifecycle (the job's pid)."""
+    for name in ("one", "two"):
+        shutil.copytree(next(runs.iterdir()), tmp_path / name, ignore=shutil.ignore_patterns("eval"))
+    result = _eval(tmp_path, "one", "two", "--checkpoints", "40", "--follow")
+    assert result.exit_code == 0, result.output
+    assert "one eval job for 2 runs" in " ".join(result.output.split())
+    states = [read_run_state(EvalPaths(RunPaths(tmp_path / name)).root) for name in ("one", "two")]
+    assert [s.status for s in states] == ["finished", "finished"] and states[0].pid == states[1].pid
+    for name in ("one", "two"):
+        assert (EvalPaths(RunPaths(tmp_path / name)).by_checkpoint / "step_40" / "operand_acc.json").is_file()
+    assert "eval job finished" in _eval(tmp_path, "one", "two", "--status").output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tiny", "tiny"], "a run is named twice"),
+    (["tiny", "other", "--intervene", "m4"], "several runs are evaluated by suites only"),
+    (["tiny", "other", "--checkpoints", "e20"], "several runs take --checkpoints all, last or steps"),
+    (["tiny", "other", "--checkpoints", "15"], "no checkpoint for step 15"),
+    (["tiny", "other", "--shots", "1"], "are for language-model tasks"),
+])
+def test_several_runs_bad_requests_start_nothing(runs: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    shutil.copytree(next(runs.iterdir()), tmp_path / "tiny", ignore=shutil.ignore_patterns("eval"))
+    shutil.copytree(next(runs.iterdir()), tmp_path / "other", ignore=shutil.ignore_patterns("eval"))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = _eval(tmp_path, *args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
