@@ -65,5 +65,11 @@ def _filled_layer(static: type) -> type:
             def get_mask_sizes(self, query_length: int, *args: Any) -> tuple[int, int]:
                 return int(self.cumulative_length) + query_length, 0
 
+            def batch_select_indices(self, indices: Any) -> None:
+                """Keep these rows only (finished rows leave the batch)."""
+                if self.is_initialized:
+                    self.keys = self.keys[indices]
+                    self.values = self.values[indices]
+
         _FILLED[static] = FilledStaticLayer
     return _FILLED[static]

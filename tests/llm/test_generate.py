@@ -124,3 +124,21 @@ def test_prefix_plan() -> None:
     assert plan.root[:3] == [1, 1, 1] and plan.shared[:3] == [40, 41, 30]  # the longest is the root
     assert plan.root[3] == -1 and plan.root[4] == 1 and plan.shared[4] == 39  # its last token stays its own
     assert plan_prefixes([a[:10] + [1], a[:10] + [2]], min_shared=16).root == [-1, -1]
+
+
+def test_finished_rows_leave_a_static_batch() -> None:
+    """The shipped model ends its answers with a newline after 2 to ~20 tokens: rows leave the
+    static-cache batch as they finish, and every row still gets model.generate's completion."""
+    model, tok = load_model(None)
+    newline = [i for i in range(len(tok)) if "\n" in tok.decode([i])]
+    prompts = [p for a, b in ((35, 27), (7, 5), (123, 456), (60, 61), (1, 2), (77, 66)) for p in
+               (f"{a}+{b}=", f"{a}+{b}:")]
+    ours = generate(model, tok, prompts, max_new_tokens=24, batch_size=8)
+    refs = []
+    for p in prompts:
+        enc = tok(p, return_tensors="pt")
+        ids = model.generate(**enc, max_new_tokens=24, do_sample=False, pad_token_id=tok.pad_token_id,
+                             eos_token_id=[tok.eos_token_id, *newline])
+        refs.append(tok.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+    assert len({len(r) for r in refs}) > 3  # rows finish at different steps
+    assert ours == [r.split("\n", 1)[0] for r in refs]
