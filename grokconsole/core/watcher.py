@@ -91,6 +91,15 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _total_epochs(config: dict[str, Any], last: dict[str, Any]) -> float | None:
+    """The run's length in epochs: ``epochs``, or for a run that counts in optimizer steps
+    (``max_steps`` > 0) its step budget in the epochs its last row shows per step."""
+    max_steps, step, epoch = _num(config.get("max_steps")), _num(last.get("step")), _num(last.get("epoch"))
+    if max_steps and max_steps > 0:
+        return epoch / step * max_steps if epoch is not None and step else None
+    return _num(config.get("epochs"))
+
+
 @dataclass
 class WatchedRun:
     """Follows one run folder across polls."""
@@ -344,7 +353,7 @@ class WatchedRun:
         return RunView(
             run_id=self.run_id, task=str(rec.get("task", "—")), condition=rec.condition,
             n_train=rec.get("n_train"), seed=rec.get("seed"), status=rec.status,
-            epoch=_num(last.get("epoch")), epochs=_num(rec.config.get("epochs")),
+            epoch=_num(last.get("epoch")), epochs=_total_epochs(rec.config, last),
             train_acc=acc["train"], val_acc=acc["val"], ood_acc=acc["ood"], grok_epoch=self.grok_epoch,
             search_text=self._search, error=self.error, eval_note=self.eval_note,
         )

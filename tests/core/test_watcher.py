@@ -201,3 +201,16 @@ def test_eval_job_of_a_run_shows_in_its_view(tmp_path: Path) -> None:
                                                         "end": "2026-01-01T00:00:00+00:00"}))
     run.poll(now=run._checked_files + 5)
     assert run.view().eval_note == ""
+
+
+def test_step_based_run_shows_its_length_in_epochs(tmp_path: Path) -> None:
+    """A run that counts in optimizer steps is as long as its step budget, not its unused ``epochs``."""
+    root = make_run(tmp_path, "steps", rows=0, epochs=1000, config={"max_steps": 200}, summary=False)
+    append_rows(root, [{"epoch": 1.875, "step": 40, "train_acc": 0.5, "val_acc": 0.4}])
+    make_run(tmp_path, "epochs", rows=3, grok_at=None, epochs=400, summary=False)
+    w = Watcher(tmp_path)
+    w.start()
+    w.poll()
+    view = w.get("steps").view()
+    assert (view.epoch, view.epochs) == (1.875, 9.375)
+    assert w.get("epochs").view().epochs == 400

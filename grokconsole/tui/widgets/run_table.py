@@ -27,8 +27,15 @@ def _progress(view: RunView, compact: bool) -> str:
     if view.epoch is None:
         return "—"
     if view.epochs and not compact:
-        return f"{fmt_num(view.epoch)}/{fmt_num(view.epochs)}"
+        return f"{fmt_num(view.epoch)}/{_length(view.epochs)}"
     return fmt_num(view.epoch)
+
+
+def _length(epochs: float) -> str:
+    """A run's length, short: a step-based run's length in epochs is rarely a whole number."""
+    if float(epochs).is_integer() or epochs >= 100:
+        return f"{epochs:.0f}"
+    return f"{epochs:.3g}"
 
 
 def row_cells(view: RunView, marked: bool, run_width: int = 26, compact: bool = False) -> dict[str, object]:
