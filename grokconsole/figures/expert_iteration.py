@@ -24,7 +24,7 @@ from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
 from grokconsole.figures.plots import band, mark_grokking, seeds_text, subplots, thin
-from grokconsole.figures.tables import to_csv, to_latex, to_markdown
+from grokconsole.figures.tables import to_csv, to_latex, to_markdown, write_table
 
 NAME = "figure_expert_iteration"
 TABLE = "table_expert_iteration"
@@ -172,10 +172,4 @@ def table_expert_iteration(ctx: ExportContext) -> list[Path] | Skip:
              "tex": to_latex(header, body, "Expert iteration vs SFT: final accuracy (mean $\\pm$ std over seeds), "
                                            "iterations of grokking (detector) and of the val jump (window rule, "
                                            "seeds where it fired), gold examples used.")}
-    written = []
-    for ext, text in texts.items():
-        path = ctx.out / f"{TABLE}.{ext}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_table(ctx.out, TABLE, texts)

@@ -16,7 +16,7 @@ from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.llm_data import (COT_COLOR, PLAIN_COLOR, DeltaCell, RunDelta, condition_order, delta_cells,
                                           run_deltas)
 from grokconsole.figures.plots import figure_legend, marker, subplots, thin
-from grokconsole.figures.tables import to_csv, to_latex, to_markdown
+from grokconsole.figures.tables import to_csv, to_latex, to_markdown, write_table
 
 TABLE = "table_delta_accuracy"
 TABLE_COLUMNS = ("condition", "train_base", "cot", "eval_base", "eval_digits", "n_runs", "baseline_acc", "acc_mean",
@@ -142,10 +142,4 @@ def table_delta_accuracy(ctx: ExportContext) -> list[Path] | Skip:
     texts = {"csv": to_csv(rows, list(TABLE_COLUMNS)), "md": to_markdown(header, body),
              "tex": to_latex(tex_header, body, "Accuracy after fine-tuning and its change delta (accuracy points) "
                                                "from the untuned model: mean $\\pm$ std over runs.")}
-    written = []
-    for ext, text in texts.items():
-        path = ctx.out / f"{TABLE}.{ext}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_table(ctx.out, TABLE, texts)

@@ -198,6 +198,11 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def write_table(out: Path, name: str, texts: dict[str, str]) -> list[Path]:
+    """One table in several formats: ``texts`` maps an extension (csv, md, tex) to the file's text."""
+    return [_write(out / f"{name}.{ext}", text) for ext, text in texts.items()]
+
+
 def table1_ablations(ctx: ExportContext) -> list[Path] | Skip:
     """table1_ablations.{csv,md,tex} (a row per run) and table1_ablations_grouped.{csv,md,tex}."""
     if not ctx.runs:
