@@ -70,3 +70,19 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("name = \n")
     with pytest.raises(GrokError, match="not valid TOML"):
         load_sweep(tmp_path / "bad.toml")
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "commands").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_sweep_files_validate(path: Path, tmp_path: Path) -> None:
+    """Every sweep file in commands/ expands and every point passes the launch checks."""
+    spec = load_sweep(path)
+    prepared = prepare_points(expand(spec, tmp_path / "runs"))
+    assert prepared and all(p.config["sweep"] == spec.name for p in prepared)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_shipped_sweep_files_are_found() -> None:
+    assert {"modarith.toml", "expert_iteration.toml"} <= {p.name for p in SHIPPED}
