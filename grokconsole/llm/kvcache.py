@@ -58,9 +58,18 @@ def _filled_layer(static: type) -> type:
     if static not in _FILLED:
         class FilledStaticLayer(static):  # type: ignore[misc, valid-type]
             def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
-                keys, values = super().update(key_states, value_states, *args, **kwargs)
-                n = int(self.cumulative_length)
-                return keys[:, :, :n], values[:, :, :n]
+                """Write the new slots as a slice: the same values as the parent's ``index_copy_``,
+                which costs ~0.1 ms a call on CPU, each layer each step, for a few hundred bytes."""
+                if not self.is_initialized:
+                    self.lazy_initialization(key_states, value_states)
+                start = int(self.cumulative_length)
+                end = start + key_states.shape[-2]
+                if end > self.max_cache_len:
+                    raise IndexError(f"static cache of {self.max_cache_len} slots given slot {end}")
+                self.keys[:, :, start:end] = key_states
+                self.values[:, :, start:end] = value_states
+                self.cumulative_length.fill_(end)
+                return self.keys[:, :, :end], self.values[:, :, :end]
 
             def get_mask_sizes(self, query_length: int, *args: Any) -> tuple[int, int]:
                 return int(self.cumulative_length) + query_length, 0
