@@ -21,7 +21,7 @@ import grokconsole.llm  # noqa: F401  (offline mode before transformers is impor
 import torch
 
 from grokconsole.llm.decoding import Decoding, pick, record_active
-from grokconsole.llm.kvcache import mark_static_failed, new_static_cache, static_ok
+from grokconsole.llm.kvcache import mark_static_failed, new_static_cache, prefill_in_parts, static_ok
 from grokconsole.llm.packed import packed_generate, packing_ok
 from grokconsole.llm.prefixes import PrefixPlan, plan_prefixes
 
@@ -233,9 +233,15 @@ def _decode(model: Any, cache: Any, ids: torch.Tensor, positions: torch.Tensor, 
     steps_run = 0
     for t in range(dec.max_new_tokens):
         steps_run = t + 1
-        result = model(input_ids=step_ids, attention_mask=mask[:, :filled], position_ids=step_pos,
-                       use_cache=True, **{dec.cache_arg: cache}, **dec.extra)
-        nxt = pick(result.logits[:, -1, :], dec)
+        if t == 0:
+            def part(rows: slice) -> torch.Tensor:
+                return model(input_ids=ids[rows], attention_mask=mask[rows, :filled], position_ids=positions[rows],
+                             use_cache=True, **{dec.cache_arg: cache}, **dec.extra).logits[:, -1, :]
+            logits = prefill_in_parts(cache, n, ids.shape[1], part)
+        else:
+            logits = model(input_ids=step_ids, attention_mask=mask[:, :filled], position_ids=step_pos,
+                           use_cache=True, **{dec.cache_arg: cache}, **dec.extra).logits[:, -1, :]
+        nxt = pick(logits, dec)
         done = record_active(nxt, t, done, active, generated, lengths, dec)
         if bool(done.all()):
             break

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from grokconsole.llm.decoding import Decoding, pick, record
+from grokconsole.llm.kvcache import prefill_in_parts
 
 PACKABLE_ATTENTION = ("sdpa", "eager")
 _OWNER_PREFIX, _OWNER_NONE = -1, -2  # a slot every prompt of the row sees / no prompt sees
@@ -80,10 +81,15 @@ def packed_generate(model: Any, groups: list[tuple[list[int], list[list[int]]]],
     slots = torch.arange(first_new, device=device).expand(n_rows, -1)
     # prefill: the prefix sees itself causally, each block the prefix and itself
     mask = _mask(owner[:, :first_new], owner[:, :first_new], slots, dtype)
-    keep = {"logits_to_keep": last.to(device)} if "logits_to_keep" in dec.extra else {}
-    result = model(input_ids=ids.to(device), attention_mask=mask, position_ids=pos.to(device), use_cache=True,
-                   **{dec.cache_arg: cache}, **keep)
-    logits = result.logits if keep else result.logits[:, last.to(device)]
+    last = last.to(device)
+    keep = {"logits_to_keep": last} if "logits_to_keep" in dec.extra else {}
+    ids, pos = ids.to(device), pos.to(device)
+
+    def part(rows: slice) -> torch.Tensor:
+        out = model(input_ids=ids[rows], attention_mask=mask[rows], position_ids=pos[rows], use_cache=True,
+                    **{dec.cache_arg: cache}, **keep).logits
+        return out if keep else out[:, last]
+    logits = prefill_in_parts(cache, n_rows, first_new, part)
     n = n_rows * per_row
     done = torch.zeros(n, dtype=torch.bool, device=device)
     for r, (_p, rest) in enumerate(groups):  # padding prompts are done from the start

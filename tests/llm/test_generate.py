@@ -103,6 +103,30 @@ def test_shared_prefixes_give_what_generate_gives(fixture: str, request: pytest.
         assert text == tok.decode(ref, skip_special_tokens=True), prompt
 
 
+@pytest.mark.parametrize("fixture", ["tiny_llama_dir", "tiny_gpt2_dir"])
+def test_prefill_in_parts_changes_nothing(fixture: str, request: pytest.FixtureRequest,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch prefilled a few rows at a time (padded rows and packed groups alike) gives the
+    completions of one whole-batch prefill, and so model.generate's."""
+    import grokconsole.llm.kvcache as kvcache
+
+    model, tok = load_model(request.getfixturevalue(fixture))
+    prompts = _kshot(True)[:30] + PROMPTS
+    calls: list[int] = []
+    model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    monkeypatch.setattr(kvcache, "PREFILL_TOKENS", 10**9)
+    whole = generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False)
+    n_whole = len(calls)
+    monkeypatch.setattr(kvcache, "PREFILL_TOKENS", 8)  # one row per part
+    assert generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False) == whole
+    assert len(calls) - n_whole > n_whole + 10  # the parts did run
+    refs = _one_at_a_time(model, tok, PROMPTS, 8)
+    for prompt, text, ref in zip(PROMPTS, whole[30:], refs):
+        if tok.eos_token_id in ref:
+            ref = ref[: ref.index(tok.eos_token_id)]
+        assert text == tok.decode(ref, skip_special_tokens=True), prompt
+
+
 def test_models_without_a_static_cache_use_their_own(tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import grokconsole.llm.generate as gen
 
