@@ -11,31 +11,17 @@ condition (64 training sums, weight decay 1.0, constant learning rate): does ``o
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _cli import grok_run  # noqa: E402
+from grokconsole.core.history import read_jsonl  # noqa: E402
+
 SLICES = ("acc_b8_d2", "acc_b8_d3", "acc_b8_d4", "acc_b9_d2", "acc_b10_d2")
-
-
-def grok_run(runs: Path, *args: str) -> Path:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-m", "grokconsole", "run", "--task", "baseadd", "--runs-dir", str(runs),
-                          "--follow", *args], capture_output=True, text=True, env=env)
-    run_id = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
-    if out.returncode != 0 or not run_id:
-        raise RuntimeError(f"grok run failed ({out.returncode}): {out.stderr[-2000:]}")
-    return runs / run_id
-
-
-def history(run: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run / "results" / "history.jsonl").read_text().splitlines() if line.strip()]
 
 
 def sft_table(runs: Path, seeds: list[int], steps: int) -> None:
@@ -47,9 +33,9 @@ def sft_table(runs: Path, seeds: list[int], steps: int) -> None:
     for cot in (False, True):
         for seed in seeds:
             start = time.perf_counter()
-            run = grok_run(runs, "--condition", "standard", "--seed", str(seed), "--set",
+            run = grok_run(runs, "baseadd", "--condition", "standard", "--seed", str(seed), "--set",
                            f"base=8 cot={str(cot).lower()} max_steps={steps} eval_every_steps={steps}")
-            rows = history(run)
+            rows = read_jsonl(run / "results" / "history.jsonl").rows
             first, last = rows[0], rows[-1]
             vals = [last[k] for k in SLICES]
             means[cot].append(vals)
@@ -72,9 +58,9 @@ def sft_table(runs: Path, seeds: list[int], steps: int) -> None:
 
 def grokking_table(runs: Path, steps: int, cot: bool) -> None:
     every = max(1, steps // 15)
-    run = grok_run(runs, "--condition", "grokking", "--set",
+    run = grok_run(runs, "baseadd", "--condition", "grokking", "--set",
                    f"base=8 cot={str(cot).lower()} max_steps={steps} eval_every_steps={every} eval_size=60")
-    rows = history(run)
+    rows = read_jsonl(run / "results" / "history.jsonl").rows
     print(f"\n### Grokking condition (64 sums, weight decay 1.0, constant lr, {'CoT' if cot else 'plain'}), every {every} steps\n")
     print("| step | train_loss | train_acc | val_acc | ood_acc | acc_b10_d2 |")
     print("|---|---|---|---|---|---|")

@@ -19,32 +19,16 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def grok(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "grokconsole", *args], capture_output=True, text=True, env=env)
-
-
-def grok_run(runs: Path, *args: str) -> Path:
-    out = grok("run", "--task", "procedural", "--runs-dir", str(runs), "--follow", *args)
-    run_id = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
-    if out.returncode != 0 or not run_id:
-        raise RuntimeError(f"grok run failed ({out.returncode}): {out.stderr[-2000:]}")
-    return runs / run_id
-
-
-def read_rows(run: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run / "results" / "history.jsonl").read_text().splitlines() if line.strip()]
+from _cli import grok, grok_run  # noqa: E402
+from grokconsole.core.history import read_jsonl  # noqa: E402
 
 
 def last(rows: list[dict[str, Any]], key: str) -> float:
@@ -91,11 +75,11 @@ def main() -> None:
     for method in ("expert_iteration", "sft"):
         for seed in seeds:
             start = time.perf_counter()
-            run = grok_run(runs, "--condition", args.condition, "--seed", str(seed), "--epochs", str(args.iterations),
+            run = grok_run(runs, "procedural", "--condition", args.condition, "--seed", str(seed), "--epochs", str(args.iterations),
                            "--name", f"ei-science-{args.condition}-{method}-s{seed}", "--set", args.set,
                            "--set", f"method={method}")
             wall = time.perf_counter() - start
-            rows = read_rows(run)
+            rows = read_jsonl(run / "results" / "history.jsonl").rows
             summary = json.loads((run / "results" / "summary.json").read_text())
             rec = {"train": last(rows, "train_acc"), "val": last(rows, "val_acc"),
                    "test": float(summary.get("final_test_acc", math.nan)),
