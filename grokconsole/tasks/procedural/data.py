@@ -77,10 +77,6 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def write_splits(folder: Path, splits: Splits) -> None:
     for name in ("train", "val", "test"):
         write_jsonl(folder / f"{name}.jsonl", [r.to_dict() for r in getattr(splits, name)])

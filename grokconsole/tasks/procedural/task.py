@@ -13,7 +13,6 @@ they are added as tokens (:mod:`grokconsole.llm.vocab`) whose embeddings train w
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Iterator
 

@@ -6,8 +6,6 @@ no model is involved. A completion's answer is its first line, stripped of surro
 """
 from __future__ import annotations
 
-from grokconsole.tasks.procedural.generators import Record
-
 
 def extract_answer(completion: str) -> str:
     """The answer a completion gives: its first line, stripped."""
@@ -17,7 +15,3 @@ def extract_answer(completion: str) -> str:
 def verify(completion: str, answer: str) -> bool:
     """Exact match of the completion's answer with the ground-truth ``answer``."""
     return extract_answer(completion) == answer
-
-
-def verify_record(completion: str, record: Record) -> bool:
-    return verify(completion, record.answer)
