@@ -109,13 +109,13 @@ def figure_expert_iteration(ctx: ExportContext) -> list[Path] | Skip:
         for column, label, color, ls in CURVES:
             band(ax, group.stat(column), color, label, ls=ls)
         mark_grokking(ax, group, label=True)
-        jumps = [j for j in (jump_iteration(r) for r in group.runs) if j is not None]
+        per_run = [jump_iteration(r) for r in group.runs]
+        jumps = [j for j in per_run if j is not None]
         if jumps:
             mean = sum(jumps) / len(jumps)
             ax.axvline(mean, color=JUMP_COLOR, ls="-.", lw=thin(), zorder=2,
                        label=f"val jump (window rule) it. {mean:.0f} ({len(jumps)}/{group.n_seeds} seeds)")
-        ctx.summary(NAME, f"{METHOD_TITLES[method]} · {setting}: jump iterations "
-                          f"{_iterations_text([jump_iteration(r) for r in group.runs])}")
+        ctx.summary(NAME, f"{METHOD_TITLES[method]} · {setting}: jump iterations {_iterations_text(per_run)}")
         ax.set_title(f"{METHOD_TITLES[method]}\n{setting} ({seeds_text(group)})")
         ax.set_xlabel("Iteration")
         ax.set_ylim(-0.02, 1.05)
