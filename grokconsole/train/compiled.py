@@ -81,8 +81,7 @@ class CompiledForward:
             if out is not None:
                 return out[0].detach(), out[1].detach()
         with torch.no_grad():
-            feats = self.model.features(x)  # type: ignore[operator]
-            return feats, self.model.head(feats)  # type: ignore[operator]
+            return self._features_and_logits(x)
 
     def _run_compiled(self, x: torch.Tensor) -> Any:
         """The compiled graph's output for ``x``, or None (another shape, or compilation given up)."""
