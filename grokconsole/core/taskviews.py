@@ -89,11 +89,11 @@ def run_panels(task: Any) -> list[PanelView]:
     """
     spec = find_spec(task)
     agreed = _agreed_placements()
+    declared = set() if spec is None else {m.key for m in spec.metrics}
     out = []
     for view in panel_layout():
         name = view.panel.name
         own = [] if spec is None else [m for m in spec.metrics if m.panel == name]
-        declared = set() if spec is None else {m.key for m in spec.metrics}
         foreign = [m for key, m in agreed.items() if m.panel == name and key not in declared]
         if own or foreign:
             out.append(PanelView(view.panel, tuple(own + foreign)))
