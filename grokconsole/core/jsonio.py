@@ -92,6 +92,14 @@ def read_json(path: Path, default: Any = ...) -> Any:
         raise GrokError(f"malformed JSON in {path}: {exc}") from None
 
 
+def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write JSON lines through a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(path)
+
+
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     """Append one JSON object as one line and flush it, so tailing readers see whole lines."""
     line = dumps(record) + "\n"

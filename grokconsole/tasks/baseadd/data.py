@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.jsonio import write_jsonl_atomic
 from grokconsole.tasks.baseadd.problems import Problem, Record, make_problems, record
 
 EVAL_BASES = (8, 9, 10)
@@ -60,19 +61,12 @@ def build_run_data(cfg: dict[str, Any]) -> RunData:
     return RunData(train=train, val=val, slices=slices, cot=bool(cfg["cot"]))
 
 
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(path)
-
-
 def write_run_data(folder: Path, data: RunData) -> None:
     """``train.jsonl``, ``val.jsonl`` and ``eval.jsonl`` (each slice's records with a ``slice`` key)."""
-    write_jsonl(folder / "train.jsonl", [r.to_dict() for r in data.records(data.train)])
-    write_jsonl(folder / "val.jsonl", [r.to_dict() for r in data.records(data.val)])
-    write_jsonl(folder / "eval.jsonl", [{"slice": slice_key(b, d), **r.to_dict()}
-                                        for (b, d), probs in data.slices.items() for r in data.records(probs)])
+    write_jsonl_atomic(folder / "train.jsonl", [r.to_dict() for r in data.records(data.train)])
+    write_jsonl_atomic(folder / "val.jsonl", [r.to_dict() for r in data.records(data.val)])
+    write_jsonl_atomic(folder / "eval.jsonl", [{"slice": slice_key(b, d), **r.to_dict()}
+                                               for (b, d), probs in data.slices.items() for r in data.records(probs)])
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -8,11 +8,11 @@ writes ``data/gold/iter_<N>.jsonl``: the verified, deduplicated samples iteratio
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grokconsole.core.jsonio import write_jsonl_atomic
 from grokconsole.tasks.procedural.generators import MAX_DIFFICULTY, MIN_DIFFICULTY, Record, make_split
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
 
@@ -69,17 +69,9 @@ def build_splits(cfg: dict[str, Any]) -> Splits:
     return Splits(train=train, val=val, test=test)
 
 
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(path)
-
-
 def write_splits(folder: Path, splits: Splits) -> None:
     for name in ("train", "val", "test"):
-        write_jsonl(folder / f"{name}.jsonl", [r.to_dict() for r in getattr(splits, name)])
+        write_jsonl_atomic(folder / f"{name}.jsonl", [r.to_dict() for r in getattr(splits, name)])
 
 
 def gold_path(folder: Path, iteration: int) -> Path:

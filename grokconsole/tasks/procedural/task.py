@@ -19,12 +19,13 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
+from grokconsole.core.jsonio import write_jsonl_atomic
 from grokconsole.llm.generate import generate
 from grokconsole.llm.loading import load_model, load_tokenizer
 from grokconsole.llm.paths import resolve_model_path
 from grokconsole.llm.sft import Example, apply_finetuning, collate, encode_example, mean_token_loss, save_finetuned
 from grokconsole.llm.vocab import add_characters, resize_for
-from grokconsole.tasks.procedural.data import build_splits, gold_path, problem_types, write_jsonl, write_splits
+from grokconsole.tasks.procedural.data import build_splits, gold_path, problem_types, write_splits
 from grokconsole.tasks.procedural.expert import sample_round, sampler_generator
 from grokconsole.tasks.procedural.generators import ALPHABET, Record
 from grokconsole.tasks.procedural.spec import type_key
@@ -93,7 +94,7 @@ class Procedural(Task):
                               max_new_tokens=self.max_new_tokens, batch_size=self.eval_batch,
                               generator=sampler_generator(generator, self.device))
         if self.data_folder is not None:
-            write_jsonl(gold_path(self.data_folder, epoch), result.gold)
+            write_jsonl_atomic(gold_path(self.data_folder, epoch), result.gold)
         self.examples = [encode_example(self.tokenizer, g["prompt"], g["completion"]) for g in result.gold]
         self.round = {"gold_count": len(result.gold), "sample_acc": result.sample_acc,
                       "solved_frac": result.solved / max(1, len(self.splits.train))}
