@@ -30,22 +30,12 @@ def pick(logits: torch.Tensor, dec: Decoding) -> torch.Tensor:
     return logits.argmax(dim=-1)
 
 
-def record(nxt: torch.Tensor, t: int, done: torch.Tensor, generated: torch.Tensor, lengths: torch.Tensor,
-           dec: Decoding) -> tuple[torch.Tensor, torch.Tensor]:
-    """Store step ``t``'s tokens; a row ends at a stop token (EOS is left out of its completion, a
-    newline token kept: its text before the newline counts)."""
-    nxt.copy_(torch.where(done, torch.full_like(nxt, dec.pad), nxt))
-    generated[:, t] = nxt
-    ended = ~done & dec.ends[nxt.clamp(max=len(dec.ends) - 1)]
-    lengths = torch.where(ended, torch.full_like(lengths, t) + (~dec.eos[nxt.clamp(max=len(dec.eos) - 1)]).long(),
-                          lengths)
-    return done | ended, lengths
-
-
 def record_active(nxt: torch.Tensor, t: int, done: torch.Tensor, active: torch.Tensor, generated: torch.Tensor,
                   lengths: torch.Tensor, dec: Decoding) -> torch.Tensor:
-    """:func:`record` for a batch that finished rows have left: ``active`` maps the batch's rows to
-    rows of ``generated`` and ``lengths`` (updated in place); returns the batch's ``done``."""
+    """Store step ``t``'s tokens; a row ends at a stop token (EOS is left out of its completion, a
+    newline token kept: its text before the newline counts). ``active`` maps the batch's rows to
+    rows of ``generated`` and ``lengths`` (updated in place; a batch that finished rows have left
+    maps to fewer); returns the batch's ``done``."""
     nxt.copy_(torch.where(done, torch.full_like(nxt, dec.pad), nxt))
     generated[active, t] = nxt
     ended = ~done & dec.ends[nxt.clamp(max=len(dec.ends) - 1)]

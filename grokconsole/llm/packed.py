@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from grokconsole.llm.decoding import Decoding, pick, record
+from grokconsole.llm.decoding import Decoding, pick, record_active
 from grokconsole.llm.kvcache import prefill_in_parts
 
 PACKABLE_ATTENTION = ("sdpa", "eager")
@@ -98,11 +98,12 @@ def packed_generate(model: Any, groups: list[tuple[list[int], list[list[int]]]],
     lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=device)
     step_pos = start.to(device)
     q_owner = torch.arange(per_row, device=device).expand(n_rows, -1)
+    every = torch.arange(n, device=device)  # no row leaves a packed batch
     steps_run = 0
     for t in range(dec.max_new_tokens):
         steps_run = t + 1
         nxt = pick(logits.reshape(n, -1), dec)
-        done, lengths = record(nxt, t, done, generated, lengths, dec)
+        done = record_active(nxt, t, done, every, generated, lengths, dec)
         if bool(done.all()) or t + 1 == dec.max_new_tokens:
             break
         q_slot = (first_new + t * per_row + torch.arange(per_row, device=device)).expand(n_rows, -1)
