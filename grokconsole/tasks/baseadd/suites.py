@@ -42,10 +42,15 @@ def eval_problems(ctx: GenerationContext, base: int, digits: int) -> list[Proble
     return make_problems(base, digits, n, EVAL_SEED, exclude=seen)
 
 
-def _score(ctx: GenerationContext, prompts: list[str], problems: list[Problem], cot: bool) -> float:
+def _scores(ctx: GenerationContext, prompts: list[str], problems: list[Problem], cot: bool,
+            blocks: int = 1) -> list[float]:
+    """Exact match of each of ``blocks`` consecutive blocks of prompts, each asking ``problems`` in
+    order, generated in one call."""
     need = ctx.token_length([p.completion(cot) for p in problems]) + NEW_TOKEN_MARGIN
     completions = ctx.complete(prompts, need)
-    return sum(is_correct(c, p, cot) for c, p in zip(completions, problems)) / max(1, len(problems))
+    n = len(problems)
+    return [sum(is_correct(c, p, cot) for c, p in zip(completions[i * n:(i + 1) * n], problems)) / max(1, n)
+            for i in range(blocks)]
 
 
 def _domain(ctx: GenerationContext, base: int, digits: int) -> str:
@@ -83,7 +88,7 @@ def accuracy(ctx: GenerationContext) -> SuiteResult:
                 out.results[name] = _slice(kept)
                 continue
             problems = eval_problems(ctx, base, digits)
-            value = _score(ctx, [p.prompt(cot) for p in problems], problems, cot)
+            value = _scores(ctx, [p.prompt(cot) for p in problems], problems, cot)[0]
             out.results[name] = SliceResult(value, len(problems), _domain(ctx, base, digits),
                                             {"base": base, "digits": digits, "cot": cot})
     return out
@@ -110,11 +115,7 @@ def icl(ctx: GenerationContext) -> SuiteResult:
             continue
         problems = eval_problems(ctx, base, digits)
         prompts = [p for k in ks for p in icl_prompts(problems, k, cot, EVAL_SEED, group)]
-        need = ctx.token_length([p.completion(cot) for p in problems]) + NEW_TOKEN_MARGIN
-        completions = ctx.complete(prompts, need)
-        for i, k in enumerate(ks):
-            got = completions[i * len(problems):(i + 1) * len(problems)]
-            value = sum(is_correct(c, p, cot) for c, p in zip(got, problems)) / max(1, len(problems))
+        for k, value in zip(ks, _scores(ctx, prompts, problems, cot, len(ks))):
             out.results[icl_slice(k, base, digits, cot)] = SliceResult(
                 value, len(problems), "cot" if cot else "plain",
                 {"k": k, "base": base, "digits": digits, "cot": cot, "group": group})
