@@ -99,10 +99,7 @@ def eval_cmd(
     if stop or status:
         _stop_or_status(paths, stop)
         return
-    config = read_json(paths.config, default=None)
-    if not isinstance(config, dict):
-        raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
-    task = str(config.get("task", ""))
+    task = _run_task(paths)
     spec = resolve_epochs(paths, parse_checkpoints(checkpoints))
     suites = resolve_suites(task, suite)
     actions = parse_interventions(intervene)
@@ -136,13 +133,9 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
         raise GrokError("several runs take --checkpoints all, last or steps (epochs differ from run to run)")
     tasks = set()
     for paths in found:
-        config = read_json(paths.config, default=None)
-        if not isinstance(config, dict):
-            raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
-        tasks.add(str(config.get("task", "")))
+        tasks.add(_run_task(paths))
         check_checkpoints(paths, spec)
-        if eval_status(paths) == "running":
-            raise GrokError(f"{paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+        _no_running_job(paths)
     if len(tasks) > 1:
         raise GrokError(f"runs of different tasks ({', '.join(sorted(tasks))}): evaluate each task in its own job")
     task = tasks.pop()
@@ -150,11 +143,10 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
     if asked_generation and not generates:
         raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks, not {task!r}")
     suites = resolve_suites(task, suite)
-    if device not in ("auto", "cpu", "cuda"):
-        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+    _check_device(device)
     from grokconsole import launcher
 
-    offsets = [EvalPaths(p).progress.stat().st_size if EvalPaths(p).progress.exists() else 0 for p in found]
+    offsets = [_progress_offset(p) for p in found]
     pid = launcher.start_eval(found, eval_argv(spec, suites, (), DEFAULT_ALPHAS, None, force, device,
                                                generation if generates else None))
     console.print(f"one eval job for {len(found)} runs (pid {pid}; suites {', '.join(suites)}; each run's results "
@@ -162,6 +154,30 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
     if follow:
         codes = [follow_eval(paths, offset) for paths, offset in zip(found, offsets)]
         raise typer.Exit(next((c for c in codes if c), 0))
+
+
+def _run_task(paths: RunPaths) -> str:
+    """The task a run was trained on (refused when it has no config.json)."""
+    config = read_json(paths.config, default=None)
+    if not isinstance(config, dict):
+        raise GrokError(f"run {paths.run_id} has no config.json: it was not trained by grokconsole")
+    return str(config.get("task", ""))
+
+
+def _check_device(device: str) -> None:
+    if device not in ("auto", "cpu", "cuda"):
+        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+
+
+def _no_running_job(paths: RunPaths) -> None:
+    if eval_status(paths) == "running":
+        raise GrokError(f"{paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+
+
+def _progress_offset(paths: RunPaths) -> int:
+    """Where the job's new progress lines will start (the file's current size), for following them."""
+    progress = EvalPaths(paths).progress
+    return progress.stat().st_size if progress.exists() else 0
 
 
 def _stop_or_status(paths: RunPaths, stop: bool) -> None:
@@ -176,16 +192,14 @@ def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], acti
             coefs: tuple[float, ...], steer_step: int | None, force: bool, device: str,
             generation: GenerationOptions | None, follow: bool, create: Callable[[], None] | None = None) -> None:
     """Start the detached job (after the last check; ``create`` writes what a new folder needs)."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
-    if eval_status(paths) == "running":
-        raise GrokError(f"{paths.run_id} already has a running eval job (grok eval {paths.run_id} --stop)")
+    _check_device(device)
+    _no_running_job(paths)
     from grokconsole import launcher
 
     if create is not None:
         create()
     ep = EvalPaths(paths)
-    offset = ep.progress.stat().st_size if ep.progress.exists() else 0
+    offset = _progress_offset(paths)
     pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device, generation))
     console.print(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
                   + (f"; {', '.join(actions)}" if actions else "") + f"; results in {ep.by_checkpoint})")
