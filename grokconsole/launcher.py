@@ -55,7 +55,6 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     env[ENV_CONFIG] = str(paths.config.resolve())
     env.update(extra_env or {})
     state_dir = state_dir or paths.root
-    state_dir.mkdir(parents=True, exist_ok=True)
     logs = logs_dir or paths.logs
     owned = [(state_dir, label or f"run {paths.run_id}", recheck), *also]
     with ExitStack() as stack:
