@@ -5,7 +5,7 @@ from typing import Any
 
 from grokconsole.core.errors import GrokError
 from grokconsole.core.taskspec import ACCURACY_PANEL, LOSS_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
-from grokconsole.llm.paths import check_model_folder
+from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, check_finetune
 from grokconsole.tasks.baseadd.data import EVAL_BASES, EVAL_DIGITS, int_list, slice_key
 from grokconsole.tasks.baseadd.problems import MAX_BASE, MIN_BASE, n_distinct
 
@@ -41,8 +41,7 @@ METRICS = (
 
 
 def _validate(cfg: dict[str, Any]) -> None:
-    if cfg.get("model_path"):
-        check_model_folder(str(cfg["model_path"]))
+    check_finetune(cfg)
     base, digits = int(cfg["base"]), int(cfg["n_digits"])
     if not MIN_BASE <= base <= MAX_BASE:
         raise GrokError(f"base must be in {MIN_BASE}..{MAX_BASE}, got {base}")
@@ -56,11 +55,9 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise GrokError(f"eval_bases must be bases in {MIN_BASE}..{MAX_BASE}, got {cfg['eval_bases']!r}")
     if not lengths or any(d < 1 for d in lengths):
         raise GrokError(f"eval_digits must be positive integers, got {cfg['eval_digits']!r}")
-    for key in ("n_val", "eval_size", "train_eval_size", "eval_batch", "lora_r", "lora_alpha"):
+    for key in ("n_val", "eval_size", "train_eval_size"):
         if int(cfg[key]) < 1:
             raise GrokError(f"{key} must be ≥ 1, got {cfg[key]}")
-    if not 0.0 <= float(cfg["lora_dropout"]) < 1.0:
-        raise GrokError(f"lora_dropout must be in [0, 1), got {cfg['lora_dropout']}")
     if int(cfg["n_train"]) + int(cfg["n_val"]) > n_distinct(base, digits):
         raise GrokError(f"n_train + n_val = {int(cfg['n_train']) + int(cfg['n_val'])} is more than the "
                         f"{n_distinct(base, digits)} distinct {digits}-digit sums in base {base}")
@@ -78,16 +75,12 @@ SPEC = TaskSpec(
     description="fine-tune a causal LM (built-in tiny model or --set model_path=DIR) on x + y in base `base`, "
                 "answer only or with a digit-by-digit carry trace (cot=true); accuracy by base × digits",
     defaults={
-        "model_path": "",          # a local Hugging Face causal-LM folder; "" : the built-in tiny model
+        **FINETUNE_DEFAULTS,
         "base": 8, "n_digits": 2, "cot": False,
         "n_train": 1000, "n_val": 200,
         "eval_bases": "8,9,10", "eval_digits": "2,3,4",
         "eval_size": 100,          # problems per evaluation slice (base × digits)
         "train_eval_size": 100,    # training problems scored for train_acc / train_loss
-        "eval_batch": 256,         # prompts per generation batch
-        "finetune": "lora",        # lora | full
-        "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lora_targets": "all-linear",
-        "model_dtype": "float32",  # float32 | bfloat16 (weights as loaded; amp=bf16 autocasts on top)
         "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.0, "warmup_steps": 20, "batch_size": 32,
         "grad_clip": 1.0, "lr_schedule": "cosine",
         # Counted in optimizer steps: evaluation (a history row) every eval_every_steps.
@@ -100,7 +93,7 @@ SPEC = TaskSpec(
                      "eval_every_steps": 100},
         "standard": {"weight_decay": 0.01, "early_stopping_patience": 0},
     },
-    choices={"finetune": ("lora", "full"), "model_dtype": ("float32", "bfloat16")},
+    choices=FINETUNE_CHOICES,
     validate=_validate,
     max_n_train=_max_n_train,
     metrics=METRICS,

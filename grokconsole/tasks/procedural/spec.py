@@ -10,7 +10,7 @@ from typing import Any
 
 from grokconsole.core.errors import GrokError
 from grokconsole.core.taskspec import ACCURACY_PANEL, MetricSpec, PanelSpec, TaskSpec
-from grokconsole.llm.paths import check_model_folder
+from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, check_finetune
 from grokconsole.tasks.procedural.data import ConfigError, build_splits, difficulty_range, problem_types
 from grokconsole.tasks.procedural.generators import TooFewProblems
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
@@ -41,12 +41,11 @@ METRICS = (
                                           for t in PROBLEM_TYPES)
 
 _POSITIVE = ("n_val", "n_test", "samples_per_problem", "steps_per_iteration", "test_every", "train_eval_size",
-             "eval_batch", "lora_r", "lora_alpha", "detect_jump_window", "max_new_tokens")
+             "detect_jump_window", "max_new_tokens")
 
 
 def _validate(cfg: dict[str, Any]) -> None:
-    if cfg.get("model_path"):
-        check_model_folder(str(cfg["model_path"]))
+    check_finetune(cfg)
     try:
         problem_types(cfg["problem_types"])
         difficulty_range(cfg["difficulty_range"])
@@ -59,8 +58,6 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise GrokError(f"batch_size must be ≥ 1, got {cfg['batch_size']}")
     if not float(cfg["temperature"]) > 0:
         raise GrokError(f"temperature must be > 0 (sampling), got {cfg['temperature']}")
-    if not 0.0 <= float(cfg["lora_dropout"]) < 1.0:
-        raise GrokError(f"lora_dropout must be in [0, 1), got {cfg['lora_dropout']}")
     if not 0.0 <= float(cfg["detect_jump_threshold"]) < 1.0:
         raise GrokError(f"detect_jump_threshold must be in [0, 1), got {cfg['detect_jump_threshold']}")
     if int(cfg["max_steps"]) or int(cfg["eval_every_steps"]) or int(cfg["checkpoint_every_steps"]):
@@ -77,7 +74,7 @@ SPEC = TaskSpec(
     description="expert iteration (sample, verify, LoRA-train on the verified samples) vs supervised "
                 "fine-tuning on ground truth, on generated arithmetic / RPN / bracket-balance problems",
     defaults={
-        "model_path": "",            # a local Hugging Face causal-LM folder; "" : the built-in tiny model
+        **FINETUNE_DEFAULTS,
         "method": "expert_iteration",  # expert_iteration | sft
         "problem_types": "arithmetic,rpn,parentheses",
         "difficulty_range": "3,7",   # operators (arithmetic, rpn) or bracket pairs (parentheses), inclusive
@@ -88,11 +85,7 @@ SPEC = TaskSpec(
         "steps_per_iteration": 20,   # optimizer steps per iteration, for both methods
         "batch_size": 16,
         "train_eval_size": 100,      # training problems scored greedily for train_acc
-        "eval_batch": 256,           # prompts per generation batch
         "max_new_tokens": 12,        # longest completion sampled or generated
-        "finetune": "lora",
-        "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lora_targets": "all-linear",
-        "model_dtype": "float32",
         "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.0, "warmup_steps": 0, "grad_clip": 1.0,
         "lr_schedule": "constant",
         "detect_method": "default",  # default | window (also the mean-of-windows jump rule)
@@ -105,7 +98,7 @@ SPEC = TaskSpec(
         # Weak weight decay; training stops once val accuracy stops improving (early stopping).
         "standard": {"weight_decay": 0.01, "early_stopping_patience": 10},
     },
-    choices={"method": METHODS, "finetune": ("lora", "full"), "model_dtype": ("float32", "bfloat16"),
+    choices={"method": METHODS, **FINETUNE_CHOICES,
              "detect_method": DETECT_METHODS},
     validate=_validate,
     metrics=METRICS,
