@@ -20,7 +20,9 @@ from grokconsole.core.taskspec import TaskSpec
 
 CONDITIONS = ("grokking", "standard")
 
-# Keys every built-in task understands (the training loop owns them).
+# Keys every built-in task understands (the training loop owns them). A key only some tasks read
+# (the model family, a data folder, pretrained weights) lives in those tasks' specs, so that
+# `grok run --dry-run` shows each task what it reads and nothing else.
 COMMON_DEFAULTS: dict[str, Any] = {
     "task": "",
     "condition": "grokking",
@@ -29,7 +31,6 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "epochs": 1000,
     "device": "auto",
     "threads": 0,              # 0: one per core
-    "model": "mlp",
     "optimizer": "adamw",
     "lr": 1e-3,
     "weight_decay": 1.0,
@@ -68,8 +69,6 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "detect_min_rise": 0.25,
     "detect_rise_fraction": 0.5,
     "detect_rise_time_ratio": 0.25,
-    "data_dir": None,
-    "weights_path": None,
 }
 
 COMMON_CHOICES: dict[str, tuple[str, ...]] = {
@@ -179,10 +178,13 @@ def resolve_config(task: str, condition: str, *, preset: str | None = None,
     cfg["task"] = task
     cfg["condition"] = condition
     cfg["preset"] = preset
-    for key, value in (explicit or {}).items():
-        if value is not None:
-            cfg[key] = value
     keys = allowed_keys(spec)
+    for key, value in (explicit or {}).items():
+        if value is None:
+            continue
+        if key not in keys:
+            raise GrokError(f"--{key.replace('_', '-')}: task {task!r} does not take it")
+        cfg[key] = value
     for key, text in parse_set_options(sets or []):
         if key not in keys:
             raise GrokError(f"--set {key}: unknown key for task {task!r} (`grok run --dry-run` lists every key)")

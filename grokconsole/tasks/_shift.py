@@ -15,6 +15,7 @@ from grokconsole.core.taskspec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHAN
 
 SHIFT_DEFAULTS: dict[str, Any] = {
     "objective": "erm", "irm_lambda": 100.0, "irm_anneal_steps": 100,
+    "weights_path": None,  # a torchvision ResNet-18 state dict to start from (model=resnet18)
 }
 SHIFT_CHOICES: dict[str, tuple[str, ...]] = {"objective": ("erm", "irm")}
 

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
+from grokconsole.core.presets import allowed_keys, task_spec
 from tests.conftest import write_finished_run
 
 runner = CliRunner()
@@ -49,6 +50,9 @@ def test_help_lists_commands() -> None:
     (["--set", "beta1=2"], "beta1 must be in [0, 1)"),
     (["--set", "grad_filter=ma grad_filter_window=0"], "grad_filter_window must be at least 1"),
     (["--task", "modarith", "--set", "p=1"], "p must be at least 2"),
+    # a key only other tasks read
+    (["--task", "modarith", "--data-dir", "."], "--data-dir: task 'modarith' does not take it"),
+    (["--task", "baseadd", "--set", "model=mlp"], "unknown key"),
     (["--task", "modarith", "--set", "op=div p=12 n_train=10"], "needs a prime p"),
     # an empty --resume, or options a resume or a wrapped command would have dropped
     (["--resume", ""], "--resume needs a run id"),
@@ -116,6 +120,21 @@ def test_dry_run_prints_resolved_config(tmp_path: Path) -> None:
     cfg = json.loads(res.output)
     assert cfg["condition"] == "standard" and cfg["lr"] == 0.02 and cfg["weight_decay"] == 0.01
     assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_shows_only_the_keys_the_task_reads(tmp_path: Path) -> None:
+    """The model family, data folder and pretrained weights belong to the tasks that read them."""
+    def keys(task: str) -> set[str]:
+        res = invoke("run", "--task", task, "--dry-run", "--runs-dir", str(tmp_path))
+        assert res.exit_code == 0, res.output
+        return set(json.loads(res.output))
+
+    llm = keys("baseadd")
+    assert not llm & {"model", "data_dir", "weights_path"}
+    assert {"model_path", "finetune", "lora_r", "eval_batch"} <= llm
+    assert {"model", "weights_path"} <= keys("shortcut") and "data_dir" not in keys("shortcut")
+    assert "data_dir" in allowed_keys(task_spec("camelyon17"))  # its dry run needs the folder itself
+    assert "model" in keys("modarith") and "data_dir" not in keys("modarith")
 
 
 def test_resume_refuses_finished_run(tmp_path: Path) -> None:

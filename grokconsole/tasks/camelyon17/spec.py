@@ -11,6 +11,7 @@ SPEC = TaskSpec(
                 "environments, centre 1 the OOD val split, centre 2 the OOD test split",
     defaults={
         **SHIFT_DEFAULTS,
+        "data_dir": None,  # the WILDS Camelyon17 folder (`grok run --data-dir DIR`)
         "n_train": 10000, "epochs": 30, "eval_every": 1, "lr": 1e-3, "batch_size": 32,
         "model": "resnet18", "channels": 16, "hidden": 128, "patch": 8,
         "n_eval": 2000, "n_test": 0, "mask_border": 16, "workers": 0,
