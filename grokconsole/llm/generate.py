@@ -21,7 +21,7 @@ import grokconsole.llm  # noqa: F401  (offline mode before transformers is impor
 import torch
 
 from grokconsole.llm.decoding import Decoding, pick, record_active
-from grokconsole.llm.kvcache import mark_static_failed, new_static_cache, prefill_in_parts, static_ok
+from grokconsole.llm.kvcache import new_static_cache, prefill_in_parts, record_static, static_ok, static_proven
 from grokconsole.llm.packed import packed_generate, packing_ok
 from grokconsole.llm.prefixes import PrefixPlan, plan_prefixes
 
@@ -129,25 +129,17 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
             try:
                 tokens = _static_chunk(model, rows, plan, dec)
             except (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, IndexError):
-                if not _is_first_static_use(model):
+                if static_proven(model):
                     raise
-                mark_static_failed(model)  # the model's forward does not take a static cache
-                static = False
+                record_static(model, False)  # the model's forward does not take a static cache
+            # None: this model's config gives no plain static cache; the other chunks go the same way
+            static = tokens is not None
         if tokens is None:
             tokens = _dynamic_chunk(model, rows, dec, "position_ids" in params)
         texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
         for i, text in zip(chunk, texts):
             out[i] = text.split("\n", 1)[0] if stop_at_newline else text
     return out
-
-
-_STATIC_USED: set[type] = set()
-
-
-def _is_first_static_use(model: Any) -> bool:
-    """A static-cache failure on a model class that never completed a static chunk means the model
-    does not support it (fall back); after a success, an error is a real one (raise)."""
-    return type(model) not in _STATIC_USED
 
 
 def _left_padded(rows: list[list[int]], width: int, pad: int, start: list[int]) -> tuple[torch.Tensor, ...]:
@@ -190,7 +182,7 @@ def _static_chunk(model: Any, rows: list[list[int]], plan: PrefixPlan, dec: Deco
             return None
         for i, t in zip(alone, tokens):
             out[i] = t
-    _STATIC_USED.add(type(model))
+    record_static(model, True)
     return out
 
 
@@ -216,82 +208,105 @@ def _rows_static(model: Any, rows: list[list[int]], dec: Decoding) -> list[list[
     ids, smask, positions = _left_padded(rows, span, dec.pad, [0] * len(rows))
     mask = torch.zeros((len(rows), span + dec.max_new_tokens), dtype=torch.long, device=dec.device)
     mask[:, :span] = smask.to(dec.device)
-    return _decode(model, cache, ids.to(dec.device), positions.to(dec.device), mask, span, dec)
+    batch = _StaticBatch(model, cache, ids.to(dec.device), positions.to(dec.device), mask, span, dec)
+    return _decode(batch, positions.to(dec.device), dec)
 
 
-def _decode(model: Any, cache: Any, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
-            filled: int, dec: Decoding) -> list[list[int]]:
-    """Prefill ``ids`` into the static ``cache`` (whose first ``filled`` mask columns are set), then
-    decode; the mask's next column is opened at each step. A row that stopped leaves the batch with
-    its part of the cache, so later steps compute only the rows still writing."""
-    n = ids.shape[0]
+def _dynamic_chunk(model: Any, rows: list[list[int]], dec: Decoding, use_positions: bool) -> list[list[int]]:
+    """The model's own cache, grown by the model at each step (models without a plain static cache)."""
+    width = max(len(r) for r in rows)
+    ids, mask, positions = _left_padded(rows, width, dec.pad, [0] * len(rows))
+    ids, mask, positions = ids.to(dec.device), mask.to(dec.device), positions.to(dec.device)
+    return _decode(_DynamicBatch(model, ids, positions, mask, use_positions, dec), positions, dec)
+
+
+class _StaticBatch:
+    """Rows in a static ``cache`` whose first ``filled`` mask columns are set; the mask's next
+    column is opened at each step."""
+
+    def __init__(self, model: Any, cache: Any, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+                 filled: int, dec: Decoding) -> None:
+        self.model, self.cache, self.ids, self.positions, self.mask = model, cache, ids, positions, mask
+        self.filled, self.dec = filled, dec
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                          **{self.dec.cache_arg: self.cache}, **self.dec.extra).logits[:, -1, :]
+
+    def prefill(self) -> torch.Tensor:
+        def part(rows: slice) -> torch.Tensor:
+            return self._forward(self.ids[rows], self.mask[rows, :self.filled], self.positions[rows])
+        return prefill_in_parts(self.cache, self.ids.shape[0], self.ids.shape[1], part)
+
+    def step(self, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        self.mask[:, self.filled] = 1
+        self.filled += 1
+        return self._forward(ids, self.mask[:, :self.filled], positions)
+
+    def keep(self, rows: torch.Tensor) -> bool:
+        self.cache.batch_select_indices(rows)
+        self.mask = self.mask[rows]
+        return True
+
+
+class _DynamicBatch:
+    """Rows in the model's own cache, which the model returns grown at each step."""
+
+    def __init__(self, model: Any, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+                 use_positions: bool, dec: Decoding) -> None:
+        self.model, self.ids, self.positions, self.mask = model, ids, positions, mask
+        self.use_positions, self.dec = use_positions, dec
+        self.past: Any = None
+
+    def _forward(self, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": self.mask, self.dec.cache_arg: self.past,
+                                  "use_cache": True}
+        if self.use_positions:
+            kwargs["position_ids"] = positions
+        result = self.model(**kwargs)
+        past = getattr(result, "cache", None)
+        self.past = past if past is not None else getattr(result, "past_key_values", None)
+        return result.logits[:, -1, :]
+
+    def prefill(self) -> torch.Tensor:
+        return self._forward(self.ids, self.positions)
+
+    def step(self, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.shape[0], 1))], dim=1)
+        return self._forward(ids, positions)
+
+    def keep(self, rows: torch.Tensor) -> bool:
+        if not hasattr(self.past, "batch_select_indices"):
+            return False  # the finished rows stay, fed padding
+        self.past.batch_select_indices(rows)
+        self.mask = self.mask[rows]
+        return True
+
+
+def _decode(batch: _StaticBatch | _DynamicBatch, positions: torch.Tensor, dec: Decoding) -> list[list[int]]:
+    """Prefill ``batch``, then decode one token per row and step. A row that stopped leaves the batch
+    with its part of the cache where the cache allows, so later steps compute only the rows still
+    writing."""
+    n = positions.shape[0]
     done = torch.zeros(n, dtype=torch.bool, device=dec.device)
     generated = torch.full((n, dec.max_new_tokens), dec.pad, dtype=torch.long, device=dec.device)
     lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=dec.device)
     active = torch.arange(n, device=dec.device)  # the rows still in the batch, in batch order
-    step_ids, step_pos = ids, positions
+    step_pos = positions
+    logits = batch.prefill()
     steps_run = 0
     for t in range(dec.max_new_tokens):
         steps_run = t + 1
-        if t == 0:
-            def part(rows: slice) -> torch.Tensor:
-                return model(input_ids=ids[rows], attention_mask=mask[rows, :filled], position_ids=positions[rows],
-                             use_cache=True, **{dec.cache_arg: cache}, **dec.extra).logits[:, -1, :]
-            logits = prefill_in_parts(cache, n, ids.shape[1], part)
-        else:
-            logits = model(input_ids=step_ids, attention_mask=mask[:, :filled], position_ids=step_pos,
-                           use_cache=True, **{dec.cache_arg: cache}, **dec.extra).logits[:, -1, :]
         nxt = pick(logits, dec)
         done = record_active(nxt, t, done, active, generated, lengths, dec)
-        if bool(done.all()):
+        if bool(done.all()) or t + 1 == dec.max_new_tokens:
             break
         step_ids = nxt.unsqueeze(1)
         step_pos = step_pos[:, -1:] + 1
-        mask[:, filled] = 1
-        filled += 1
         if bool(done.any()):
-            keep = (~done).nonzero().squeeze(1)
-            cache.batch_select_indices(keep)
-            active, done, step_ids, step_pos, mask = active[keep], done[keep], step_ids[keep], step_pos[keep], mask[keep]
-    lens = lengths.clamp(max=steps_run).tolist()
-    return [row[:m] for row, m in zip(generated.tolist(), lens)]
-
-
-def _dynamic_chunk(model: Any, rows: list[list[int]], dec: Decoding, use_positions: bool) -> list[list[int]]:
-    """The model's own cache, grown by the model at each step (models without a plain static cache).
-    Finished rows leave the batch with their cache where the cache can select rows."""
-    width = max(len(r) for r in rows)
-    ids, mask, positions = _left_padded(rows, width, dec.pad, [0] * len(rows))
-    ids, mask, positions = ids.to(dec.device), mask.to(dec.device), positions.to(dec.device)
-    n = len(rows)
-    done = torch.zeros(n, dtype=torch.bool, device=dec.device)
-    generated = torch.full((n, dec.max_new_tokens), dec.pad, dtype=torch.long, device=dec.device)
-    lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=dec.device)
-    active = torch.arange(n, device=dec.device)
-    past = None
-    step_ids, step_pos = ids, positions
-    steps_run = 0
-    for t in range(dec.max_new_tokens):
-        steps_run = t + 1
-        kwargs: dict[str, Any] = {"input_ids": step_ids, "attention_mask": mask, dec.cache_arg: past,
-                                  "use_cache": True}
-        if use_positions:
-            kwargs["position_ids"] = step_pos
-        result = model(**kwargs)
-        past = getattr(result, "cache", None)
-        if past is None:
-            past = getattr(result, "past_key_values", None)
-        nxt = pick(result.logits[:, -1, :], dec)
-        done = record_active(nxt, t, done, active, generated, lengths, dec)
-        if bool(done.all()):
-            break
-        step_ids = nxt.unsqueeze(1)
-        step_pos = step_pos[:, -1:] + 1
-        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=dec.device)], dim=1)
-        if bool(done.any()) and hasattr(past, "batch_select_indices"):
-            # Without that cache method the finished rows stay, fed padding.
-            keep = (~done).nonzero().squeeze(1)
-            past.batch_select_indices(keep)
-            active, done, step_ids, step_pos, mask = active[keep], done[keep], step_ids[keep], step_pos[keep], mask[keep]
+            rows = (~done).nonzero().squeeze(1)
+            if batch.keep(rows):
+                active, done, step_ids, step_pos = active[rows], done[rows], step_ids[rows], step_pos[rows]
+        logits = batch.step(step_ids, step_pos)
     lens = lengths.clamp(max=steps_run).tolist()
     return [row[:m] for row, m in zip(generated.tolist(), lens)]

@@ -19,18 +19,27 @@ from typing import Any, Callable
 import torch
 
 PREFILL_TOKENS = 1024  # tokens per prefill forward (see prefill_in_parts)
-_STATIC_FAILED: set[type] = set()
+# Per model class: True once a static chunk has completed, False once its forward refused one.
+_STATIC_STATE: dict[type, bool] = {}
 
 
 def static_ok(model: Any, params: set[str]) -> bool:
     """Whether batches of ``model`` get a static cache (and so may share prefixes)."""
-    if type(model) in _STATIC_FAILED or "position_ids" not in params:
+    if _STATIC_STATE.get(type(model)) is False or "position_ids" not in params:
         return False
     return "cache" in params or "past_key_values" in params
 
 
-def mark_static_failed(model: Any) -> None:
-    _STATIC_FAILED.add(type(model))
+def static_proven(model: Any) -> bool:
+    """Whether a static chunk of this model class has completed: an error after that is a real one,
+    not a model that cannot take a static cache."""
+    return _STATIC_STATE.get(type(model)) is True
+
+
+def record_static(model: Any, worked: bool) -> None:
+    """Remember that a static chunk of ``model``'s class completed (``worked``) or was refused."""
+    if not static_proven(model):
+        _STATIC_STATE[type(model)] = worked
 
 
 def new_static_cache(model: Any, max_len: int) -> Any | None:

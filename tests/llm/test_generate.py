@@ -95,7 +95,7 @@ def test_shared_prefixes_give_what_generate_gives(fixture: str, request: pytest.
     ours = generate(model, tok, prompts, max_new_tokens=8, batch_size=37, stop_at_newline=False)
     assert generate(model, tok, prompts, max_new_tokens=8, batch_size=256, stop_at_newline=False) == ours
     assert generate(model, tok, prompts, max_new_tokens=8, share_prefixes=False, stop_at_newline=False) == ours
-    assert type(model) in gen._STATIC_USED  # the static path ran
+    assert gen.static_proven(model)  # the static path ran
     refs = _one_at_a_time(model, tok, prompts[::3], 8)
     for prompt, text, ref in zip(prompts[::3], ours[::3], refs):
         if tok.eos_token_id in ref:
@@ -133,8 +133,10 @@ def test_models_without_a_static_cache_use_their_own(tiny_llama_dir: Path, monke
     model, tok = load_model(tiny_llama_dir)
     prompts = _kshot(True)[:30]
     ours = generate(model, tok, prompts, max_new_tokens=6)
-    monkeypatch.setattr(gen, "new_static_cache", lambda model, n: None)  # e.g. sliding-window layers
-    assert generate(model, tok, prompts, max_new_tokens=6) == ours
+    asked: list[int] = []
+    monkeypatch.setattr(gen, "new_static_cache", lambda model, n: asked.append(n))  # e.g. sliding-window layers
+    assert generate(model, tok, prompts, max_new_tokens=6, batch_size=7) == ours
+    assert len(asked) == 1  # the first chunk finds out; the other four go straight to the model's cache
     monkeypatch.setattr(gen, "static_ok", lambda model, params: False)
     assert generate(model, tok, prompts, max_new_tokens=6) == ours
 
