@@ -35,6 +35,12 @@ SHIFT_SUITES = (
     SuiteSpec("env_acc", "accuracy", "higher", "accuracy per split × environment"),
     SuiteSpec("env_conf", "confidence", "higher", "mean max-softmax confidence per split × environment"),
 )
+# What the two tasks' specs say alike: their metrics, panels, suites, the features they offer for
+# interventions, and OOD accuracy as the generalization target.
+SHIFT_SPEC_FIELDS: dict[str, Any] = {
+    "metrics": SHIFT_METRICS, "panels": SHIFT_PANELS, "suites": SHIFT_SUITES,
+    "capabilities": frozenset({"features"}), "target": "ood_acc", "ood": "ood_acc",
+}
 
 
 def parse_probs(key: str, text: Any) -> list[float]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from grokconsole.core.taskspec import TaskSpec
-from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_METRICS, SHIFT_PANELS, SHIFT_SUITES
+from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
 from grokconsole.tasks.camelyon17.checks import check_camelyon
 
 SPEC = TaskSpec(
@@ -23,10 +23,5 @@ SPEC = TaskSpec(
     },
     choices={"model": ("resnet18", "cnn"), **SHIFT_CHOICES},
     validate=check_camelyon,
-    metrics=SHIFT_METRICS,
-    panels=SHIFT_PANELS,
-    suites=SHIFT_SUITES,
-    capabilities=frozenset({"features"}),
-    target="ood_acc",
-    ood="ood_acc",
+    **SHIFT_SPEC_FIELDS,
 )

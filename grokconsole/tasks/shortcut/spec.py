@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from grokconsole.core.taskspec import TaskSpec
-from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_METRICS, SHIFT_PANELS, SHIFT_SUITES
+from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
 from grokconsole.tasks.shortcut.checks import check_shortcut
 
 SPEC = TaskSpec(
@@ -25,11 +25,6 @@ SPEC = TaskSpec(
     choices={"model": ("cnn", "resnet18"), **SHIFT_CHOICES},
     max_n_train=lambda cfg: 1_000_000,
     validate=check_shortcut,
-    metrics=SHIFT_METRICS,
-    panels=SHIFT_PANELS,
-    suites=SHIFT_SUITES,
-    capabilities=frozenset({"features"}),
-    target="ood_acc",
-    ood="ood_acc",
+    **SHIFT_SPEC_FIELDS,
     default=True,
 )
