@@ -54,6 +54,23 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+# Keys every task's config once held with this value, before each moved to the tasks that read
+# it: an older run of another task carries the value without reading it.
+FORMER_COMMON = {"model": "mlp"}
+
+
+def _unread(key: str, value: Any, task: Any) -> bool:
+    """True for a former common key with its old value in a run of a task that does not read it."""
+    if key not in FORMER_COMMON or value != FORMER_COMMON[key] or not isinstance(task, str):
+        return False
+    from grokconsole.core.presets import allowed_keys, task_spec
+
+    try:
+        return key not in allowed_keys(task_spec(task))
+    except GrokError:  # a task this installation does not know: keep every key
+        return False
+
+
 def settings_of(config: Mapping[str, Any], *, task: Any, condition: Any, n_train: Any) -> dict[str, Any]:
     """The settings of a run: config keys (nested objects as ``a.b``) less bookkeeping and seed,
     with ``task``, ``condition`` and ``n_train`` as given."""
@@ -64,7 +81,7 @@ def settings_of(config: Mapping[str, Any], *, task: Any, condition: Any, n_train
             name = f"{prefix}{key}"
             if isinstance(value, Mapping) and value:
                 walk(name + ".", value)
-            elif not is_bookkeeping(name):
+            elif not is_bookkeeping(name) and not _unread(name, value, task):
                 out[name] = _hashable(value)
 
     walk("", config)

@@ -79,3 +79,14 @@ def test_bad_group_by() -> None:
 def test_format_value() -> None:
     assert [format_value(v) for v in (0.001, 1e-5, 3.0, True, None, "x", 500)] == \
         ["0.001", "1e-05", "3", "true", "—", "x", "500"]
+
+
+def test_a_former_common_key_a_task_never_read_does_not_split_its_runs() -> None:
+    """Older LLM runs hold ``model: mlp`` (once a key of every task), newer ones do not: same group.
+    A task that reads ``model`` keeps it as a setting."""
+    runs = [run("old", task="baseadd", model="mlp"), run("new", task="baseadd", seed=1)]
+    assert differing_keys([r["settings"] for r in runs]) == []
+    assert grouped(runs) == [({"task": "baseadd"}, ["old", "new"])]
+    modarith = [run("mlp", model="mlp"), run("tf", model="transformer")]
+    assert differing_keys([r["settings"] for r in modarith]) == ["model"]
+    assert run("other", task="no-such-task", model="mlp")["settings"]["model"] == "mlp"
