@@ -208,8 +208,7 @@ def _rows_static(model: Any, rows: list[list[int]], dec: Decoding) -> list[list[
     ids, smask, positions = _left_padded(rows, span, dec.pad, [0] * len(rows))
     mask = torch.zeros((len(rows), span + dec.max_new_tokens), dtype=torch.long, device=dec.device)
     mask[:, :span] = smask.to(dec.device)
-    batch = _StaticBatch(model, cache, ids.to(dec.device), positions.to(dec.device), mask, span, dec)
-    return _decode(batch, positions.to(dec.device), dec)
+    return _decode(_StaticBatch(model, cache, ids.to(dec.device), positions.to(dec.device), mask, span, dec), dec)
 
 
 def _dynamic_chunk(model: Any, rows: list[list[int]], dec: Decoding, use_positions: bool) -> list[list[int]]:
@@ -217,7 +216,7 @@ def _dynamic_chunk(model: Any, rows: list[list[int]], dec: Decoding, use_positio
     width = max(len(r) for r in rows)
     ids, mask, positions = _left_padded(rows, width, dec.pad, [0] * len(rows))
     ids, mask, positions = ids.to(dec.device), mask.to(dec.device), positions.to(dec.device)
-    return _decode(_DynamicBatch(model, ids, positions, mask, use_positions, dec), positions, dec)
+    return _decode(_DynamicBatch(model, ids, positions, mask, use_positions, dec), dec)
 
 
 class _StaticBatch:
@@ -283,16 +282,16 @@ class _DynamicBatch:
         return True
 
 
-def _decode(batch: _StaticBatch | _DynamicBatch, positions: torch.Tensor, dec: Decoding) -> list[list[int]]:
+def _decode(batch: _StaticBatch | _DynamicBatch, dec: Decoding) -> list[list[int]]:
     """Prefill ``batch``, then decode one token per row and step. A row that stopped leaves the batch
     with its part of the cache where the cache allows, so later steps compute only the rows still
     writing."""
-    n = positions.shape[0]
+    n = batch.positions.shape[0]
     done = torch.zeros(n, dtype=torch.bool, device=dec.device)
     generated = torch.full((n, dec.max_new_tokens), dec.pad, dtype=torch.long, device=dec.device)
     lengths = torch.full((n,), dec.max_new_tokens, dtype=torch.long, device=dec.device)
     active = torch.arange(n, device=dec.device)  # the rows still in the batch, in batch order
-    step_pos = positions
+    step_pos = batch.positions
     logits = batch.prefill()
     steps_run = 0
     for t in range(dec.max_new_tokens):
