@@ -1,8 +1,6 @@
 """The procedural spec: torch-free validation, one clear line per bad value."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from grokconsole.core.errors import GrokError
@@ -35,11 +33,6 @@ from grokconsole.tasks.procedural.data import build_splits
 def test_bad_settings(sets: str, message: str) -> None:
     with pytest.raises(GrokError, match=message):
         resolve_config("procedural", "grokking", sets=[sets])
-
-
-def test_bad_model_path(tmp_path: Path) -> None:
-    with pytest.raises(GrokError, match="no such folder"):
-        resolve_config("procedural", "standard", sets=[f"model_path={tmp_path / 'nope'}"])
 
 
 def test_defaults_and_conditions() -> None:
