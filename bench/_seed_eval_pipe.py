@@ -35,7 +35,7 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from grokconsole.core.llmevals import DEFAULT_ICL_GROUP
+    from grokconsole.tasks.generation import DEFAULT_ICL_GROUP
     from grokconsole.tasks.baseadd.problems import icl_prompts, is_correct, make_problems
     from grokconsole.tasks.baseadd.suites import EVAL_SEED
 

@@ -24,11 +24,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grokconsole.core.history import read_jsonl  # noqa: E402
-from grokconsole.core.jsonio import read_json  # noqa: E402
-from grokconsole.core.signals import EXIT_STOPPED  # noqa: E402
-from grokconsole.core.presets import resolve_config  # noqa: E402
-from grokconsole.launcher import new_run_folder  # noqa: E402
+from grokconsole.runs.history import read_jsonl  # noqa: E402
+from grokconsole.runs.jsonio import read_json  # noqa: E402
+from grokconsole.runs.signals import EXIT_STOPPED  # noqa: E402
+from grokconsole.tasks.config import resolve_config  # noqa: E402
+from grokconsole.launch.process import new_run_folder  # noqa: E402
 
 
 @dataclass
@@ -108,7 +108,7 @@ def machine_line() -> str:
     import torch
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    from grokconsole.core.precision import native_cpu_bf16, read_cpu_flags
+    from grokconsole.runs.precision import native_cpu_bf16, read_cpu_flags
 
     bf16 = native_cpu_bf16(read_cpu_flags()) or "no native bf16"
     return (f"{platform.processor() or platform.machine()} · {os.cpu_count()} cores ({bf16}) · "

@@ -25,7 +25,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grokconsole.core.detection import DetectionConfig, analyze  # noqa: E402
+from grokconsole.runs.detection import DetectionConfig, analyze  # noqa: E402
 
 
 @dataclass

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def config(**overrides: object) -> dict:
-    from grokconsole.core.presets import resolve_config
+    from grokconsole.tasks.config import resolve_config
 
     sets = [f"{k}={v}" for k, v in overrides.items()]
     return resolve_config("procedural", "grokking", sets=sets)
@@ -84,7 +84,7 @@ def one_iteration(cfg: dict, device: str) -> dict:
     import torch
 
     from grokconsole.train.loop import make_optimizer
-    from grokconsole.train.task import make_task
+    from grokconsole.tasks.api import make_task
 
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)

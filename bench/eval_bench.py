@@ -11,10 +11,10 @@ import torch
 
 
 def modarith_suites() -> None:
-    from grokconsole.core.presets import resolve_config
-    from grokconsole.evals.data import EvalContext, eval_splits
-    from grokconsole.evals.suites import get_suite
-    from grokconsole.train.task import make_task
+    from grokconsole.tasks.config import resolve_config
+    from grokconsole.tasks.splits import EvalContext, eval_splits
+    from grokconsole.tasks.suites import get_suite
+    from grokconsole.tasks.api import make_task
 
     config = resolve_config("modarith", "grokking", explicit={"device": "cpu"})
     task = make_task(config, torch.device("cpu"))
@@ -50,14 +50,14 @@ def shortcut_m4(epochs: int = 60) -> None:
     import tempfile
     from pathlib import Path
 
-    from grokconsole.core.presets import resolve_config
-    from grokconsole.core.checkpoint_files import periodic_checkpoints
+    from grokconsole.tasks.config import resolve_config
+    from grokconsole.runs.checkpoint_files import periodic_checkpoints
     from grokconsole.evals import interventions as iv
-    from grokconsole.evals.data import EvalContext, eval_splits
-    from grokconsole.launcher import new_run_folder
+    from grokconsole.tasks.splits import EvalContext, eval_splits
+    from grokconsole.launch.process import new_run_folder
     from grokconsole.train import checkpoint as ckpt
     from grokconsole.train.loop import train
-    from grokconsole.train.task import make_task
+    from grokconsole.tasks.api import make_task
 
     with tempfile.TemporaryDirectory() as tmp:
         config = resolve_config("shortcut", "grokking", explicit={"n_train": 300, "epochs": epochs, "device": "cpu"},

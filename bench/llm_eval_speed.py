@@ -65,7 +65,7 @@ def grok(args: list[str], threads: int = 1) -> float:
 def batched_vs_single(model_dir: str | None, threads: int, n: int, n_single: int) -> list[tuple[str, float, float]]:
     import torch
 
-    from grokconsole.core.llmevals import DEFAULT_ICL_GROUP
+    from grokconsole.tasks.generation import DEFAULT_ICL_GROUP
     from grokconsole.llm.generate import generate
     from grokconsole.llm.loading import load_model
     from grokconsole.tasks.baseadd.problems import icl_prompts, is_correct, make_problems

@@ -23,7 +23,7 @@ import torch
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
-    from grokconsole.core.presets import resolve_config
+    from grokconsole.tasks.config import resolve_config
 
     sets = [f"model_path={args.model_path}"] if args.model_path else []
     sets += [f"batch_size={args.batch}", f"cot={str(args.cot).lower()}", "lr=1e-3", "warmup_steps=0",

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grokconsole.core.presets import resolve_config  # noqa: E402
+from grokconsole.tasks.config import resolve_config  # noqa: E402
 from grokconsole.tasks.camelyon17.task import Camelyon17  # noqa: E402
 from tests.train.fake_camelyon import make_fake_camelyon  # noqa: E402
 

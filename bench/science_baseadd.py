@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _cli import grok_run  # noqa: E402
-from grokconsole.core.history import read_jsonl  # noqa: E402
+from grokconsole.runs.history import read_jsonl  # noqa: E402
 
 SLICES = ("acc_b8_d2", "acc_b8_d3", "acc_b8_d4", "acc_b9_d2", "acc_b10_d2")
 

@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _cli import grok, grok_run  # noqa: E402
-from grokconsole.core.history import read_jsonl  # noqa: E402
+from grokconsole.runs.history import read_jsonl  # noqa: E402
 
 
 def last(rows: list[dict[str, Any]], key: str) -> float:

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from grokconsole.core.version import __version__
+from grokconsole.runs.version import __version__
 
 __all__ = ["Tracker", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from grokconsole.tracker import Tracker
+    from grokconsole.runs.tracker import Tracker
 
 
 def __getattr__(name: str) -> Any:
     if name == "Tracker":
-        from grokconsole.tracker import Tracker
+        from grokconsole.runs.tracker import Tracker
 
         return Tracker
     raise AttributeError(f"module 'grokconsole' has no attribute {name!r}")

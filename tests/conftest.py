@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from grokconsole.core.lifecycle import effective_status, read_run_state
+from grokconsole.runs.lifecycle import effective_status, read_run_state
 
 # A modular-arithmetic run small enough to train in a second or two on a CPU.
 TINY_MODARITH = ["--task", "modarith", "--set", "p=23 n_train=200 d_embed=32 d_hidden=64 eval_every=10"]

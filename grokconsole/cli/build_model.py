@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from grokconsole.cli.common import console, handle_errors
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 
 
 @handle_errors

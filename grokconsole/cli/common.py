@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 import typer
 from rich.console import Console
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -16,20 +16,18 @@ import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
 from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
-from grokconsole.core.checkpoint_files import periodic_checkpoints
-from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths, check_checkpoints,
-                                       check_interventions, eval_argv, eval_state, eval_status, parse_alphas,
-                                       parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites)
-from grokconsole.core.formatting import status_text
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import effective_status
-from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions,
-                                       check_icl_group, check_problems, parse_icl_demos, parse_shots)
-from grokconsole.core.runenv import default_runs_dir
-from grokconsole.core.runfolder import RunPaths, resolve_run
-from grokconsole.core.stopping import request_eval_stop
-from grokconsole.core.tail import JsonlTail
+from grokconsole.runs.checkpoint_files import periodic_checkpoints
+from grokconsole.runs.errors import GrokError
+from grokconsole.evals.request import DEFAULT_ALPHAS, CheckpointSpec, check_checkpoints, check_interventions, eval_argv, parse_alphas, parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites
+from grokconsole.runs.evalfiles import EvalPaths, eval_state, eval_status
+from grokconsole.views.formatting import status_text
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.lifecycle import effective_status
+from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions, check_icl_group, check_problems, parse_icl_demos, parse_shots
+from grokconsole.runs.env import default_runs_dir
+from grokconsole.runs.folder import RunPaths, resolve_run
+from grokconsole.launch.stop import request_eval_stop
+from grokconsole.runs.tail import JsonlTail
 
 POLL_SECONDS = 0.3
 
@@ -144,7 +142,7 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
         raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks, not {task!r}")
     suites = resolve_suites(task, suite)
     _check_device(device)
-    from grokconsole import launcher
+    from grokconsole.launch import process as launcher
 
     offsets = [_progress_offset(p) for p in found]
     pid = launcher.start_eval(found, eval_argv(spec, suites, (), DEFAULT_ALPHAS, None, force, device,
@@ -194,7 +192,7 @@ def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], acti
     """Start the detached job (after the last check; ``create`` writes what a new folder needs)."""
     _check_device(device)
     _no_running_job(paths)
-    from grokconsole import launcher
+    from grokconsole.launch import process as launcher
 
     if create is not None:
         create()

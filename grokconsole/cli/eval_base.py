@@ -1,7 +1,7 @@
 """``grok eval --base-model [DIR]``: where an untuned model's results go, checked before anything is written.
 
 An untuned model has no run folder, so it gets a results folder of its own (default
-``RUNS_DIR/base_models/<slug>``, see :mod:`grokconsole.core.llmevals`) holding ``model.json`` and the
+``RUNS_DIR/base_models/<slug>``, see :mod:`grokconsole.runs.base_models`) holding ``model.json`` and the
 usual ``eval/`` layout; ``grok export-figures`` reads it as the baseline of the runs tuned from
 that model. Torch-free, like the rest of the command line.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import read_json, write_json_atomic
-from grokconsole.core.llmevals import MODEL_FILE, base_eval_folder, model_identity
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.tasks import all_specs, find_spec
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.jsonio import read_json, write_json_atomic
+from grokconsole.runs.base_models import MODEL_FILE, base_eval_folder, model_identity
+from grokconsole.runs.folder import RunPaths
+from grokconsole.tasks.registry import all_specs, find_spec
 
 
 def task_generates(task: str) -> bool:

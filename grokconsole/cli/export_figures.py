@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
-from grokconsole.core.runenv import default_runs_dir
+from grokconsole.runs.env import default_runs_dir
 
 
 def _progress_callbacks(progress: Any) -> Any:
@@ -91,13 +91,13 @@ def export_figures(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from grokconsole.core.errors import GrokError
-    from grokconsole.core.grouping import parse_group_by
+    from grokconsole.runs.errors import GrokError
+    from grokconsole.views.grouping import parse_group_by
     from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
 
     if jobs is not None and jobs < 1:
         raise GrokError(f"--jobs must be at least 1, got {jobs}")
-    from grokconsole.core.runfolder import resolve_run
+    from grokconsole.runs.folder import resolve_run
 
     folder = runs_dir or default_runs_dir()
     steps: list[int] | None = None
@@ -108,7 +108,7 @@ def export_figures(
             raise GrokError(f"--snapshots: expected comma-separated steps, got {snapshots!r}") from None
     reference = resolve_run(compare, folder).root if compare else None
     if sweep is not None:
-        from grokconsole.core.sweeps import sweep_run_dirs
+        from grokconsole.runs.sweeps import sweep_run_dirs
 
         ids = [p.run_id for p in sweep_run_dirs(folder, sweep)]
         if runs:  # both: the sweep's runs that also match --runs

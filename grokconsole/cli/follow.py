@@ -6,13 +6,13 @@ import time
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from grokconsole.cli.common import console
-from grokconsole.core.history import as_float
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.lifecycle import effective_status, read_run_state
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.schedq import PROBE
-from grokconsole.core.tail import JsonlTail
-from grokconsole.core.taskviews import role_columns
+from grokconsole.runs.history import as_float
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.lifecycle import effective_status, read_run_state
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.schedq import PROBE
+from grokconsole.runs.tail import JsonlTail
+from grokconsole.views.taskviews import role_columns
 
 POLL_SECONDS = 0.5
 EVENT_LINES = {

@@ -9,12 +9,12 @@ from rich.markup import escape
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
 from grokconsole.cli.fasttable import Cell, render
-from grokconsole.core.discovery import RunRecord, load_run, scan_runs_dir
-from grokconsole.core.evaljobs import eval_badge
-from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
-from grokconsole.core.runenv import default_runs_dir
-from grokconsole.core.schedq import settle_records
-from grokconsole.core.taskviews import role_columns
+from grokconsole.runs.discovery import RunRecord, load_run, scan_runs_dir
+from grokconsole.runs.evalfiles import eval_badge
+from grokconsole.views.formatting import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.runs.env import default_runs_dir
+from grokconsole.runs.schedq import settle_records
+from grokconsole.views.taskviews import role_columns
 
 
 def run_row(rec: RunRecord) -> list[Cell]:
@@ -49,7 +49,7 @@ def ls(
     scan = scan_runs_dir(runs)  # a missing, non-folder or unreadable runs folder: one line, exit 2
     paths = scan.runs
     if sweep is not None:
-        from grokconsole.core.sweeps import sweep_run_dirs
+        from grokconsole.runs.sweeps import sweep_run_dirs
 
         wanted = {p.run_id for p in sweep_run_dirs(runs, sweep)}
         paths = [p for p in paths if p.run_id in wanted]

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, fail, handle_errors
-from grokconsole.core.runenv import default_runs_dir
+from grokconsole.runs.env import default_runs_dir
 
 
 @handle_errors
@@ -70,7 +70,7 @@ def _amp_choice(config: dict[str, Any]) -> Any:
     Reading /proc/cpuinfo is free; torch is imported only when the run may use a GPU (device
     cuda, or auto with an NVIDIA driver present), the one case where only torch can tell.
     """
-    from grokconsole.core.precision import read_cpu_flags, resolve_amp
+    from grokconsole.runs.precision import read_cpu_flags, resolve_amp
 
     requested, device = str(config["amp"]), str(config.get("device", "auto"))
     if requested == "auto" and (device == "cuda" or (device == "auto" and _nvidia_driver())):

@@ -10,11 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
-from grokconsole.core.discovery import RUN_MARKERS, check_run_dir, load_events, load_run
-from grokconsole.core.errors import GrokError
-from grokconsole.core.formatting import fmt_num, status_text
-from grokconsole.core.runenv import default_runs_dir
-from grokconsole.core.runfolder import resolve_run
+from grokconsole.runs.discovery import RUN_MARKERS, check_run_dir, load_run
+from grokconsole.runs.history import load_events
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.formatting import fmt_num, status_text
+from grokconsole.runs.env import default_runs_dir
+from grokconsole.runs.folder import resolve_run
 
 SUMMARY_KEYS = ("status", "epoch", "best_val", "best_ood", "memorization_epoch", "generalization_epoch",
                 "grokking_epoch", "delay", "transition_midpoint", "transition_width", "target_metric",

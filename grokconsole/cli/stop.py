@@ -11,11 +11,11 @@ from typing import Annotated, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
-from grokconsole.core.errors import GrokError
-from grokconsole.core.formatting import status_text
-from grokconsole.core.runenv import default_runs_dir
-from grokconsole.core.runfolder import resolve_run
-from grokconsole.core.stopping import wait_ended
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.formatting import status_text
+from grokconsole.runs.env import default_runs_dir
+from grokconsole.runs.folder import resolve_run
+from grokconsole.launch.stop import wait_ended
 from grokconsole.launch.backend import stop_run as request_stop
 
 

@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
-from grokconsole.core.errors import GrokError
-from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
-from grokconsole.core.runenv import default_runs_dir
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.formatting import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.runs.env import default_runs_dir
 
 ACTIONS = ("status", "cancel")
 

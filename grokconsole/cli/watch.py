@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, handle_errors
-from grokconsole.core.discovery import check_runs_dir
-from grokconsole.core.errors import GrokError
-from grokconsole.core.grouping import check_group_by, parse_group_by, settings_of
-from grokconsole.core.runenv import default_runs_dir
+from grokconsole.runs.discovery import check_runs_dir
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.grouping import check_group_by, parse_group_by, settings_of
+from grokconsole.runs.env import default_runs_dir
 
 
 @handle_errors
@@ -42,10 +42,10 @@ def watch(
             check_group_by(keys, settings)
     refs = list(runs or [])
     if sweep is not None:  # a sweep's folders all exist from launch on (queued ones included)
-        from grokconsole.core.sweeps import sweep_run_dirs
+        from grokconsole.runs.sweeps import sweep_run_dirs
 
         refs += [str(p.root) for p in sweep_run_dirs(folder, sweep)]
-    from grokconsole.core.watchset import Watcher
+    from grokconsole.views.watchset import Watcher
     from grokconsole.tui.app import WatchApp
 
     watcher = Watcher(folder, refs)
@@ -58,7 +58,7 @@ def watch(
 
 def known_settings(folder: Path) -> list[dict]:
     """The settings of the runs in ``folder`` now (a ``--group-by`` key must be one of theirs)."""
-    from grokconsole.core.discovery import discover_runs
+    from grokconsole.runs.discovery import discover_runs
 
     return [settings_of(r.config, task=r.get("task"), condition=r.condition, n_train=r.get("n_train"))
             for r in discover_runs(folder)]

@@ -14,11 +14,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from grokconsole.core.evaljobs import EvalPaths
-from grokconsole.core.jsonio import append_jsonl
-from grokconsole.core.lifecycle import Lifecycle, now_iso
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.signals import EXIT_STOPPED, StopFlag
+from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.runs.jsonio import append_jsonl
+from grokconsole.runs.lifecycle import Lifecycle, now_iso
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.signals import EXIT_STOPPED, StopFlag
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv

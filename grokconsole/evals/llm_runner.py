@@ -3,7 +3,7 @@
 The model is built once (the run's task builds it: the base model with its LoRA layers, or the
 untuned model alone for a base-model folder); each checkpoint then only swaps its weights in,
 and only when a suite has something left to generate. Suites get one
-:class:`~grokconsole.evals.generation.GenerationContext` and generate in large batches. Results go
+:class:`~grokconsole.tasks.generation.GenerationContext` and generate in large batches. Results go
 where every suite's go (``eval/by_checkpoint/step_<STEP>/<suite>.json``); a base-model folder's at
 step 0. Slices already on disk are kept unless ``--force``, so a job with new ``--shots`` only adds.
 """
@@ -15,14 +15,14 @@ from typing import Any, Callable
 
 import torch
 
-from grokconsole.core.evaljobs import EvalPaths
-from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
-from grokconsole.core.lifecycle import now_iso
-from grokconsole.core.llmevals import BASE_STEP, MODEL_FILE, is_base_eval_folder
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.evals.generation import GenerationContext
-from grokconsole.evals.suites import get_suite
-from grokconsole.tasks import all_specs, task_spec
+from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
+from grokconsole.runs.lifecycle import now_iso
+from grokconsole.runs.base_models import BASE_STEP, MODEL_FILE, is_base_eval_folder
+from grokconsole.runs.folder import RunPaths
+from grokconsole.tasks.suites import GenerationContext
+from grokconsole.tasks.suites import get_suite
+from grokconsole.tasks.registry import all_specs, task_spec
 from grokconsole.train.loop import resolve_device
 
 
@@ -31,7 +31,7 @@ def training_pairs(run: RunPaths) -> frozenset[tuple[int, int, int, int]]:
     path = run.root / "data" / "train.jsonl"
     if not path.is_file():
         return frozenset()
-    from grokconsole.core.history import parse_jsonl_chunk
+    from grokconsole.runs.history import parse_jsonl_chunk
 
     out = set()
     for rec in parse_jsonl_chunk(path.read_bytes()).rows:
@@ -82,7 +82,7 @@ class _Source:
 
         if self.base:
             return load_model(self.config.get("model_path") or None, self.device)
-        from grokconsole.train.task import make_task
+        from grokconsole.tasks.api import make_task
 
         task = make_task(self.config, self.device)
         model = task.build_model().to(self.device)

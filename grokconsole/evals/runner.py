@@ -14,22 +14,21 @@ from typing import Any
 
 import torch
 
-from grokconsole.core.checkpoint_files import periodic_checkpoints
-from grokconsole.core.evaljobs import (DEFAULT_ALPHAS, CheckpointSpec, EvalPaths,
-                                       eval_argv, parse_alphas, parse_checkpoints,
-                                       parse_interventions)
-from grokconsole.core.llmevals import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, ICL_DEMOS, GenerationOptions,
-                                       is_base_eval_folder, parse_shots)
-from grokconsole.core.jsonio import append_jsonl, read_json, write_json_atomic
-from grokconsole.core.lifecycle import now_iso
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.checkpoint_files import periodic_checkpoints
+from grokconsole.evals.request import DEFAULT_ALPHAS, CheckpointSpec, eval_argv, parse_alphas, parse_checkpoints, parse_interventions
+from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, ICL_DEMOS, GenerationOptions, parse_shots
+from grokconsole.runs.base_models import is_base_eval_folder
+from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
+from grokconsole.runs.lifecycle import now_iso
+from grokconsole.runs.folder import RunPaths
 from grokconsole.evals import interventions as iv
-from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
-from grokconsole.evals.suites import get_suite
-from grokconsole.tasks import find_spec
+from grokconsole.tasks.splits import EvalContext, EvalSplit, eval_splits
+from grokconsole.tasks.suites import get_suite
+from grokconsole.tasks.registry import find_spec
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.device import resolve_device
-from grokconsole.train.task import make_task
+from grokconsole.tasks.api import make_task
 
 
 @dataclass

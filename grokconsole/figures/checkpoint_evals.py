@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import EVAL_DIR, SuiteTable, load_suite_tables
-from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.evalfiles import EVAL_DIR, SuiteTable, load_suite_tables
+from grokconsole.runs.jsonio import write_json_atomic
 
 BETTER, WORSE, NEUTRAL = "#2a9d8f", "#e76f51", "#577590"
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.grouping import sort_value
+from grokconsole.views.grouping import sort_value
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
 from grokconsole.figures.style import Style, condition_key, save_figure

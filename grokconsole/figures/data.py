@@ -3,8 +3,8 @@
 Histories are parsed in one parse call per file and turned into one float array
 per column, so 500 runs × 2,000 epochs load in seconds. Native (``history.jsonl``) and
 legacy (``history.json``, ``id_val_acc``) layouts are both read through
-:mod:`grokconsole.core.discovery`; grokking and memorization epochs come from
-:func:`grokconsole.core.detection.analyze`, the project's one definition.
+:mod:`grokconsole.runs.discovery`; grokking and memorization epochs come from
+:func:`grokconsole.runs.detection.analyze`, the project's one definition.
 """
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.detection import DetectionConfig, analyze
-from grokconsole.core.discovery import RunRecord, load_run
-from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import M5_GLOB, EvalPaths
-from grokconsole.core.history import as_float, parse_jsonl_chunk, read_legacy_history
-from grokconsole.core.jsonio import loads
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.safeio import read_bytes
+from grokconsole.runs.detection import DetectionConfig, analyze
+from grokconsole.runs.discovery import RunRecord, load_run
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.evalfiles import M5_GLOB, EvalPaths
+from grokconsole.runs.history import as_float, parse_jsonl_chunk, read_legacy_history
+from grokconsole.runs.jsonio import loads
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.safeio import read_bytes
 
 
 @dataclass

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.jump import WindowJump
+from grokconsole.runs.jump import WindowJump
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grokconsole import __version__
-from grokconsole.core.discovery import scan_runs_dir
-from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import write_json_atomic
+from grokconsole.runs.version import __version__
+from grokconsole.runs.discovery import scan_runs_dir
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.jsonio import write_json_atomic
 from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
 from grokconsole.figures.expert_iteration import figure_expert_iteration, table_expert_iteration
 from grokconsole.figures.context import ExportContext
@@ -148,7 +148,7 @@ def _select(runs_dir: Path, pattern: str | None) -> tuple[list[Any], list[LoadPr
 
 def base_eval_folders(opts: ExportOptions) -> list[Path]:
     """Untuned-model result folders: ``<runs-dir>/base_models/*`` and every ``--base-evals`` folder."""
-    from grokconsole.core.llmevals import find_base_evals, is_base_eval_folder
+    from grokconsole.runs.base_models import find_base_evals, is_base_eval_folder
 
     found = find_base_evals(opts.runs_dir)
     for folder in opts.base_evals:

@@ -1,4 +1,4 @@
-"""Runs grouped by every setting that differs (see :mod:`grokconsole.core.grouping`) — never
+"""Runs grouped by every setting that differs (see :mod:`grokconsole.views.grouping`) — never
 across tasks, dataset sizes or hyperparameters — with mean ± std over seeds.
 
 Seeds of a group may have been evaluated at different epochs (early stopping ends some
@@ -12,8 +12,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.grouping import GroupKey, Grouping, group_items, settings_of
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.grouping import GroupKey, Grouping, group_items, settings_of
 from grokconsole.figures.data import RunData
 
 

@@ -22,7 +22,7 @@ def _label(run: RunData) -> str:
 
 
 def _numbers(rows: list[dict[str, Any]], *keys: str) -> list[list[float]]:
-    from grokconsole.core.history import as_float
+    from grokconsole.runs.history import as_float
 
     return [[as_float(r.get(k)) for r in rows] for k in keys]
 

@@ -11,21 +11,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.llmevals import (BASE_STEP, AccuracyCell, LlmResults, model_identity, read_base_eval,
-                                       read_results)
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.base_models import BASE_STEP, MODEL_FILE, model_identity
 from grokconsole.figures.context import ExportContext
+from grokconsole.tasks.registry import all_specs, result_schema
 
+if TYPE_CHECKING:  # the schema's record types, for annotations only (the module is found through the registry)
+    from grokconsole.tasks.baseadd.results import AccuracyCell, LlmResults
 
 
 def llm_tasks() -> tuple[str, ...]:
-    """The tasks whose runs hold language-model results: those whose spec can ``generate``."""
-    from grokconsole.tasks import all_specs
-
-    return tuple(name for name, spec in all_specs().items() if spec.can("generate"))
+    """The tasks whose runs hold language-model results: those whose spec can ``generate`` and
+    whose package has a result schema."""
+    return tuple(name for name, spec in all_specs().items()
+                 if spec.can("generate") and result_schema(name) is not None)
 COT_COLOR = "#2563EB"
 PLAIN_COLOR = "#D97706"
 BASE_COLORS = {8: "#059669", 9: "#7C3AED", 10: "#DC2626"}
@@ -46,11 +48,26 @@ def run_sources(ctx: ExportContext, figure: str) -> list[LlmResults]:
         config = read_json(Path(run.root) / "config.json", default=None)
         if not isinstance(config, dict) or config.get("task") not in llm_tasks():
             continue
-        res = read_results(run.root, run.run_id, "run", model_identity(config.get("model_path")), config)
+        schema = result_schema(config["task"])
+        res = schema.read_results(run.root, run.run_id, "run", model_identity(config.get("model_path")), config)
         for problem in res.problems:
             ctx.note(figure, problem)
         out.append(res)
     return out
+
+
+def _base_schema(folder: Path) -> Any:
+    """The result schema of the task a base-model folder was evaluated for (``model.json``'s
+    ``task``; a folder that does not say is read with the first language-model task's)."""
+    info = read_json(Path(folder) / MODEL_FILE, default=None)
+    task = info.get("task") if isinstance(info, dict) else None
+    schema = result_schema(task) if task in llm_tasks() else None
+    if schema is None:
+        known = llm_tasks()
+        if not known:
+            raise GrokError(f"{folder}: no installed task reads base-model results")
+        schema = result_schema(known[0])
+    return schema
 
 
 def base_sources(ctx: ExportContext, figure: str) -> list[LlmResults]:
@@ -58,7 +75,7 @@ def base_sources(ctx: ExportContext, figure: str) -> list[LlmResults]:
     out = []
     for folder in ctx.base_evals:
         try:
-            res = read_base_eval(folder)
+            res = _base_schema(folder).read_base_eval(folder)
         except GrokError as exc:
             ctx.note(figure, str(exc))
             continue

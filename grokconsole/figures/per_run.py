@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grokconsole import __version__
+from grokconsole.runs.version import __version__
 from grokconsole.figures.data import RunData
 from grokconsole.figures.style import METRIC_COLORS, SOFTWARE, Style, condition_color
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.taskviews import metric_specs
+from grokconsole.views.taskviews import metric_specs
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.groups import Group, Stat
 from grokconsole.figures.style import GREY, condition_color

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grokconsole import __version__
+from grokconsole.runs.version import __version__
 
 # Fixed colours: the user's seeds use blue for grokking and red for standard.
 CONDITION_COLORS = {"grokking": "#2563EB", "standard": "#DC2626"}
@@ -87,7 +87,7 @@ STYLES = {
 
 
 def get_style(name: str) -> Style:
-    from grokconsole.core.errors import GrokError
+    from grokconsole.runs.errors import GrokError
 
     if name not in STYLES:
         raise GrokError(f"unknown style {name!r}; choose one of: {', '.join(STYLES)}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grokconsole.core.detection import fit_transition, logistic
+from grokconsole.runs.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
 from grokconsole.figures.plots import PRETTY, band, legend_below, marker, seeds_text, shade, subplots, thin

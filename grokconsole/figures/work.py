@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.folder import RunPaths
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import LoadProblem, RunData, load_run_data
 from grokconsole.figures.per_run import TrainingCurves, is_current, per_run_path

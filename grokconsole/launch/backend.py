@@ -11,9 +11,9 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.lifecycle import RunState, effective_status, pid_alive, send_stop
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.lifecycle import RunState, effective_status, pid_alive, send_stop
+from grokconsole.runs.folder import RunPaths
 
 EXECUTORS = ("local", "slurm")
 
@@ -41,7 +41,7 @@ def job_argv(job: Job) -> list[str]:
     """The process a job runs, built from ``sys.executable`` (never a bare ``python``)."""
     root = str(job.paths.root.resolve())
     if job.command:
-        return [sys.executable, "-m", "grokconsole.supervise", root, "--", *job.command]
+        return [sys.executable, "-m", "grokconsole.launch.supervise", root, "--", *job.command]
     return [sys.executable, "-m", "grokconsole.train.loop", root, *(["--resume"] if job.resume else [])]
 
 
@@ -69,7 +69,7 @@ class LocalBackend:
     name = "local"
 
     def submit(self, jobs: list[Job]) -> list[Submission]:
-        from grokconsole import launcher
+        from grokconsole.launch import process as launcher
 
         out = []
         for job in jobs:
@@ -128,11 +128,11 @@ def stop_run(paths: RunPaths) -> str:
     """Stop what runs in a run folder, through the backend that started it.
 
     A queued run is taken out of its queue; a SLURM run goes through the SLURM backend; anything
-    else (a local run, or only its eval job) through :func:`grokconsole.core.stopping.request_stop`.
+    else (a local run, or only its eval job) through :func:`grokconsole.launch.stop.request_stop`.
     Returns ``"run"`` or ``"eval"``; GrokError when nothing runs.
     """
-    from grokconsole.core.lifecycle import read_run_state
-    from grokconsole.core.stopping import request_stop
+    from grokconsole.runs.lifecycle import read_run_state
+    from grokconsole.launch.stop import request_stop
 
     state = read_run_state(paths.root)
     status = effective_status(state)

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from grokconsole.core.lifecycle import effective_status, process_start_ticks, read_run_state
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.lifecycle import effective_status, process_start_ticks, read_run_state
+from grokconsole.runs.folder import RunPaths
 from grokconsole.launch.backend import Job, LocalBackend
 from grokconsole.launch.records import write_queued
 

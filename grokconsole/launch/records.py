@@ -4,9 +4,9 @@ from __future__ import annotations
 import socket
 from dataclasses import asdict
 
-from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.core.lifecycle import RunState, now_iso
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.jsonio import write_json_atomic
+from grokconsole.runs.lifecycle import RunState, now_iso
+from grokconsole.runs.folder import RunPaths
 
 
 def write_queued(paths: RunPaths, kind: str, backend: str, job_id: str | None = None,

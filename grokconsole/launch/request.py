@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.checkpoint_files import describe_damage, newest_intact, resume_candidates
-from grokconsole.core.lifecycle import effective_status, orphaned_child, read_run_state
-from grokconsole.core.presets import (COMMON_CHOICES, CONDITIONS, default_task, parse_set_options, preset_task,
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.checkpoint_files import describe_damage, newest_intact, resume_candidates
+from grokconsole.runs.lifecycle import effective_status, orphaned_child, read_run_state
+from grokconsole.tasks.config import (COMMON_CHOICES, CONDITIONS, default_task, parse_set_options, preset_task,
                                       resolve_config)
-from grokconsole.core.runfolder import RunPaths, check_name, resolve_run
-from grokconsole.device_check import check_device
+from grokconsole.runs.folder import RunPaths, check_name, resolve_run
+from grokconsole.launch.device_check import check_device
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Submission is held (``sbatch --hold``) until every run's ``run.json`` records its job id as
 ``queued``, then released: a job can never start before its folder names it. Nothing here waits
 on a submitit future: the run folder says how a run is doing, and the scheduler is asked only
-about jobs that never started (:mod:`grokconsole.core.schedq`).
+about jobs that never started (:mod:`grokconsole.runs.schedq`).
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.lifecycle import RunState, effective_status, pid_alive, send_stop
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.schedq import WAITING, scheduler_states
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.lifecycle import RunState, effective_status, pid_alive, send_stop
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.schedq import WAITING, scheduler_states
 from grokconsole.launch.backend import Job, Submission, job_argv
 from grokconsole.launch.records import write_ended, write_queued
 from grokconsole.launch.slurm_params import SlurmParams

@@ -14,9 +14,10 @@ import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
-from grokconsole.core.jsonio import write_json_atomic
-from grokconsole.core.lifecycle import ENV_BACKEND, ENV_JOB_ID, Lifecycle, now_iso, read_run_state
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.jsonio import write_json_atomic
+from grokconsole.runs.env import ENV_BACKEND, ENV_JOB_ID, MODEL_PROCESS_ENV
+from grokconsole.runs.lifecycle import Lifecycle, now_iso, read_run_state
+from grokconsole.runs.folder import RunPaths
 
 
 def _job_id() -> str:
@@ -38,7 +39,7 @@ def run_job(run_dir: str, argv: list[str]) -> int:
         return 0  # cancelled or removed while it waited: start nothing
     os.environ[ENV_BACKEND] = "slurm"
     os.environ[ENV_JOB_ID] = _job_id()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GROK_RUN_DIR": str(paths.root.resolve()),
+    env = {**os.environ, **MODEL_PROCESS_ENV, "PYTHONUNBUFFERED": "1", "GROK_RUN_DIR": str(paths.root.resolve()),
            "GROK_RUN_ID": paths.run_id, "GROK_CONFIG": str(paths.config.resolve())}
     paths.logs.mkdir(parents=True, exist_ok=True)
     with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 
 
 @dataclass

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.folder import RunPaths
 from grokconsole.launch.backend import Backend, Job, LocalBackend
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 
 
 def create_folder(prepared: PreparedRun, prov: dict[str, Any] | None = None) -> RunPaths:
     """The run folder with its ``config.json`` (or the existing folder when resuming)."""
-    from grokconsole import launcher
+    from grokconsole.launch import process as launcher
 
     if prepared.resume is not None:
         return prepared.resume
@@ -19,7 +19,7 @@ def create_folder(prepared: PreparedRun, prov: dict[str, Any] | None = None) -> 
 
 def create_folders(prepared: list[PreparedRun]) -> list[RunPaths]:
     """Every folder; provenance (two git calls) is computed once per distinct command line."""
-    from grokconsole.core.provenance import provenance
+    from grokconsole.runs.provenance import provenance
 
     cache: dict[tuple[str, ...] | None, dict[str, Any]] = {}
     out = []

@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.discovery import RunRecord, load_run
-from grokconsole.core.errors import GrokError
-from grokconsole.core.lifecycle import read_run_state
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.schedq import settle_records
-from grokconsole.core.sweeps import POINT_KEY, point_key, sweep_runs
+from grokconsole.runs.discovery import RunRecord, load_run
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.lifecycle import read_run_state
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.schedq import settle_records
+from grokconsole.runs.sweeps import POINT_KEY, point_key, sweep_runs
 from grokconsole.launch.backend import Backend, Job, LocalBackend
 from grokconsole.launch.localqueue import start_scheduler, write_queue
 from grokconsole.launch.records import write_queued

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.runfolder import check_name
-from grokconsole.core.sweeps import POINT_KEY, SWEEP_KEY, point_key
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.folder import check_name
+from grokconsole.runs.sweeps import POINT_KEY, SWEEP_KEY, point_key
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 from grokconsole.launch.slurm_params import SlurmParams
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.llm.paths import check_model_folder
 
 FINETUNE_DEFAULTS: dict[str, Any] = {

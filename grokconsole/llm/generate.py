@@ -17,7 +17,6 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import grokconsole.llm  # noqa: F401  (offline mode before transformers is imported)
 import torch
 
 from grokconsole.llm.decoding import Decoding, pick, record_active

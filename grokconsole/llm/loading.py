@@ -9,22 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import grokconsole.llm  # noqa: F401  (offline mode before transformers is imported)
 import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.llm.paths import resolve_model_path
 
-transformers.utils.logging.disable_progress_bar()
-transformers.utils.logging.set_verbosity_error()
+def _quiet() -> None:
+    """Runs log to files: no progress bars or advisory warnings from transformers (idempotent)."""
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
 
 
 def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerBase:
     """The folder's tokenizer, padding on the left, with a pad token."""
+    _quiet()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GrokError(f"model_path {folder}: cannot load its tokenizer ({_first_line(exc)})") from None
     tokenizer.padding_side = "left"
@@ -42,7 +44,8 @@ def load_model(model_path: str | Path | None, device: str | torch.device = "cpu"
     folder = resolve_model_path(model_path)
     tokenizer = load_tokenizer(folder)
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype or torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype or torch.float32,
+                                                     local_files_only=True)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise GrokError(f"model_path {folder}: cannot load a causal LM ({_first_line(exc)})") from None
     model.to(torch.device(device))

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 
 BUILTIN_MODEL_DIR = Path(__file__).resolve().parent / "tiny_adder"
 BUILTIN_NAME = "tiny-adder"

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import grokconsole.llm  # noqa: F401  (offline mode before transformers is imported)
 import torch
 import torch.nn.functional as F
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 
 IGNORE = -100
 FINETUNE_MODES = ("lora", "full")

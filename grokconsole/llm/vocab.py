@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import grokconsole.llm  # noqa: F401  (offline mode before transformers is imported)
 import torch
 
 INIT_SEED = 1234

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grokconsole.core.checkpoint_files import LATEST, periodic_checkpoints, resume_candidates  # noqa: F401 - LATEST: the loop's name
+from grokconsole.runs.checkpoint_files import LATEST, periodic_checkpoints, resume_candidates  # noqa: F401 - LATEST: the loop's name
 
 # What a resume needs from a checkpoint; a file without these keys is not one of ours.
 _RESUME_KEYS = ("model", "optimizer", "scheduler", "rng", "epoch", "step", "early_stopping")

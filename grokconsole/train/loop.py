@@ -18,18 +18,18 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from grokconsole.core.jsonio import read_json, write_json_atomic
-from grokconsole.core.precision import AmpChoice, read_cpu_flags, resolve_amp
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.signals import EXIT_STOPPED, StopFlag
-from grokconsole.tracker import Tracker
+from grokconsole.runs.jsonio import read_json, write_json_atomic
+from grokconsole.runs.precision import AmpChoice, read_cpu_flags, resolve_amp
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.signals import EXIT_STOPPED, StopFlag
+from grokconsole.runs.tracker import Tracker
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.cadence import Cadence
 from grokconsole.train.compiled import CompiledForward, global_flags_restored
 from grokconsole.train.device import resolve_device
 from grokconsole.train.grad_filter import make_grad_filter
-from grokconsole.train.metrics import weight_norm
-from grokconsole.train.task import make_task
+from grokconsole.tasks.metrics import weight_norm
+from grokconsole.tasks.api import make_task
 
 LATEST_EVERY_SECONDS = 30.0
 

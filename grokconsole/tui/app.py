@@ -18,9 +18,9 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.watcher import RunView
-from grokconsole.core.watchset import Watcher
+from grokconsole.runs.errors import GrokError
+from grokconsole.views.watcher import RunView
+from grokconsole.views.watchset import Watcher
 from grokconsole.tui.messages import PlotReady, PollDone
 from grokconsole.tui.plotmodel import MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpec, build_plot_data
 from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from grokconsole.core.watcher import RunView
-from grokconsole.core.watchset import PollResult
+from grokconsole.views.watcher import RunView
+from grokconsole.views.watchset import PollResult
 from grokconsole.tui.plotmodel import PlotData
 
 

@@ -10,11 +10,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from grokconsole.core.grouping import Grouping, format_value, group_items, settings_of
-from grokconsole.core.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
-from grokconsole.core.taskspec import MetricSpec
-from grokconsole.core.taskviews import PanelView, panel_layout, run_panels, unit_of
-from grokconsole.core.watchset import Watcher
+from grokconsole.views.grouping import Grouping, format_value, group_items, settings_of
+from grokconsole.views.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
+from grokconsole.tasks.spec import MetricSpec
+from grokconsole.views.taskviews import PanelView, panel_layout, run_panels, unit_of
+from grokconsole.views.watchset import Watcher
 
 SMOOTHING = (0.0, 0.6, 0.9)
 X_AXES = ("epoch", "log epoch", "wall time")

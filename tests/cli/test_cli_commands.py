@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
-from grokconsole.core.presets import allowed_keys, task_spec
+from grokconsole.tasks.config import allowed_keys, task_spec
 from tests.conftest import write_finished_run
 
 runner = CliRunner()

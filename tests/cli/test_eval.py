@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
-from grokconsole.core.evaljobs import EvalPaths, eval_status
-from grokconsole.core.jsonio import read_json, write_json_atomic
-from grokconsole.core.lifecycle import Lifecycle, read_run_state
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.evalfiles import EvalPaths, eval_status
+from grokconsole.runs.jsonio import read_json, write_json_atomic
+from grokconsole.runs.lifecycle import Lifecycle, read_run_state
+from grokconsole.runs.folder import RunPaths
 from tests.evals.toy import make_tiny_modarith_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_a_crashing_job_is_visible(runs: Path, tmp_path: Path) -> None:
 
 
 def test_a_real_job_stopped_while_it_loads_ends_as_stopped(runs: Path) -> None:
-    from grokconsole.core.history import read_jsonl
+    from grokconsole.runs.history import read_jsonl
 
     paths = RunPaths(next(runs.iterdir()))
     ep = EvalPaths(paths)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.lifecycle import pid_alive, process_start_ticks, read_run_state
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.lifecycle import pid_alive, process_start_ticks, read_run_state
 from tests.cli.test_cli_commands import invoke
 from tests.conftest import TINY_MODARITH, wait_for_end
 from tests.e2e.test_run_lifecycle import grok, launch
@@ -38,8 +38,8 @@ def test_stop_right_after_launch_is_a_stop_and_resumes_from_step_0(tmp_path: Pat
 
 
 def test_stop_right_after_resume_keeps_stopped(tmp_path: Path) -> None:
-    from grokconsole.core.presets import resolve_config
-    from grokconsole.launcher import new_run_folder
+    from grokconsole.tasks.config import resolve_config
+    from grokconsole.launch.process import new_run_folder
     from grokconsole.train.loop import train
 
     cfg = resolve_config("modarith", "grokking", explicit={"device": "cpu"},

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.lifecycle import Lifecycle, pid_alive, read_run_state
-from grokconsole.core.runlock import LOCK_NAME, claimed
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.lifecycle import Lifecycle, pid_alive, read_run_state
+from grokconsole.runs.lock import LOCK_NAME, claimed
+from grokconsole.runs.folder import RunPaths
 from tests.conftest import wait_for_end, write_finished_run
 from tests.e2e.test_run_lifecycle import REPO
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 HOLDER = """
 import sys, time
 from pathlib import Path
-from grokconsole.core.runlock import claimed
+from grokconsole.runs.lock import claimed
 with claimed(Path(sys.argv[1]), "test"):
     print("held", flush=True)
     time.sleep(120)
@@ -49,8 +49,8 @@ def _hold(folder: Path) -> subprocess.Popen:
 
 def _stopped_run(runs: Path) -> Path:
     """A stopped run with no checkpoint yet (a resume starts it from step 0) and some way to go."""
-    from grokconsole.core.presets import resolve_config
-    from grokconsole.launcher import new_run_folder
+    from grokconsole.tasks.config import resolve_config
+    from grokconsole.launch.process import new_run_folder
 
     cfg = resolve_config("modarith", "grokking", explicit={"device": "cpu", "epochs": 20000},
                          sets=["p=23 n_train=200 d_embed=32 d_hidden=64 eval_every=10 checkpoint_every=100000"])
@@ -121,8 +121,8 @@ def test_a_claim_waits_for_a_writer_that_is_exiting(tmp_path: Path) -> None:
 
 
 def test_an_eval_job_is_not_launched_twice(tmp_path: Path) -> None:
-    from grokconsole import launcher
-    from grokconsole.core.evaljobs import EvalPaths
+    from grokconsole.launch import process as launcher
+    from grokconsole.runs.evalfiles import EvalPaths
 
     root = write_finished_run(tmp_path, "20260101-000000-evald", [{"epoch": 0}])
     paths = RunPaths(root)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.lifecycle import read_run_state
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.lifecycle import read_run_state
 from tests.conftest import TINY_MODARITH, wait_for_end
 
 pytestmark = pytest.mark.e2e

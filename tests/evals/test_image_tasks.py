@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from grokconsole.core.discovery import load_history
-from grokconsole.core.evaljobs import EvalPaths, parse_checkpoints
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.history import load_history
+from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.evals.request import parse_checkpoints
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.folder import RunPaths
 from grokconsole.evals.runner import EvalRequest, evaluate_run
 from tests.evals.toy import train_run
 from tests.train.fake_camelyon import make_fake_camelyon

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grokconsole.evals import interventions as iv
-from grokconsole.evals.data import EvalContext
+from grokconsole.tasks.splits import EvalContext
 from tests.evals.toy import ToyNet, toy_splits
 
 

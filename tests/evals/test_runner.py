@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from grokconsole.core.discovery import load_history
-from grokconsole.core.evaljobs import CheckpointSpec, EvalPaths, eval_argv, load_suite_tables, parse_checkpoints
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.history import load_history
+from grokconsole.evals.request import CheckpointSpec, eval_argv, parse_checkpoints
+from grokconsole.runs.evalfiles import EvalPaths, load_suite_tables
+from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.folder import RunPaths
 from grokconsole.evals import runner
 from grokconsole.evals.runner import EvalRequest, evaluate_run
 from tests.evals.toy import ToyNet, ToyTask, make_tiny_modarith_run, write_toy_run
@@ -18,7 +19,7 @@ def tiny_run(tmp_path_factory) -> RunPaths:
 
 
 def _progress(ep: EvalPaths) -> list[dict]:
-    from grokconsole.core.history import read_jsonl
+    from grokconsole.runs.history import read_jsonl
 
     return read_jsonl(ep.progress).rows
 

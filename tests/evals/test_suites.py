@@ -7,13 +7,13 @@ from torch import nn
 
 from types import SimpleNamespace
 
-from grokconsole.evals.data import EvalContext, EvalSplit, eval_splits
-from grokconsole.evals.suites import all_suites, get_suite, register_suite
-from grokconsole.tasks import all_specs
+from grokconsole.tasks.splits import EvalContext, EvalSplit, eval_splits
+from grokconsole.tasks.suites import all_suites, get_suite, register_suite
+from grokconsole.tasks.registry import all_specs
 from grokconsole.tasks.modarith.suites import operand_bins
 from grokconsole.tasks.modarith.task import make_pairs
 from grokconsole.tasks.shortcut.task import Shortcut
-from grokconsole.train.task import Task
+from grokconsole.tasks.api import Task
 from tests.evals.toy import ToyNet, toy_splits
 
 

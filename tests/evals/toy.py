@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from grokconsole.evals.data import EvalSplit
+from grokconsole.tasks.splits import EvalSplit
 
 
 class ToyNet(nn.Module):
@@ -69,7 +69,7 @@ def write_toy_run(root, models: dict) -> None:
     """A run folder of task ``shortcut`` whose checkpoints (step → ToyNet) are the given models."""
     from pathlib import Path
 
-    from grokconsole.core.jsonio import write_json_atomic
+    from grokconsole.runs.jsonio import write_json_atomic
     from grokconsole.train import checkpoint as ckpt
 
     root = Path(root)
@@ -85,8 +85,8 @@ def train_run(runs_dir, task: str, explicit: dict, sets: list[str], name: str | 
     """A real training run, in-process (one thread, CPU); the caller's signal handlers are restored."""
     import signal
 
-    from grokconsole.core.presets import resolve_config
-    from grokconsole.launcher import new_run_folder
+    from grokconsole.tasks.config import resolve_config
+    from grokconsole.launch.process import new_run_folder
     from grokconsole.train.loop import train
 
     config = resolve_config(task, "grokking", explicit={"device": "cpu", **explicit}, sets=[*sets, "threads=1"])

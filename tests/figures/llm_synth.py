@@ -6,7 +6,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.llmevals import MODEL_FILE, accuracy_slice, base_eval_folder, icl_slice
+from grokconsole.runs.base_models import MODEL_FILE, base_eval_folder
+from grokconsole.tasks.baseadd.results import accuracy_slice, icl_slice
 
 BASES = (8, 9, 10)
 DIGITS = (2, 3, 4)

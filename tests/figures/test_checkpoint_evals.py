@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.evaljobs import SuiteTable, load_suite_tables
-from grokconsole.core.jsonio import read_json, write_json_atomic
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.evalfiles import SuiteTable, load_suite_tables
+from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.figures.checkpoint_evals import (default_snapshots, eval_root, export_checkpoint_diagrams,
                                                   improvement, macro, main)
 

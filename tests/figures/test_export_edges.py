@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
-from grokconsole.core.history import read_jsonl
+from grokconsole.runs.history import read_jsonl
 from tests.figures.conftest import build_native
 from tests.figures.synth import curve_rows, write_legacy_run
 

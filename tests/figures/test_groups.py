@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.figures.data import RunData, to_columns
 from grokconsole.figures.groups import group_runs, headline_n
 from grokconsole.figures.plots import group_legend, group_title

@@ -20,8 +20,8 @@ from grokconsole.figures.kshot_fit import fit_kshot
 from grokconsole.figures.llm_delta import figure_delta_by_base, figure_delta_by_digits, table_delta_accuracy
 from grokconsole.figures.style import get_style
 from grokconsole.figures.work import load_all
-from grokconsole.core.discovery import discover_run_dirs
-from grokconsole.core.llmevals import find_base_evals
+from grokconsole.runs.discovery import discover_run_dirs
+from grokconsole.runs.base_models import find_base_evals
 from tests.conftest import write_finished_run
 from tests.figures.llm_synth import (KS, build_baseadd_study, rising, write_base_eval, write_baseadd_run,
                                      write_suite)

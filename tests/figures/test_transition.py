@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
-from grokconsole.core.detection import logistic
+from grokconsole.runs.detection import logistic
 from tests.figures.synth import write_legacy_run
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.discovery import discover_runs
+from grokconsole.runs.discovery import discover_runs
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_SET = {"p": 23, "n_train": 200, "d_embed": 32, "d_hidden": 64, "eval_every": 10}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.lifecycle import Lifecycle, read_run_state
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.lifecycle import Lifecycle, read_run_state
+from grokconsole.runs.folder import RunPaths
 from grokconsole.launch import Job, LaunchRequest, LocalBackend, get_backend, launch, prepare
 from grokconsole.launch.backend import job_argv
 from tests.conftest import wait_for_end
@@ -107,7 +107,7 @@ def test_slurm_params_map_to_submitit() -> None:
 def test_local_alive_follows_the_process(tmp_path: Path) -> None:
     import os
 
-    from grokconsole.core.lifecycle import RunState, process_start_ticks
+    from grokconsole.runs.lifecycle import RunState, process_start_ticks
 
     me = RunState(pid=os.getpid(), pid_start_ticks=process_start_ticks(os.getpid()))
     assert LocalBackend().alive(RunPaths(tmp_path), me)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grokconsole.core.lifecycle import RunState, effective_status
-from grokconsole.core import schedq
+from grokconsole.runs.lifecycle import RunState, effective_status
+from grokconsole.runs import schedq
 
 
 def test_settle_keeps_waiting_jobs_queued_and_gone_ones_crashed() -> None:

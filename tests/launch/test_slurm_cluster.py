@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.lifecycle import read_run_state
-from grokconsole.core.runfolder import RunPaths
+from grokconsole.runs.lifecycle import read_run_state
+from grokconsole.runs.folder import RunPaths
 from grokconsole.launch.slurm import SlurmBackend
 from tests.launch.helpers import all_ended, grok, statuses, wait_until, write_sweep
 

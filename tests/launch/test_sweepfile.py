@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.launch.sweepfile import expand, load_sweep, parse_sweep, prepare_points, run_tail
 from tests.launch.helpers import write_sweep
 

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from grokconsole.cli import app
-from grokconsole.core.llmevals import base_eval_folder, read_base_eval, read_results
+from grokconsole.runs.base_models import base_eval_folder
+from grokconsole.tasks.baseadd.results import read_base_eval, read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 cli = CliRunner()

@@ -7,9 +7,9 @@ from typing import Sequence
 
 import pytest
 
-from grokconsole.core.llmevals import GenerationOptions
-from grokconsole.evals.generation import GenerationContext
-from grokconsole.tasks import task_spec
+from grokconsole.tasks.generation import GenerationOptions
+from grokconsole.tasks.suites import GenerationContext
+from grokconsole.tasks.registry import task_spec
 from grokconsole.tasks.baseadd.problems import Problem, from_base, make_problems
 from grokconsole.tasks.baseadd.suites import EVAL_SEED, accuracy, eval_problems, icl
 

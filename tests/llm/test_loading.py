@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.llm.paths import cache_dir, check_model_folder
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.lifecycle import read_run_state
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.lifecycle import read_run_state
 from tests.conftest import wait_for_end
 from tests.e2e.test_run_lifecycle import grok, launch, strip_time, wait_rows
 

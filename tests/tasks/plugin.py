@@ -5,7 +5,7 @@ import textwrap
 from pathlib import Path
 
 SPEC = '''
-from grokconsole.core.taskspec import ACCURACY_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec, accuracy_metrics
+from grokconsole.tasks.spec import ACCURACY_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec, accuracy_metrics
 
 SPEC = TaskSpec(
     name="{name}",
@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grokconsole.evals.data import EvalSplit
-from grokconsole.train.task import Task, minibatches, n_minibatches
+from grokconsole.tasks.splits import EvalSplit
+from grokconsole.tasks.api import Task, minibatches, n_minibatches
 
 
 class Net(nn.Module):
@@ -95,7 +95,7 @@ TASK_CLASS = Parity
 '''
 
 SUITES = '''
-from grokconsole.evals.suites import SliceResult, new_result, register_suite
+from grokconsole.tasks.suites import SliceResult, new_result, register_suite
 
 
 @register_suite("{name}", "split_acc")

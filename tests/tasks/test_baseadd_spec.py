@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import resolve_config
-from grokconsole.tasks import task_spec
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.config import resolve_config
+from grokconsole.tasks.registry import task_spec
 from grokconsole.tasks.baseadd.data import build_run_data, slice_key
 
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import allowed_keys, resolve_config
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.config import allowed_keys, resolve_config
 from grokconsole.llm.finetune_keys import FINETUNE_DEFAULTS
-from grokconsole.tasks import task_spec
+from grokconsole.tasks.registry import task_spec
 
 LLM_TASKS = ("baseadd", "procedural")
 

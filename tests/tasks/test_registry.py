@@ -10,10 +10,10 @@ from typing import Iterator
 import pytest
 
 import grokconsole
-from grokconsole import tasks
-from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import preset_task, resolve_config
-from grokconsole.core.taskspec import MetricSpec, PanelSpec, TaskSpec
+from grokconsole.tasks import registry as tasks
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.config import preset_task, resolve_config
+from grokconsole.tasks.spec import MetricSpec, PanelSpec, TaskSpec
 from tests.tasks.plugin import write_task
 
 PACKAGE = Path(grokconsole.__file__).parent
@@ -54,8 +54,8 @@ def test_spec_rejects_inconsistent_declarations() -> None:
 def test_importing_the_registry_and_reading_specs_imports_no_torch() -> None:
     import subprocess
 
-    code = ("import sys; from grokconsole import tasks; tasks.all_specs(); "
-            "from grokconsole.core.presets import resolve_config; resolve_config('modarith', 'grokking'); "
+    code = ("import sys; from grokconsole.tasks import registry as tasks; tasks.all_specs(); "
+            "from grokconsole.tasks.config import resolve_config; resolve_config('modarith', 'grokking'); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -97,14 +97,16 @@ def plugin(tmp_path: Path) -> Iterator[str]:
     name = "parity_demo"
     root = tmp_path / "plugins"
     write_task(root, name)
-    tasks.__path__.append(str(root))
+    import grokconsole.tasks as package
+
+    package.__path__.append(str(root))
     tasks.refresh()
     try:
         yield name
     finally:
-        tasks.__path__.remove(str(root))
+        package.__path__.remove(str(root))
         tasks.refresh()
-        from grokconsole.evals.suites import SUITES
+        from grokconsole.tasks.suites import SUITES
 
         SUITES.pop(name, None)
         for mod in [m for m in sys.modules if m.startswith(f"grokconsole.tasks.{name}")]:
@@ -112,7 +114,7 @@ def plugin(tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_task_is_one_folder_found_resolved_and_listed(plugin: str) -> None:
-    from grokconsole.core.evaljobs import resolve_suites
+    from grokconsole.evals.request import resolve_suites
 
     spec = tasks.task_spec(plugin)
     assert spec.metric("margin").panel == "extra"
@@ -128,9 +130,9 @@ def test_a_task_is_one_folder_found_resolved_and_listed(plugin: str) -> None:
 
 
 def test_a_plugin_task_trains_keeps_artifacts_and_is_evaluated(plugin: str, tmp_path: Path) -> None:
-    from grokconsole.core.history import read_jsonl
+    from grokconsole.runs.history import read_jsonl
     from grokconsole.evals.runner import EvalRequest, evaluate_run
-    from grokconsole.launcher import new_run_folder
+    from grokconsole.launch.process import new_run_folder
     from grokconsole.train.loop import train
 
     cfg = resolve_config(plugin, "grokking", explicit={"device": "cpu"},
@@ -145,7 +147,7 @@ def test_a_plugin_task_trains_keeps_artifacts_and_is_evaluated(plugin: str, tmp_
     assert (ckpts / "step_4" / "weights.txt").read_text().strip()
     req = EvalRequest.from_argv(["--checkpoints", "all", "--suite", "split_acc", "--device", "cpu"])
     assert evaluate_run(paths.root, req, log=lambda *_: None) == "finished"
-    from grokconsole.core.jsonio import read_json
+    from grokconsole.runs.jsonio import read_json
 
     result = read_json(paths.root / "eval" / "by_checkpoint" / "step_4" / "split_acc.json")
     assert result["metric"] == "accuracy" and set(result["results"]) == {"train", "val"}

@@ -5,10 +5,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.jsonio import read_json
-from grokconsole.core.presets import resolve_config
-from grokconsole.launcher import new_run_folder
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.jsonio import read_json
+from grokconsole.tasks.config import resolve_config
+from grokconsole.launch.process import new_run_folder
 from grokconsole.train.loop import train
 
 SHIFT_METRICS = ("train_acc", "train_loss", "val_acc", "val_loss", "ood_acc", "ood_loss", "irm_mean",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from tests.train.fake_camelyon import make_fake_camelyon
 from tests.train.shift_helpers import assert_finite_metrics, run_task
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from grokconsole.core.history import read_jsonl
+from grokconsole.runs.history import read_jsonl
 from grokconsole.train.compiled import CompiledForward
 from grokconsole.train.loop import train
 from tests.train.test_trainer_determinism import rows, run

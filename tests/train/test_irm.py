@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from grokconsole.train.irm import (erm_or_irm_loss, irm_by_env, irm_lambda, irm_objective, irm_penalty,
+from grokconsole.tasks._shift.irm import (erm_or_irm_loss, irm_by_env, irm_lambda, irm_objective, irm_penalty,
                                    irm_penalty_unbiased)
 
 

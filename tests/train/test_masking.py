@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grokconsole.train.masking import border_mask, replace_border, replace_centre
+from grokconsole.tasks._shift.masking import border_mask, replace_border, replace_centre
 
 
 def test_border_mask_counts() -> None:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from grokconsole.train.models import DecoderTransformer, TokenMLP
+from grokconsole.tasks.modarith.models import DecoderTransformer, TokenMLP
 
 
 def reference_decoder(m: DecoderTransformer, x: torch.Tensor, grokfast: bool) -> torch.Tensor:

@@ -5,10 +5,10 @@ import math
 
 import torch
 
-from grokconsole.core.presets import resolve_config
+from grokconsole.tasks.config import resolve_config
 from grokconsole.train.grad_filter import GradFilter
 from grokconsole.train.loop import make_scheduler
-from grokconsole.train.metrics import effective_rank
+from grokconsole.tasks.metrics import effective_rank
 from grokconsole.tasks.modarith.task import ModArith, make_pairs
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from grokconsole.core.checkpoint_files import damage, newest_intact
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.lifecycle import read_run_state
+from grokconsole.runs.checkpoint_files import damage, newest_intact
+from grokconsole.runs.history import read_jsonl
+from grokconsole.runs.lifecycle import read_run_state
 from grokconsole.train.loop import train
 from tests.train.test_trainer_determinism import TINY_MLP, rows, run
 

@@ -44,7 +44,7 @@ def test_resnet18_variant_runs(tmp_path: Path) -> None:
 
 
 def test_bad_key_fails_at_config_time(tmp_path: Path) -> None:
-    from grokconsole.core.errors import GrokError
+    from grokconsole.runs.errors import GrokError
 
     with pytest.raises(GrokError, match="border"):
         run_task(tmp_path, "shortcut", sets=["border=8"])
@@ -52,7 +52,7 @@ def test_bad_key_fails_at_config_time(tmp_path: Path) -> None:
 
 
 def test_image_models_expose_features_and_head(tmp_path: Path) -> None:
-    from grokconsole.train.image_models import ResNet18, SmallCNN, build_image_model
+    from grokconsole.tasks._shift.image_models import ResNet18, SmallCNN, build_image_model
 
     x = torch.randn(2, 3, 96, 96)
     net = ResNet18()

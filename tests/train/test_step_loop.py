@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.presets import resolve_config
-from grokconsole.launcher import new_run_folder
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.history import read_jsonl
+from grokconsole.tasks.config import resolve_config
+from grokconsole.launch.process import new_run_folder
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.cadence import Cadence
 from grokconsole.train.loop import train

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grokconsole.train.masking import replace_centre
+from grokconsole.tasks._shift.masking import replace_centre
 from grokconsole.tasks.shortcut.images import ShortcutSpec, labels_from_bits, make_split, parity_cells
 
 

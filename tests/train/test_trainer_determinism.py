@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.core.history import read_jsonl
-from grokconsole.core.presets import resolve_config
-from grokconsole.launcher import new_run_folder
+from grokconsole.runs.history import read_jsonl
+from grokconsole.tasks.config import resolve_config
+from grokconsole.launch.process import new_run_folder
 from grokconsole.train.loop import train
 
 TINY_MLP = ["p=23", "n_train=200", "d_embed=32", "d_hidden=64", "eval_every=5", "epochs=30", "checkpoint_every=10",

@@ -191,8 +191,8 @@ async def test_stop_asks_then_signals(make_app, runs: Path) -> None:
 
 
 async def test_launch_form_uses_the_launcher(make_app, runs: Path, monkeypatch) -> None:
-    from grokconsole import launcher
-    from grokconsole.core.presets import default_task, resolve_config
+    from grokconsole.launch import process as launcher
+    from grokconsole.tasks.config import default_task, resolve_config
 
     started_runs: list[Path] = []
     monkeypatch.setattr(launcher, "start_training", lambda paths, **kw: started_runs.append(paths.root) or 1)

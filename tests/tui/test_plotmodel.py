@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from grokconsole.core.watchset import Watcher
+from grokconsole.views.watchset import Watcher
 from grokconsole.tui.plotmodel import ViewSpec, build_plot_data
 from tests.tui.fakeruns import make_llm_run, make_run
 

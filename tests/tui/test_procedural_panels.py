@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grokconsole.core.watchset import Watcher
+from grokconsole.views.watchset import Watcher
 from grokconsole.tui.plotmodel import ViewSpec, build_plot_data
 
 

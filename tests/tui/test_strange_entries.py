@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from grokconsole.tui.widgets import RunTable
-from tests.core.test_strange_entries import (EVENTSDIR, FIFO, GOOD, LOOP, NOEVENTS, NOPERM, NORESULTS, SUMMARYDIR,
+from tests.views.test_strange_entries import (EVENTSDIR, FIFO, GOOD, LOOP, NOEVENTS, NOPERM, NORESULTS, SUMMARYDIR,
                                              build_strange)
 from tests.isolated import in_child, need_unprivileged_user, shared_tmp
 from tests.tui.conftest import RecordingApp, wait_for

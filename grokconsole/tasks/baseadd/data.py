@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.jsonio import write_jsonl_atomic
+from grokconsole.runs.jsonio import write_jsonl_atomic
 from grokconsole.tasks.baseadd.problems import Problem, Record, make_problems, record
 
 EVAL_BASES = (8, 9, 10)

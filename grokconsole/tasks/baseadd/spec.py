@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.taskspec import ACCURACY_PANEL, LOSS_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.spec import ACCURACY_PANEL, LOSS_PANEL, MetricSpec, PanelSpec, SuiteSpec, TaskSpec
 from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, check_finetune
 from grokconsole.tasks.baseadd.data import EVAL_BASES, EVAL_DIGITS, int_list, slice_key
 from grokconsole.tasks.baseadd.problems import MAX_BASE, MIN_BASE, n_distinct

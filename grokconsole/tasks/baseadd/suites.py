@@ -18,9 +18,9 @@ from __future__ import annotations
 from itertools import product
 from typing import Any
 
-from grokconsole.core.llmevals import ACCURACY_SUITE, ICL_SUITE, accuracy_slice, icl_slice
-from grokconsole.evals.generation import GenerationContext
-from grokconsole.evals.suites import SliceResult, SuiteResult, new_result, register_suite
+from grokconsole.tasks.baseadd.results import ACCURACY_SUITE, ICL_SUITE, accuracy_slice, icl_slice
+from grokconsole.tasks.suites import GenerationContext
+from grokconsole.tasks.suites import SliceResult, SuiteResult, new_result, register_suite
 from grokconsole.tasks.baseadd.data import int_list
 from grokconsole.tasks.baseadd.problems import Problem, icl_prompts, is_correct, make_problems
 

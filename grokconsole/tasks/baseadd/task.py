@@ -23,7 +23,7 @@ from grokconsole.llm.sft import (Example, apply_finetuning, collate, dataset_los
                                  mean_token_loss, save_finetuned)
 from grokconsole.tasks.baseadd.data import RunData, build_run_data, int_list, slice_key, write_run_data
 from grokconsole.tasks.baseadd.problems import Problem, is_correct
-from grokconsole.train.task import Batch, Task, n_minibatches
+from grokconsole.tasks.api import Batch, Task, n_minibatches
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 

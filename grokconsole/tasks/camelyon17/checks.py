@@ -8,8 +8,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.tasks._shift import check_irm, check_weights, positive
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks._shift.spec import check_irm, check_weights, positive
 
 CAMELYON_DIR = "camelyon17_v1.0"
 CAMELYON_COLUMNS = ("patient", "node", "x_coord", "y_coord", "tumor", "slide", "center", "split")

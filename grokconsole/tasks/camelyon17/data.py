@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grokconsole.core.errors import GrokError
+from grokconsole.runs.errors import GrokError
 from grokconsole.tasks.camelyon17.checks import CAMELYON_DIR, check_camelyon_folder
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -1,8 +1,8 @@
 """The ``camelyon17`` task's spec: data folder, ResNet-18 defaults, conditions, metrics, suites."""
 from __future__ import annotations
 
-from grokconsole.core.taskspec import TaskSpec
-from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
+from grokconsole.tasks.spec import TaskSpec
+from grokconsole.tasks._shift.spec import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
 from grokconsole.tasks.camelyon17.checks import check_camelyon
 
 SPEC = TaskSpec(

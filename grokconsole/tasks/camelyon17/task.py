@@ -18,13 +18,13 @@ from torch import nn
 
 from grokconsole.tasks.camelyon17.data import (EVAL_SEED, Normalizer, Patches, load_patches, open_dataset,
                                              split_indices, subsample)
-from grokconsole.train.image_models import build_image_model
-from grokconsole.train.irm import erm_or_irm_loss
-from grokconsole.train.shift_metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
-from grokconsole.train.task import Batch, Task
+from grokconsole.tasks._shift.image_models import build_image_model
+from grokconsole.tasks._shift.irm import erm_or_irm_loss
+from grokconsole.tasks._shift.metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
+from grokconsole.tasks.api import Batch, Task
 
 if TYPE_CHECKING:
-    from grokconsole.evals.data import EvalSplit
+    from grokconsole.tasks.splits import EvalSplit
 
 EVAL_BATCH = 256
 
@@ -111,7 +111,7 @@ class Camelyon17(Task):
 
     def eval_splits(self) -> list[EvalSplit]:
         """train (hospitals as environments), id_val, ood_val (centre 1), read through ``normalize``."""
-        from grokconsole.evals.data import EvalSplit
+        from grokconsole.tasks.splits import EvalSplit
 
         return [EvalSplit(name, p.x, p.y, p.hospital, ood=name == "ood_val", transform=self.normalize)
                 for name, p in (("train", self.train), ("id_val", self.id_val), ("ood_val", self.ood_val))]

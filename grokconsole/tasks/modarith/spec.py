@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grokconsole.core.taskspec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, SuiteSpec, TaskSpec,
+from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, SuiteSpec, TaskSpec,
                                        accuracy_metrics)
 
 
@@ -20,7 +20,7 @@ def _is_prime(n: int) -> bool:
 
 def _check(cfg: dict[str, Any]) -> None:
     """p and the model's shapes: what would otherwise crash the trainer or label pairs wrongly."""
-    from grokconsole.core.errors import GrokError
+    from grokconsole.runs.errors import GrokError
 
     p = int(cfg["p"])
     if p < 2:

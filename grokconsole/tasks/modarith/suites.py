@@ -6,8 +6,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from grokconsole.evals.data import EvalContext
-from grokconsole.evals.suites import SliceResult, SuiteResult, new_result, register_suite
+from grokconsole.tasks.splits import EvalContext
+from grokconsole.tasks.suites import SliceResult, SuiteResult, new_result, register_suite
 
 N_OPERAND_BINS = 4
 

@@ -16,12 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grokconsole.train.metrics import effective_rank
-from grokconsole.train.models import DecoderTransformer, TokenMLP
-from grokconsole.train.task import Batch, PairForward, Task, minibatches, n_minibatches
+from grokconsole.tasks.metrics import effective_rank
+from grokconsole.tasks.modarith.models import DecoderTransformer, TokenMLP
+from grokconsole.tasks.api import Batch, PairForward, Task, minibatches, n_minibatches
 
 if TYPE_CHECKING:
-    from grokconsole.evals.data import EvalSplit
+    from grokconsole.tasks.splits import EvalSplit
 
 EVAL_CHUNK = 1024  # rows per evaluation forward pass: cache-sized (4,656 rows in one pass was 1.5× slower)
 
@@ -188,7 +188,7 @@ class ModArith(Task):
 
     def eval_splits(self) -> list[EvalSplit]:
         """The training and the validation pairs."""
-        from grokconsole.evals.data import EvalSplit
+        from grokconsole.tasks.splits import EvalSplit
 
         return [EvalSplit("train", self.x_train, self.y_train), EvalSplit("val", self.x_val, self.y_val)]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grokconsole.core.jsonio import write_jsonl_atomic
+from grokconsole.runs.jsonio import write_jsonl_atomic
 from grokconsole.tasks.procedural.generators import MAX_DIFFICULTY, MIN_DIFFICULTY, Record, make_split
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.taskspec import ACCURACY_PANEL, MetricSpec, PanelSpec, TaskSpec
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.spec import ACCURACY_PANEL, MetricSpec, PanelSpec, TaskSpec
 from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, check_finetune
 from grokconsole.tasks.procedural.data import ConfigError, build_splits, difficulty_range, problem_types
 from grokconsole.tasks.procedural.generators import TooFewProblems

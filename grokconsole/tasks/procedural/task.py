@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from grokconsole.core.jsonio import write_jsonl_atomic
+from grokconsole.runs.jsonio import write_jsonl_atomic
 from grokconsole.llm.generate import generate
 from grokconsole.llm.loading import load_model, load_tokenizer
 from grokconsole.llm.paths import resolve_model_path
@@ -30,7 +30,7 @@ from grokconsole.tasks.procedural.expert import sample_round, sampler_generator
 from grokconsole.tasks.procedural.generators import ALPHABET, Record
 from grokconsole.tasks.procedural.spec import type_key
 from grokconsole.tasks.procedural.verify import verify
-from grokconsole.train.task import Batch, Task
+from grokconsole.tasks.api import Batch, Task
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grokconsole.core.errors import GrokError
-from grokconsole.tasks._shift import check_irm, check_weights, parse_probs, positive
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks._shift.spec import check_irm, check_weights, parse_probs, positive
 
 
 def check_shortcut(cfg: dict[str, Any]) -> None:

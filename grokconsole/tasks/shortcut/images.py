@@ -99,3 +99,22 @@ def _shares(n: int, k: int) -> torch.Tensor:
     base = torch.full((k,), n // k, dtype=torch.long)
     base[: n % k] += 1
     return base
+
+
+def border_stain_labels(x: torch.Tensor, border: int, y: torch.Tensor | None = None) -> torch.Tensor:
+    """0/1 stain of each image: the side of the border ring's mean colour along its main axis.
+
+    Needs no knowledge of the stain colours: the two stains are the two ends of the first
+    principal axis of the ring colours. Oriented so that the label agrees with ``y`` on most
+    samples (the stain is a shortcut: it agrees with the label in the training environments).
+    """
+    h, w = x.shape[-2:]
+    ring = torch.ones(h, w, dtype=torch.bool, device=x.device)
+    ring[border:h - border, border:w - border] = False
+    colours = x[..., ring].float().mean(-1).cpu()          # (N, C)
+    centred = colours - colours.mean(0)
+    _, _, vh = torch.linalg.svd(centred, full_matrices=False)
+    labels = (centred @ vh[0] > 0).long()
+    if y is not None and float((labels == y.cpu()).float().mean()) < 0.5:
+        labels = 1 - labels
+    return labels

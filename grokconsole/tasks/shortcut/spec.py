@@ -1,8 +1,8 @@
 """The ``shortcut`` task's spec: the image geometry and environments, conditions, metrics, suites."""
 from __future__ import annotations
 
-from grokconsole.core.taskspec import TaskSpec
-from grokconsole.tasks._shift import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
+from grokconsole.tasks.spec import TaskSpec
+from grokconsole.tasks._shift.spec import SHIFT_CHOICES, SHIFT_DEFAULTS, SHIFT_SPEC_FIELDS
 from grokconsole.tasks.shortcut.checks import check_shortcut
 
 SPEC = TaskSpec(

@@ -1,6 +1,6 @@
 """``grok eval`` suites of ``shortcut``: accuracy and confidence per split × environment."""
 from __future__ import annotations
 
-from grokconsole.evals.suites import register_env_suites
+from grokconsole.tasks.suites import register_env_suites
 
 register_env_suites("shortcut")

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any, Iterator
 import torch
 from torch import nn
 
-from grokconsole.tasks._shift import parse_probs
-from grokconsole.train.image_models import build_image_model
-from grokconsole.train.irm import erm_or_irm_loss
-from grokconsole.train.shift_metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
+from grokconsole.tasks._shift.spec import parse_probs
+from grokconsole.tasks._shift.image_models import build_image_model
+from grokconsole.tasks._shift.irm import erm_or_irm_loss
+from grokconsole.tasks._shift.metrics import predict, rank_of, shortcut_metrics, split_metrics, train_metrics
 from grokconsole.tasks.shortcut.images import ShortcutSpec, make_split
-from grokconsole.train.task import Batch, Task, minibatches, n_minibatches
+from grokconsole.tasks.api import Batch, Task, minibatches, n_minibatches
 
 if TYPE_CHECKING:
-    from grokconsole.evals.data import EvalSplit
+    from grokconsole.tasks.splits import EvalSplit
 
 
 def spec_from_config(c: dict[str, Any]) -> ShortcutSpec:
@@ -79,7 +79,8 @@ class Shortcut(Task):
 
     def eval_splits(self) -> list[EvalSplit]:
         """train (environments, and the border-stain label an M4 probe should find), val, ood."""
-        from grokconsole.evals.data import EvalSplit, border_stain_labels
+        from grokconsole.tasks.shortcut.images import border_stain_labels
+        from grokconsole.tasks.splits import EvalSplit
 
         stain = border_stain_labels(self.x_train, self.spec.border, self.y_train)
         return [EvalSplit("train", self.x_train, self.y_train, self.env_train, shortcut=stain),

@@ -9,9 +9,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from grokconsole.core.errors import GrokError
-from grokconsole.core.presets import CONDITIONS, default_task
-from grokconsole.tasks import task_names
+from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.config import CONDITIONS, default_task
+from grokconsole.tasks.registry import task_names
 
 
 def launch_run(runs_dir: Path, task: str, condition: str, n_train: str, seed: str, epochs: str) -> str:

@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
-from grokconsole.core.runfolder import RunPaths
-from grokconsole.core.safeio import Unreadable, read_tail
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.safeio import Unreadable, read_tail
 
 TAIL_BYTES = 32 * 1024
 

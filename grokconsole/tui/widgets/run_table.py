@@ -5,8 +5,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from grokconsole.core.formatting import STATUS_STYLE, fmt_acc, fmt_num
-from grokconsole.core.watcher import RunView
+from grokconsole.views.formatting import STATUS_STYLE, fmt_acc, fmt_num
+from grokconsole.views.watcher import RunView
 
 # (key, label, width); the run column takes what is left.
 COLUMNS = (("mark", " ", 1), ("run", "run", 0), ("task", "task", 9), ("condition", "condition", 9),

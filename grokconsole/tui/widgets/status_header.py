@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from grokconsole.core.formatting import STATUS_STYLE
+from grokconsole.views.formatting import STATUS_STYLE
 
 SHOWN = ("queued", "running", "finished", "stopped", "failed", "crashed")
 

@@ -1,0 +1,136 @@
+"""Supervisor for ``grok run -- COMMAND``: owns ``run.json`` while any training command runs.
+
+It starts the command with ``GROK_RUN_DIR`` set (so the command's Tracker writes into the
+run folder), forwards SIGTERM/SIGINT to it, and records how it ended: exit 0 → finished,
+a stop request → stopped, killed by a signal → crashed, any other exit → failed. At the end
+it completes ``results/summary.json`` from the history if the command did not.
+
+The command never outlives its supervisor unnoticed: on Linux it is started with a parent-death
+signal (SIGKILL when the supervisor dies, e.g. ``kill -9``), and its pid is recorded in
+``run.json`` (``child_pid``) so that a reader still sees the run as running while it lives,
+``grok stop`` reaches it and ``grok run --resume`` refuses to start a second copy beside it.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from grokconsole.runs.detection import DetectionConfig, analyze
+from grokconsole.runs.history import load_history
+from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
+from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_start_ticks
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.signals import EXIT_STOPPED, unblock_stop_signals
+
+PR_SET_PDEATHSIG = 1
+from grokconsole.runs.summary import SummaryBuilder
+
+
+def finish_summary(paths: RunPaths, status: str, exit_code: int) -> None:
+    """Bring the summary up to date with the history and the final status."""
+    config = read_json(paths.config, default={}) or {}
+    rows = load_history(paths)
+    builder = SummaryBuilder()
+    builder.extend(rows)
+    detection = analyze(rows, DetectionConfig.from_config(config))
+    old = read_json(paths.summary, default={}) or {}
+    fresh = builder.build(config, detection, status=status, wall_time=old.get("wall_time"))
+    merged: dict[str, Any] = {**fresh, **{k: v for k, v in old.items() if k not in fresh or fresh[k] is None}}
+    merged["status"] = status
+    merged["exit_code"] = exit_code
+    write_json_atomic(paths.summary, merged)
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGKILL when this process dies (Linux), else None.
+
+    libc is looked up here, before the fork, so the child only makes the one system call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the supervisor died before prctl took effect
+            os._exit(137)
+
+    return preexec
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 3 or argv[1] != "--":
+        print("usage: python -m grokconsole.launch.supervise RUN_DIR -- COMMAND ARGS...", file=sys.stderr)
+        return 2
+    paths = RunPaths(Path(argv[0]))
+    command = argv[2:]
+    life = Lifecycle(paths.root, kind="command")
+    stop_requested = forwarded = False
+    proc: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, frame: Any) -> None:
+        nonlocal stop_requested, forwarded
+        stop_requested = True
+        if proc is not None:
+            proc.send_signal(signum)
+            forwarded = True
+
+    # Handlers first, then let the signals through (the launcher started us with them blocked):
+    # a stop that came while this process started is honoured as a stop.
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    unblock_stop_signals()
+    if stop_requested:
+        life.start()
+        append_jsonl(paths.events, {"event": "stop", "exit_code": EXIT_STOPPED, "wall": now_iso()})
+        finish_summary(paths, "stopped", EXIT_STOPPED)
+        life.end("stopped", EXIT_STOPPED)
+        return EXIT_STOPPED
+    try:
+        # Started before the heartbeat thread exists: the fork happens in a single-threaded process.
+        proc = subprocess.Popen(command, preexec_fn=die_with_parent())
+    except (OSError, subprocess.SubprocessError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        life.start()
+        print(f"grok: cannot start {command[0]!r}: {reason}", file=sys.stderr, flush=True)
+        append_jsonl(paths.events, {"event": "crash", "error": f"cannot start {command[0]}: {reason}",
+                                    "wall": now_iso()})
+        finish_summary(paths, "failed", 127)
+        life.end("failed", 127)
+        return 127
+    if stop_requested and not forwarded:  # the signal came while Popen ran
+        proc.send_signal(signal.SIGTERM)
+    life.state.child_pid = proc.pid
+    life.state.child_start_ticks = process_start_ticks(proc.pid)
+    life.start()
+    code = proc.wait()
+    if stop_requested:
+        status = "stopped"
+    elif code == 0:
+        status = "finished"
+    elif code < 0:
+        status = "crashed"
+    else:
+        status = "failed"
+    if status in ("stopped", "crashed"):
+        append_jsonl(paths.events, {"event": "stop" if status == "stopped" else "crash",
+                                    "exit_code": code, "wall": now_iso()})
+    exit_code = code if code >= 0 else 128 - code
+    finish_summary(paths, status, exit_code)
+    life.end(status, exit_code)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

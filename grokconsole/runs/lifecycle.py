@@ -1,0 +1,217 @@
+"""Run lifecycle: ``run.json`` (status, pid, host, start/end, exit code, heartbeat).
+
+The process that trains owns its ``run.json``. A reader that finds ``running`` but no
+live process behind it (on this host) reports the run as ``crashed``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from grokconsole.runs.env import ENV_BACKEND, ENV_JOB_ID
+from grokconsole.runs.jsonio import read_json, write_json_atomic
+
+STATUSES = ("queued", "running", "finished", "failed", "stopped", "crashed")
+TERMINAL = ("finished", "failed", "stopped", "crashed")
+HEARTBEAT_SECONDS = 5.0
+# A run on another host is crashed when its heartbeat is older than this.
+STALE_HEARTBEAT_SECONDS = 120.0
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (Linux), used to tell a reused pid from ours."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def pid_alive(pid: int | None, start_ticks: int | None = None) -> bool:
+    """True when ``pid`` is a live (non-zombie) process, and the same process if ``start_ticks`` is known."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+        state = stat[stat.rfind(")") + 2 :].split()[0]
+        if state in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill(0)
+    if start_ticks is not None:
+        current = process_start_ticks(pid)
+        if current is not None and current != start_ticks:
+            return False
+    return True
+
+
+@dataclass
+class RunState:
+    """The content of ``run.json``."""
+
+    status: str = "running"
+    pid: int | None = None
+    host: str = ""
+    start: str = ""
+    end: str | None = None
+    exit_code: int | None = None
+    heartbeat: str | None = None
+    heartbeat_unix: float | None = None
+    pid_start_ticks: int | None = None
+    kind: str = "train"
+    backend: str = "local"      # local | slurm: who started the process (see grokconsole.launch)
+    job_id: str | None = None   # the scheduler's job id (SLURM: "123" or "123_4" for an array task)
+    # ``grok run -- COMMAND``: the supervised command's own process (it may outlive a killed supervisor).
+    child_pid: int | None = None
+    child_start_ticks: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunState":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        # A hand-edited or foreign run.json may hold odd types: drop them rather than crash readers.
+        for key in ("pid", "exit_code", "pid_start_ticks", "child_pid", "child_start_ticks"):
+            if key in known and not (known[key] is None or (isinstance(known[key], int)
+                                                            and not isinstance(known[key], bool))):
+                known[key] = None
+        if "heartbeat_unix" in known and not isinstance(known["heartbeat_unix"], (int, float, type(None))):
+            known["heartbeat_unix"] = None
+        if "job_id" in known and known["job_id"] is not None:
+            known["job_id"] = str(known["job_id"])
+        for key in ("status", "host", "start", "kind", "backend"):
+            if key in known and not isinstance(known[key], str):
+                known[key] = str(known[key])
+        return cls(**known)
+
+
+def read_run_state(run_dir: Path) -> RunState | None:
+    """``run.json`` of a run, or None if it has none (e.g. a legacy run)."""
+    data = read_json(Path(run_dir) / "run.json", default=None)
+    if not isinstance(data, dict):
+        return None
+    return RunState.from_dict(data)
+
+
+def effective_status(state: RunState | None, *, now: float | None = None) -> str:
+    """The status a reader should show: ``running`` with no live process becomes ``crashed``."""
+    if state is None:
+        return "finished"
+    if state.status == "queued":
+        # A local queue's runs name the scheduler process that will start them: when it is gone,
+        # they never will. (A SLURM job that never started is asked about by grokconsole.runs.schedq.)
+        if (state.backend == "local" and state.pid and (not state.host or state.host == socket.gethostname())
+                and not pid_alive(state.pid, state.pid_start_ticks)):
+            return "crashed"
+        return "queued"
+    if state.status != "running":
+        return state.status if state.status in STATUSES else "failed"
+    if state.host and state.host != socket.gethostname():
+        now = time.time() if now is None else now
+        if state.heartbeat_unix is not None and now - state.heartbeat_unix > STALE_HEARTBEAT_SECONDS:
+            return "crashed"
+        return "running"
+    return "running" if live_pid(state) is not None else "crashed"
+
+
+def orphaned_child(state: RunState) -> int | None:
+    """The pid of a supervised command still alive after its supervisor died, else None."""
+    if state.child_pid and not pid_alive(state.pid, state.pid_start_ticks) \
+            and pid_alive(state.child_pid, state.child_start_ticks):
+        return state.child_pid
+    return None
+
+
+def live_pid(state: RunState) -> int | None:
+    """The live process that writes the run: its owner, or an orphaned supervised command."""
+    if pid_alive(state.pid, state.pid_start_ticks):
+        return state.pid
+    return orphaned_child(state)
+
+
+def send_stop(state: RunState, label: str) -> None:
+    """SIGTERM the process behind ``state``; GrokError naming ``label`` when that is not possible."""
+    import signal
+
+    from grokconsole.runs.errors import GrokError
+
+    target = live_pid(state) or state.pid
+    try:
+        os.kill(int(target or 0), signal.SIGTERM)
+    except ProcessLookupError:
+        raise GrokError(f"{label}: process {target} is gone") from None
+    except PermissionError:
+        raise GrokError(f"{label}: not allowed to signal process {target}") from None
+
+
+class Lifecycle:
+    """Owns ``run.json`` for the current process: running, heartbeats, and the end record."""
+
+    def __init__(self, run_dir: Path, *, kind: str = "train", pid: int | None = None) -> None:
+        self.path = Path(run_dir) / "run.json"
+        pid = os.getpid() if pid is None else pid
+        # A process started by a scheduler learns its backend and job id from the environment
+        # (grokconsole.launch sets them), so run.json keeps naming the job once it runs.
+        self.state = RunState(
+            status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
+            pid_start_ticks=process_start_ticks(pid), kind=kind,
+            backend=os.environ.get(ENV_BACKEND) or "local", job_id=os.environ.get(ENV_JOB_ID) or None,
+        )
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self) -> None:
+        """Write ``running`` once, without a heartbeat (the launcher does this for its child)."""
+        self._write()
+
+    def start(self, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+        """Record ``running`` and keep a heartbeat in the background."""
+        self._write()
+        self._thread = threading.Thread(target=self._beat, args=(heartbeat_seconds,), daemon=True)
+        self._thread.start()
+
+    def _beat(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self._write()
+
+    def _write(self) -> None:
+        with self._lock:
+            if self.state.status == "running" or self.state.end is not None:
+                self.state.heartbeat = now_iso()
+                self.state.heartbeat_unix = time.time()
+                write_json_atomic(self.path, asdict(self.state))
+
+    def end(self, status: str, exit_code: int) -> None:
+        """Write the end record (once); the heartbeat stops."""
+        if status not in TERMINAL:
+            raise ValueError(f"not a terminal status: {status}")
+        self._stop.set()
+        with self._lock:
+            if self.state.end is not None:
+                return
+            self.state.status = status
+            self.state.exit_code = exit_code
+            self.state.end = now_iso()
+        self._write()
