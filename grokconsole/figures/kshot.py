@@ -10,16 +10,12 @@ demonstration (with the CoT trace, plain). Dots are the measurements; where the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.kshot_fit import KshotFit, fit_kshot
-from grokconsole.figures.llm_data import base_color, base_sources, run_sources
+from grokconsole.figures.llm_data import IclPoint, LlmResults, base_color, base_sources, run_sources
 from grokconsole.figures.plots import legend_below, marker, subplots, thin
 from grokconsole.figures.tables import to_csv
-
-if TYPE_CHECKING:  # record types for annotations; the schema is read through figures.llm_data
-    from grokconsole.tasks.baseadd.results import IclPoint, LlmResults
 
 NAME = "figure_kshot_icl"
 MAX_SOURCES = 6

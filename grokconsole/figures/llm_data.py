@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.jsonio import read_json
@@ -19,8 +19,11 @@ from grokconsole.runs.base_models import BASE_STEP, MODEL_FILE, model_identity
 from grokconsole.figures.context import ExportContext
 from grokconsole.tasks.registry import all_specs, result_schema
 
-if TYPE_CHECKING:  # the schema's record types, for annotations only (the module is found through the registry)
-    from grokconsole.tasks.baseadd.results import AccuracyCell, LlmResults
+# The records below come from a task's result schema, found through the registry (this module
+# names no task): ``LlmResults`` (a source's results by step), ``AccuracyCell``, ``IclPoint``.
+LlmResults = Any
+AccuracyCell = Any
+IclPoint = Any
 
 
 def llm_tasks() -> tuple[str, ...]:

@@ -154,3 +154,13 @@ def test_wrapped_command_is_a_tracked_run(tmp_path: Path) -> None:
     failed = sorted(runs.iterdir())[-1]
     state = read_run_state(failed)
     assert state.status == "failed" and state.exit_code == 3
+
+
+def test_launched_processes_run_hugging_face_offline(tmp_path: Path) -> None:
+    """The launch path hands every process it starts the offline settings (the package sets none on import)."""
+    runs = tmp_path / "runs"
+    env_probe = "import os; print(os.environ.get('HF_HUB_OFFLINE'), os.environ.get('TRANSFORMERS_OFFLINE'))"
+    ok = grok("run", "--runs-dir", str(runs), "--follow", "--", sys.executable, "-c", env_probe)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    run = next(runs.iterdir())
+    assert (run / "logs" / "stdout.log").read_text().split() == ["1", "1"]
