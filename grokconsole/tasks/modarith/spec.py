@@ -4,8 +4,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, SuiteSpec, TaskSpec,
-                                       accuracy_metrics)
+from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, MetricSpec, PanelSpec,
+                                       SuiteSpec, TaskSpec, accuracy_metrics)
+
+# Nanda et al. 2023's progress measures (tasks/modarith/progress.py): they move before val_acc jumps.
+PROGRESS_PANEL = PanelSpec("progress", "progress measures", log_toggle=True)
+PROGRESS_METRICS = (
+    MetricSpec("fourier_gini", "Fourier sparsity of the embeddings (Gini)", "gini", "progress", color="magenta",
+               right=True),
+    MetricSpec("restricted_loss", "Restricted loss (key frequencies only)", "restricted", "progress",
+               direction="lower", color="green"),
+    MetricSpec("excluded_loss", "Excluded loss (key frequencies removed, train)", "excluded", "progress",
+               direction="lower", color="red"),
+)
 
 
 def n_pairs(cfg: dict[str, Any]) -> int:
@@ -32,6 +43,9 @@ def _check(cfg: dict[str, Any]) -> None:
             raise GrokError(f"{key} must be at least 1, got {cfg[key]}")
     if int(cfg["n_layers"]) < 0:
         raise GrokError(f"n_layers must be ≥ 0, got {cfg['n_layers']}")
+    if not 1 <= int(cfg["progress_key_freqs"]) <= int(cfg["p"]) // 2:
+        raise GrokError(f"progress_key_freqs must be between 1 and p//2 = {int(cfg['p']) // 2}, "
+                        f"got {cfg['progress_key_freqs']}")
     if int(cfg["d_model"]) % int(cfg["n_heads"]):
         raise GrokError(f"d_model={cfg['d_model']} is not divisible by n_heads={cfg['n_heads']}")
 
@@ -61,6 +75,7 @@ GROKFAST = {
     "grad_filter": "ema", "grad_filter_alpha": 0.98, "grad_filter_lambda": 2.0,
     "epochs": 300, "eval_every": 2, "early_stopping_patience": 0, "threads": 0,
     "compile": True, "amp": "auto",
+    "progress_measures": False,  # the recipe as measured against the reference: nothing extra per validation
 }
 
 SPEC = TaskSpec(
@@ -76,6 +91,8 @@ SPEC = TaskSpec(
         "prefix_sharing": True,    # transformer: compute positions shared by all rows once per token
         "train_eval": "full",      # full: re-evaluate the train set | running: average of the epoch's batches
         "rank_rows": 2048,         # validation rows used for feature_rank
+        "progress_measures": True,  # fourier_gini, restricted_loss, excluded_loss at each evaluation
+        "progress_key_freqs": 5,   # how many key frequencies the restricted/excluded losses use
         "warmup_from_zero": False,  # warmup factor step/warmup (first step at lr 0), as ironjr/grokfast
         "reference_rng": False,    # init, split and shuffles from the global RNG in ironjr/grokfast's order
         "lr": 1e-2, "batch_size": 0,
@@ -91,8 +108,8 @@ SPEC = TaskSpec(
              "arch": ("default", "grokfast"), "train_eval": ("full", "running")},
     max_n_train=_max_n_train,
     validate=_check,
-    metrics=accuracy_metrics(ood=False) + MECHANISM_METRICS,
-    panels=(ACCURACY_PANEL, MECHANISMS_PANEL),
+    metrics=accuracy_metrics(ood=False) + MECHANISM_METRICS + PROGRESS_METRICS,
+    panels=(ACCURACY_PANEL, MECHANISMS_PANEL, PROGRESS_PANEL),
     suites=(
         SuiteSpec("operand_acc", "accuracy", "higher", "accuracy per split × range of the first operand a"),
         SuiteSpec("operand_loss", "loss", "lower", "cross-entropy per split × range of the first operand a"),

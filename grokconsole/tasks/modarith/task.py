@@ -58,13 +58,8 @@ class ModArith(Task):
         self.p = p
         self.transformer = config["model"] == "transformer"
         self.grokfast = self.transformer and config.get("arch", "default") == "grokfast"
-        if self.transformer:
-            # "a b =" (or "a op b =" for arch=grokfast): the answer is read at the last position.
-            eq = torch.full((len(y), 1), p)
-            if self.grokfast:
-                x = torch.cat([x[:, :1], torch.full_like(eq, p + 1), x[:, 1:], eq], dim=1)
-            else:
-                x = torch.cat([x, eq], dim=1)
+        flat = x[:, 0] * p + x[:, 1]  # each pair's cell in the p × p grid of operands
+        x = self._tokens(x)
         self.seq_len = x.shape[1]
         # reference_rng: ironjr/grokfast's random stream — the model's initial weights, then the
         # split, then each epoch's shuffle, all from the global torch RNG the trainer seeded — so a
@@ -78,6 +73,9 @@ class ModArith(Task):
         tr, va = perm[:n], perm[n:]
         self.x_train, self.y_train = x[tr].to(device), y[tr].to(device)
         self.x_val, self.y_val = x[va].to(device), y[va].to(device)
+        self.cell_train, self.cell_val = flat[tr].to(device), flat[va].to(device)
+        self.progress = bool(config.get("progress_measures", True))
+        self.progress_keys = int(config.get("progress_key_freqs", 5))
         self.batch_size = int(config["batch_size"]) or n
         self.rank_rows = int(config.get("rank_rows", 2048))
         # train_eval=running: train loss/acc are the averages over the batches trained since the
@@ -87,6 +85,16 @@ class ModArith(Task):
         self._run_hits = torch.zeros((), device=device, dtype=torch.long)
         self._run_n = 0
         self._forward: PairForward | None = None
+
+    def _tokens(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Model inputs of (a, b) pairs: the pairs for the MLP; "a b =" (or "a op b =" for
+        arch=grokfast) for the transformer, whose answer is read at the last position."""
+        if not self.transformer:
+            return pairs
+        eq = torch.full((len(pairs), 1), self.p, dtype=pairs.dtype, device=pairs.device)
+        if self.grokfast:
+            return torch.cat([pairs[:, :1], torch.full_like(eq, self.p + 1), pairs[:, 1:], eq], dim=1)
+        return torch.cat([pairs, eq], dim=1)
 
     def use_compiled(self, forward: PairForward) -> None:
         # The models here have no dropout or batch norm. Through the compiled graph a validation
@@ -162,28 +170,67 @@ class ModArith(Task):
             self._run_hits.zero_()
             self._run_n = 0
             splits = splits[1:]
-        chunk = EVAL_CHUNK if self._forward is None else self.batch_size
+        kept: dict[str, torch.Tensor] = {}  # each split's logits, for the progress measures
         for split, x, y in splits:
             loss_sum = torch.zeros((), device=self.device)
             hits = torch.zeros((), device=self.device)
-            rank_feats = []
-            for start in range(0, len(y), chunk):
-                xc, yc = x[start:start + chunk], y[start:start + chunk]
-                if self._forward is None:
-                    feats = model.features(xc)
-                    logits = model.head(feats).float()
-                else:
-                    feats, logits = self._forward(xc)
-                    logits = logits.float()
+            rank_feats, chunks = [], []
+            for start, feats, logits in self._chunks(model, x):
+                yc = y[start:start + len(logits)]
                 loss_sum += F.cross_entropy(logits, yc, reduction="sum")
                 hits += (logits.argmax(dim=-1) == yc).sum()
                 if split == "val" and start < self.rank_rows:
                     rank_feats.append(feats[: self.rank_rows - start])
+                if self.progress:
+                    chunks.append(logits)
             out[f"{split}_loss"] = float(loss_sum) / max(1, len(y))
             out[f"{split}_acc"] = float(hits) / max(1, len(y))
             if split == "val" and rank_feats:
                 out["feature_rank"] = effective_rank(torch.cat(rank_feats), max_rows=self.rank_rows)
+            if chunks:
+                kept[split] = torch.cat(chunks)
+        if self.progress:
+            out.update(self._progress(model, kept))
         return out
+
+    def _chunks(self, model: nn.Module, x: torch.Tensor) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """(start, features, float logits) of ``x`` in evaluation-sized chunks, through the
+        compiled graph when the trainer compiled one."""
+        chunk = EVAL_CHUNK if self._forward is None else self.batch_size
+        for start in range(0, len(x), chunk):
+            xc = x[start:start + chunk]
+            if self._forward is None:
+                feats = model.features(xc)
+                logits = model.head(feats)
+            else:
+                feats, logits = self._forward(xc)
+            yield start, feats, logits.float()
+
+    def _progress(self, model: nn.Module, kept: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Nanda et al.'s progress measures (:mod:`.progress`) from the logits of every operand
+        pair: the evaluated splits' logits are reused, only the pairs outside them are forwarded."""
+        from grokconsole.tasks.modarith.progress import progress_measures
+
+        p = self.p
+        cells = {"train": self.cell_train, "val": self.cell_val}
+        n_out = next(iter(kept.values())).shape[1] if kept else None
+        have = torch.zeros(p * p, dtype=torch.bool, device=self.device)
+        for split in kept:
+            have[cells[split]] = True
+        missing = (~have).nonzero().flatten()
+        pairs = torch.stack([missing // p, missing % p], dim=1)
+        extra = [logits for _, _, logits in self._chunks(model, self._tokens(pairs))] if len(missing) else []
+        if n_out is None:
+            n_out = extra[0].shape[1]
+        grid = torch.empty(p * p, n_out, device=self.device)
+        for split, logits in kept.items():
+            grid[cells[split]] = logits
+        if extra:
+            grid[missing] = torch.cat(extra)
+        embedding = getattr(model, "embed", None) or getattr(model, "tok")
+        return progress_measures(embedding.weight[:p].detach(), grid.view(p, p, n_out),
+                                 torch.cat([self.y_train, self.y_val]),
+                                 torch.cat([self.cell_train, self.cell_val]), self.cell_train, self.progress_keys)
 
 
     def eval_splits(self) -> list[EvalSplit]:
