@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from grokconsole.cli.common import console, handle_errors
+from grokconsole.cli.common import console, echo, handle_errors
 from grokconsole.runs.errors import GrokError
 
 
@@ -49,7 +49,8 @@ def build_model(
         bar = progress.add_task("build", total=cfg.steps, loss="—")
         result = build(folder, cfg, progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"),
                        quality=_quality)
-    console.print(f"built {folder} in {result.seconds:.0f} s; use it with [bold]--set model_path={folder}[/]")
+    echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,
+         seconds=f"{result.seconds:.0f}")
 
 
 def _quality(folder: Path) -> dict[str, object]:

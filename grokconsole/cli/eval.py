@@ -14,13 +14,12 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, plain, status_label
 from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
 from grokconsole.runs.checkpoint_files import periodic_checkpoints
 from grokconsole.runs.errors import GrokError
 from grokconsole.evals.request import DEFAULT_ALPHAS, CheckpointSpec, check_checkpoints, check_interventions, eval_argv, parse_alphas, parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites
 from grokconsole.runs.evalfiles import EvalPaths, eval_state, eval_status
-from grokconsole.views.formatting import status_text
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import effective_status
 from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions, check_icl_group, check_problems, parse_icl_demos, parse_shots
@@ -147,8 +146,8 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
     offsets = [_progress_offset(p) for p in found]
     pid = launcher.start_eval(found, eval_argv(spec, suites, (), DEFAULT_ALPHAS, None, force, device,
                                                generation if generates else None))
-    console.print(f"one eval job for {len(found)} runs (pid {pid}; suites {', '.join(suites)}; each run's results "
-                  f"in its eval/by_checkpoint/)")
+    console.print(plain(f"one eval job for {len(found)} runs (pid {pid}; suites {', '.join(suites)}; each run's results "
+                        f"in its eval/by_checkpoint/)"))
     if follow:
         codes = [follow_eval(paths, offset) for paths, offset in zip(found, offsets)]
         raise typer.Exit(next((c for c in codes if c), 0))
@@ -181,7 +180,7 @@ def _progress_offset(paths: RunPaths) -> int:
 def _stop_or_status(paths: RunPaths, stop: bool) -> None:
     if stop:
         request_eval_stop(paths)
-        console.print(f"{paths.run_id}: eval stop requested")
+        console.print(plain(f"{paths.run_id}: eval stop requested"))
     else:
         _print_status(paths)
 
@@ -199,8 +198,8 @@ def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], acti
     ep = EvalPaths(paths)
     offset = _progress_offset(paths)
     pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device, generation))
-    console.print(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
-                  + (f"; {', '.join(actions)}" if actions else "") + f"; results in {ep.by_checkpoint})")
+    console.print(plain(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
+                        + (f"; {', '.join(actions)}" if actions else "") + f"; results in {ep.by_checkpoint})"))
     if follow:
         raise typer.Exit(follow_eval(paths, offset))
 
@@ -222,13 +221,13 @@ def follow_eval(paths: RunPaths, offset: int = 0) -> int:
                 break
             time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
-        console.print(f"detached; the eval job keeps running (grok eval {paths.run_id} --stop)")
+        console.print(plain(f"detached; the eval job keeps running (grok eval {paths.run_id} --stop)"))
         return 130
     state = eval_state(paths)
     current = effective_status(state) if state else "crashed"
-    console.print(f"{paths.run_id}: eval {status_text(current)}")
+    echo("{run}: eval {status}", run=paths.run_id, status=status_label(current))
     if current in ("failed", "crashed"):
-        console.print(f"see {ep.stderr_log}")
+        console.print(plain(f"see {ep.stderr_log}"))
         return 1
     return int(state.exit_code) if state and state.exit_code is not None else 1
 
@@ -236,23 +235,24 @@ def follow_eval(paths: RunPaths, offset: int = 0) -> int:
 def _print_event(ev: dict) -> None:
     kind = ev.get("event")
     if kind == "start":
-        console.print(f"evaluating {len(ev.get('steps') or [])} checkpoint(s): {', '.join(ev.get('suites') or [])}")
+        console.print(plain(f"evaluating {len(ev.get('steps') or [])} checkpoint(s): "
+                            f"{', '.join(str(s) for s in ev.get('suites') or [])}"))
     elif kind == "checkpoint":
         what = ", ".join(ev.get("done") or []) or ("checkpoint gone (pruned by training), skipped"
                                                    if ev.get("missing") else "already evaluated, skipped")
-        console.print(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}")
+        console.print(plain(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}"))
     elif kind == "stop":
         console.print("stop requested: the job ended before the next checkpoint")
     elif kind == "crash":
-        console.print(f"[red]eval failed:[/] {ev.get('error')}")
+        echo("[red]eval failed:[/] {error}", error=ev.get("error"))
 
 
 def _print_status(paths: RunPaths) -> None:
     ep = EvalPaths(paths)
     current = eval_status(paths)
-    console.print(f"{paths.run_id}: eval job {status_text(current) if current else 'never started'}")
+    echo("{run}: eval job {status}", run=paths.run_id, status=status_label(current) if current else "never started")
     steps = sorted(int(p.name[5:]) for p in ep.by_checkpoint.glob("step_*") if p.name[5:].isdigit())
     if steps:
-        console.print(f"evaluated steps: {', '.join(str(s) for s in steps)}")
+        console.print(plain(f"evaluated steps: {', '.join(str(s) for s in steps)}"))
     for f in sorted(ep.mechinterp.glob("m[45]_*.json")):
-        console.print(f"intervention: {f.relative_to(paths.root)}")
+        console.print(plain(f"intervention: {f.relative_to(paths.root)}"))

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors, markup, plain, warn
 from grokconsole.runs.env import default_runs_dir
 
 
@@ -25,9 +24,9 @@ def _progress_callbacks(progress: Any) -> Any:
 
     def skipped_or_failed(outcome: Any) -> None:
         if outcome.status == "skipped":
-            progress.console.print(f"[yellow]skipped[/] {outcome.name}: {outcome.reason}")
+            progress.console.print(markup("[yellow]skipped[/] {name}: {reason}", name=outcome.name, reason=outcome.reason))
         elif outcome.status == "failed":
-            progress.console.print(f"[bold red]failed[/] {outcome.name}: {outcome.reason}")
+            progress.console.print(markup("[bold red]failed[/] {name}: {reason}", name=outcome.name, reason=outcome.reason))
         progress.advance(tasks["figures"])
 
     return Callbacks(
@@ -39,7 +38,8 @@ def _progress_callbacks(progress: Any) -> Any:
 
 
 def _summary(result: Any, out: Path) -> Table:
-    table = Table(title=f"export-figures → {out}  (headline n_train: {result.headline})", header_style="bold")
+    table = Table(title=plain(f"export-figures → {out}  (headline n_train: {result.headline})", "bold"),
+                  header_style="bold")
     table.add_column("output", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("files / reason", overflow="fold")
@@ -51,17 +51,18 @@ def _summary(result: Any, out: Path) -> Table:
             detail = f"{len(o.files)} files in {', '.join(f + '/' for f in folders)}"
         else:
             detail = ", ".join(p.name for p in o.files) if o.files else (o.reason or "")
+        cell = plain(detail)
         if o.notes:
-            detail += f"  [dim]({len(o.notes)} note{'s' if len(o.notes) > 1 else ''} in manifest)[/]"
-        table.add_row(o.name, f"[{colours[o.status]}]{o.status}[/]", detail)
+            cell.append(f"  ({len(o.notes)} note{'s' if len(o.notes) > 1 else ''} in manifest)", style="dim")
+        table.add_row(plain(o.name), plain(o.status, colours[o.status]), cell)
     if result.per_run:
         drawn = result.per_run_drawn()
         kept = sum(1 for o in result.per_run if o.status == "unchanged")
         status = "failed" if drawn + kept < len(result.per_run) else "written"
-        table.add_row("per-run training_curves.png", f"[{colours[status]}]{status}[/]",
+        table.add_row("per-run training_curves.png", plain(status, colours[status]),
                       f"{drawn} drawn, {kept} already up to date, of {len(result.per_run)} runs "
                       "(RUN/figures/training_curves.png)")
-    table.add_row("manifest.json", "[green]written[/]", str(result.manifest.name))
+    table.add_row("manifest.json", plain("written", "green"), plain(result.manifest.name))
     return table
 
 
@@ -127,18 +128,18 @@ def export_figures(
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))
     for problem in result.problems:
-        err_console.print(f"[yellow]warning:[/] left out {problem.run_id}: {escape(problem.reason)}")
+        warn(f"left out {problem.run_id}: {problem.reason}")
     for run in result.runs:
         for note in run.notes:  # kept, with what loading had to drop
-            err_console.print(f"[yellow]warning:[/] {run.run_id}: {escape(note)}")
+            warn(f"{run.run_id}: {note}")
     for o in result.per_run:
         if o.status == "failed":
-            err_console.print(f"[yellow]warning:[/] {o.name}: {o.reason}")
+            warn(f"{o.name}: {o.reason}")
     console.print(_summary(result, out))
     for o in result.outcomes:
         for line in o.summary:
-            console.print(f"{o.name}: {line}", highlight=False)
-    console.print(f"{len(result.runs)} runs used in {result.n_groups} groups {result.grouping}")
-    console.print(f"{len(result.problems)} runs left out; manifest: {result.manifest}")
+            console.print(plain(f"{o.name}: {line}"))
+    console.print(plain(f"{len(result.runs)} runs used in {result.n_groups} groups {result.grouping}"))
+    console.print(plain(f"{len(result.problems)} runs left out; manifest: {result.manifest}"))
     if result.failed:
         raise typer.Exit(1)

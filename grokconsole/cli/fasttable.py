@@ -1,4 +1,7 @@
-"""An aligned plain-text table for long listings: rich's Table is too slow for 1,000 rows."""
+"""An aligned plain-text table for long listings: rich's Table is too slow for 1,000 rows.
+
+Cells and title are data (run ids, config values): they are appended as plain text, never markup,
+with control characters made visible (:func:`grokconsole.cli.common.visible`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,11 +9,16 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.text import Text
 
+from grokconsole.cli.common import visible
+
 
 @dataclass
 class Cell:
     text: str
     style: str = ""
+
+    def __post_init__(self) -> None:
+        self.text = visible(self.text)
 
 
 def render(console: Console, headers: list[str], rows: list[list[Cell]], right: set[int], title: str = "") -> None:
@@ -21,7 +29,7 @@ def render(console: Console, headers: list[str], rows: list[list[Cell]], right: 
             widths[i] = max(widths[i], len(cell.text))
     out = Text()
     if title:
-        out.append(title + "\n", style="bold")
+        out.append(visible(title) + "\n", style="bold")
 
     def add(cells: list[Cell], header: bool = False) -> None:
         for i, cell in enumerate(cells):

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from grokconsole.cli.common import console
+from grokconsole.cli.common import console, plain, visible
 from grokconsole.runs.history import as_float
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import effective_status, read_run_state
@@ -47,7 +49,7 @@ def follow_run(paths: RunPaths) -> int:
                         refresh_per_second=4)
     try:
         with progress:
-            bar = progress.add_task("train", total=total, run=paths.run_id, metrics="starting…")
+            bar = progress.add_task("train", total=total, run=escape(visible(paths.run_id)), metrics="starting…")
             while True:
                 state = read_run_state(paths.root)
                 status = PROBE.status(effective_status(state), state)
@@ -59,14 +61,14 @@ def follow_run(paths: RunPaths) -> int:
                     template = EVENT_LINES.get(str(ev.get("event")))
                     if template:
                         try:
-                            progress.console.print(template.format_map(_Defaults(ev)))
+                            progress.console.print(Text.from_markup(template.format_map(_Defaults(ev)), emoji=False))
                         except (ValueError, TypeError):
-                            progress.console.print(f"{ev.get('event')}: {ev}")
+                            progress.console.print(plain(f"{ev.get('event')}: {ev}"))
                 if status not in ("running", "queued"):
                     break
                 time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
-        console.print(f"detached; {paths.run_id} keeps running (grok ls, grok watch, grok stop {paths.run_id})")
+        console.print(plain(f"detached; {paths.run_id} keeps running (grok ls, grok watch, grok stop {paths.run_id})"))
         return 130
     state = read_run_state(paths.root)
     status = PROBE.status(effective_status(state), state)
@@ -74,14 +76,15 @@ def follow_run(paths: RunPaths) -> int:
     line = f"{paths.run_id}: {status}"
     if summary.get("grokking_epoch") is not None:
         line += f", grokked at epoch {summary['grokking_epoch']:g}"
-    console.print(line)
+    console.print(plain(line))
     if status == "crashed":
         return 1
     return int(state.exit_code) if state and state.exit_code is not None else 1
 
 
 class _Defaults(dict):
-    """format_map helper: missing keys print as '?' and numbers format with :g."""
+    """format_map helper: missing keys print as '?', numbers format with :g, and text from the
+    events file is escaped (it is filled into markup)."""
 
     def __missing__(self, key: str) -> str:
         return "?"
@@ -90,6 +93,8 @@ class _Defaults(dict):
         value = super().get(key)
         if value is None:
             return _Q()
+        if isinstance(value, str):
+            return escape(visible(value))
         return value
 
 

@@ -5,9 +5,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-
-from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, warn
 from grokconsole.cli.fasttable import Cell, render
 from grokconsole.runs.discovery import RunRecord, load_run, scan_runs_dir
 from grokconsole.runs.evalfiles import eval_badge
@@ -58,9 +56,9 @@ def ls(
     if records:
         render(console, HEADERS, [run_row(rec) for rec in records], RIGHT, title=f"{len(records)} runs in {runs}")
     elif not scan.skipped:
-        console.print(f"no runs in {runs} — start one with: grok run --condition grokking")
+        echo("no runs in {runs} — start one with: grok run --condition grokking", runs=runs)
     for rec in records:
         for problem in rec.problems + rec.notes:
-            err_console.print(f"[yellow]warning:[/] {rec.run_id}: {escape(problem)}")
+            warn(f"{rec.run_id}: {problem}")
     for entry in scan.skipped:
-        err_console.print(f"[yellow]warning:[/] skipped {entry.name}: {escape(entry.reason)}")
+        warn(f"skipped {entry.name}: {entry.reason}")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, fail, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, fail, handle_errors, plain
 from grokconsole.runs.env import default_runs_dir
 
 
@@ -57,7 +57,7 @@ def run(
         console.print_json(json.dumps(config))
         return
     paths = start([prepared], backend)[0]
-    console.print(paths.run_id)
+    console.print(plain(paths.run_id))
     if follow:
         from grokconsole.cli.follow import follow_run
 

@@ -5,15 +5,13 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, plain, status_label, warn
 from grokconsole.runs.discovery import RUN_MARKERS, check_run_dir, load_run
 from grokconsole.runs.history import load_events
 from grokconsole.runs.errors import GrokError
-from grokconsole.views.formatting import fmt_num, status_text
+from grokconsole.views.formatting import fmt_num
 from grokconsole.runs.env import default_runs_dir
 from grokconsole.runs.folder import resolve_run
 
@@ -33,7 +31,7 @@ def _kv_table(title: str, items: dict[str, Any]) -> Table:
             text = " ".join(str(v) for v in value)
         else:
             text = str(value)
-        table.add_row(Text(str(key)), Text(text))  # plain text: a value never reads as markup
+        table.add_row(plain(key), plain(text))  # plain text: a value never reads as markup or a terminal code
     return table
 
 
@@ -51,10 +49,11 @@ def show(
         raise GrokError(f"{paths.root} is not a run folder (it holds none of {', '.join(RUN_MARKERS)})")
     rec = load_run(paths)  # what cannot be read is named below, the rest is shown
     problems = rec.problems + rec.notes
-    console.print(f"[bold]{paths.run_id}[/]  {status_text(rec.status)}  [dim]{paths.root}[/]")
+    echo("[bold]{run}[/]  {status}  [dim]{root}[/]", run=paths.run_id, status=status_label(rec.status),
+         root=paths.root)
     if rec.state:
-        console.print(f"pid {rec.state.pid} on {rec.state.host}, started {rec.state.start}"
-                      + (f", ended {rec.state.end} (exit {rec.state.exit_code})" if rec.state.end else ""))
+        console.print(plain(f"pid {rec.state.pid} on {rec.state.host}, started {rec.state.start}"
+                            + (f", ended {rec.state.end} (exit {rec.state.exit_code})" if rec.state.end else "")))
     console.print(_kv_table("config", rec.config))
     summary = {k: rec.summary.get(k) for k in SUMMARY_KEYS if k in rec.summary}
     if rec.status != summary.get("status") and "status" in summary:
@@ -76,7 +75,7 @@ def show(
         for ev in events:
             details = ", ".join(f"{k}={fmt_num(v, 4) if isinstance(v, float) else v}" for k, v in ev.items()
                                 if k not in ("event", "epoch", "wall"))
-            table.add_row(Text(str(ev.get("event"))), Text(fmt_num(ev.get("epoch"))), Text(details))
+            table.add_row(plain(ev.get("event")), plain(fmt_num(ev.get("epoch"))), plain(details))
         console.print(table)
     for problem in problems:
-        err_console.print(f"[yellow]warning:[/] {paths.run_id}: {escape(problem)}")
+        warn(f"{paths.run_id}: {problem}")

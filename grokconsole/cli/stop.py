@@ -10,9 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, error_line, handle_errors, plain, status_label
 from grokconsole.runs.errors import GrokError
-from grokconsole.views.formatting import status_text
 from grokconsole.runs.env import default_runs_dir
 from grokconsole.runs.folder import resolve_run
 from grokconsole.launch.stop import wait_ended
@@ -35,15 +34,15 @@ def stop(
     for paths in targets:
         try:
             if request_stop(paths) == "eval":  # only its `grok eval` job runs: that was stopped
-                console.print(f"{paths.run_id}: eval job stop requested")
+                console.print(plain(f"{paths.run_id}: eval job stop requested"))
                 continue
         except GrokError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
+            error_line(exc)
             failed = True
             continue
         if wait > 0:
-            console.print(f"{paths.run_id}: {status_text(wait_ended(paths, wait))}")
+            echo("{run}: {status}", run=paths.run_id, status=status_label(wait_ended(paths, wait)))
         else:
-            console.print(f"{paths.run_id}: stop requested")
+            console.print(plain(f"{paths.run_id}: stop requested"))
     if failed:
         raise typer.Exit(2)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from grokconsole.cli.common import RUNS_DIR_HELP, console, err_console, handle_errors
+from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, markup, plain, warn
 from grokconsole.runs.errors import GrokError
 from grokconsole.views.formatting import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.runs.env import default_runs_dir
@@ -70,9 +70,10 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
     todo = sw.plan(points, prepared, runs, spec.name)
     if dry_run:
         for point, _ in todo.launch:
-            console.print(f"would launch  {point.request.name}")
+            echo("would launch  {name}", name=point.request.name)
         for point, rec in todo.kept:
-            console.print(f"[dim]has a run    {point.request.name}: {rec.run_id} ({rec.status})[/]")
+            echo("[dim]has a run    {name}: {run} ({status})[/]", name=point.request.name, run=rec.run_id,
+                 status=rec.status)
         console.print(f"{len(points)} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run")
         return
     backend = None
@@ -86,10 +87,10 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
         else:
             paths = sw.launch_backend(started, backend)
         for p in paths:
-            console.print(p.run_id)
+            console.print(plain(p.run_id))
     how = f"on SLURM ({executor})" if backend is not None else f"locally, at most {parallel} at once"
-    console.print(f"sweep {spec.name}: {len(todo.launch)} launched {how}, {len(todo.kept)} already had a run "
-                  f"(grok sweep status {spec.name})")
+    console.print(plain(f"sweep {spec.name}: {len(todo.launch)} launched {how}, {len(todo.kept)} already had a run "
+                        f"(grok sweep status {spec.name})"))
     if follow:
         raise typer.Exit(_follow(runs, spec.name))
 
@@ -104,8 +105,8 @@ def _status(runs: Path, name: str) -> None:
     counts: dict[str, int] = {}
     for _, rec in rows:
         counts[rec.status] = counts.get(rec.status, 0) + 1
-    console.print(f"sweep {name}: {len(rows)} points · " + "  ".join(
-        f"[{STATUS_STYLE.get(s, '')}]{n} {s}[/]" for s, n in sorted(counts.items())))
+    console.print(markup("sweep {name}: {n} points · ", name=name, n=len(rows)) + plain("  ").join(
+        plain(f"{n} {s}", STATUS_STYLE.get(s, "")) for s, n in sorted(counts.items())))
     axes = list(rows[0][0])
     headers = [*axes, "run", "status", "epoch", "val", "grok"]
     table = []
@@ -123,8 +124,8 @@ def _cancel(runs: Path, name: str) -> None:
 
     result = cancel(runs, name)
     for problem in result.problems:
-        err_console.print(f"[yellow]warning:[/] {problem}")
-    console.print(f"sweep {name}: {len(result.stopped)} running stopped, {len(result.removed)} queued removed")
+        warn(problem)
+    console.print(plain(f"sweep {name}: {len(result.stopped)} running stopped, {len(result.removed)} queued removed"))
 
 
 def _follow(runs: Path, name: str) -> int:
@@ -139,11 +140,11 @@ def _follow(runs: Path, name: str) -> int:
                 counts[rec.status] = counts.get(rec.status, 0) + 1
             line = "  ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             if line != last:
-                console.print(f"sweep {name}: {line}")
+                console.print(plain(f"sweep {name}: {line}"))
                 last = line
             if not counts.get("queued") and not counts.get("running"):
                 return 1 if counts.get("failed") or counts.get("crashed") else 0
             time.sleep(1.0)
     except KeyboardInterrupt:
-        console.print(f"detached; the sweep keeps going (grok sweep status {name})")
+        console.print(plain(f"detached; the sweep keeps going (grok sweep status {name})"))
         return 130

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ NUMERIC = ("best_val_acc", "best_ood_acc", "memorization_epoch", "grokking_epoch
            "irm_drop_pct", "final_shortcut_ratio")
 RUN_COLUMNS = ("run_id", *IDENTITY, "seed", *NUMERIC)
 NAN = float("nan")
+# Control characters (ESC sequences, CR, BEL ...) from a config or summary: never written into a table.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _text(value: Any) -> str:
+    """A value as table text: control characters dropped (a newline or tab becomes a space)."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\n\t\r" else "", str(value))
 
 
 def _finite(values: Any) -> Any:
@@ -116,7 +124,7 @@ def _csv_cell(value: Any) -> str:
         if not math.isfinite(value):
             return ""
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
+    return _text(value)
 
 
 def _short(value: Any) -> str:
@@ -124,7 +132,7 @@ def _short(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.3f}"
-    return str(value)
+    return _text(value)
 
 
 def _pm(mean: float, std: float) -> str:
@@ -152,9 +160,9 @@ def grouped_columns(groups: list[Group]) -> list[str]:
 def _display(rows: list[dict[str, Any]], columns: list[str], grouped: bool) -> tuple[list[str], list[list[str]]]:
     """Header and text cells for Markdown and LaTeX (the grouped table shows mean ± std in one cell)."""
     if not grouped:
-        return list(columns), [[_short(r[c]) for c in columns] for r in rows]
+        return [_text(c) for c in columns], [[_short(r[c]) for c in columns] for r in rows]
     head = [c for c in columns if not c.endswith(("_mean", "_std"))]
-    header = [*head, *NUMERIC]
+    header = [*(_text(c) for c in head), *NUMERIC]
     body = [[_short(r[c]) for c in head] + [_pm(r[f"{c}_mean"], r[f"{c}_std"]) for c in NUMERIC] for r in rows]
     return header, body
 
@@ -162,7 +170,7 @@ def _display(rows: list[dict[str, Any]], columns: list[str], grouped: bool) -> t
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([_text(c) for c in columns])
     for r in rows:
         writer.writerow([_csv_cell(r[c]) for c in columns])
     return buf.getvalue()
@@ -219,7 +227,7 @@ def table1_ablations(ctx: ExportContext) -> list[Path] | Skip:
     written.append(_write(ctx.out / "table1_ablations_grouped.csv", to_csv(grouped, g_columns)))
     header, body = _display(grouped, g_columns, grouped=True)
     written.append(_write(ctx.out / "table1_ablations_grouped.md", to_markdown(header, body)))
-    keys = ", ".join(g for g in (*IDENTITY, *setting_columns(ctx.groups)))
+    keys = ", ".join(_text(g) for g in (*IDENTITY, *setting_columns(ctx.groups)))
     written.append(_write(ctx.out / "table1_ablations_grouped.tex", to_latex(
         header, body, f"Ablations by {_tex_escape(keys)}: mean $\\pm$ std over seeds.")))
     return written
