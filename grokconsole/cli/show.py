@@ -54,13 +54,15 @@ def show(
     if rec.state:
         console.print(plain(f"pid {rec.state.pid} on {rec.state.host}, started {rec.state.start}"
                             + (f", ended {rec.state.end} (exit {rec.state.exit_code})" if rec.state.end else "")))
+        if rec.state.error:
+            echo("[bold red]error:[/] {error}", error=rec.state.error)
     console.print(_kv_table("config", rec.config))
     summary = {k: rec.summary.get(k) for k in SUMMARY_KEYS if k in rec.summary}
     if rec.status != summary.get("status") and "status" in summary:
         summary["status"] = rec.status
     if summary:
         console.print(_kv_table("summary", summary))
-    final = rec.summary.get("final") or rec.last_row
+    final = rec.last_row or rec.summary.get("final")  # the summary's, unless the history went further
     if final:
         console.print(_kv_table("final metrics", final))
     try:

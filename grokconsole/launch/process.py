@@ -18,7 +18,7 @@ from grokconsole.runs.jsonio import write_json_atomic
 from grokconsole.runs.lifecycle import Lifecycle, effective_status, read_run_state
 from grokconsole.runs.provenance import provenance
 from grokconsole.runs.env import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN_ID, MODEL_PROCESS_ENV
-from grokconsole.runs.folder import RunPaths, check_writable, create_run_dir, default_tail
+from grokconsole.runs.folder import RunPaths, check_free_space, check_writable, create_run_dir, default_tail
 from grokconsole.runs.lock import EXIT_GRACE_SECONDS, claimed
 from grokconsole.runs.signals import stop_signals_blocked
 
@@ -27,6 +27,7 @@ def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, arg
                    prov: dict[str, Any] | None = None) -> RunPaths:
     """Create the folder and write ``config.json`` (config + provenance; ``prov`` when already known)."""
     check_writable(runs_dir)
+    check_free_space(runs_dir)  # a full disk: one line, nothing created
     tail = name or default_tail(str(config["task"]), str(config["condition"]), int(config["n_train"]),
                                 int(config["seed"]))
     paths = create_run_dir(runs_dir, tail)

@@ -188,6 +188,28 @@ def _exists(path: Path, problems: list[str]) -> bool:
         return False
 
 
+def _summary_behind(paths: RunPaths) -> bool:
+    """``summary.json`` was last written before the history's last row (a run that could not write
+    its summary, e.g. on a full disk, or one still running between two summaries)."""
+    try:
+        return os.stat(paths.summary).st_mtime_ns < os.stat(paths.history).st_mtime_ns
+    except OSError:
+        return False
+
+
+def _catch_up(rec: RunRecord) -> None:
+    """The history's last row is further than the summary: its epoch and step are the run's, and
+    an ended run says that its summary stopped early (a running one is merely between two)."""
+    epoch, step = rec.last_row.get("epoch"), rec.last_row.get("step")
+    was = rec.summary.get("epoch")
+    if epoch is None or (was is not None and as_float(was) >= as_float(epoch)):
+        return
+    rec.summary = {**rec.summary, "epoch": epoch, **({"step": step} if step is not None else {})}
+    if rec.status not in ("running", "queued"):
+        rec.notes.append(f"results/summary.json stops at epoch {'—' if was is None else f'{as_float(was):g}'}; "
+                         f"the history goes on to epoch {as_float(epoch):g}: figures from the history")
+
+
 def load_run(paths: RunPaths) -> RunRecord:
     """Load config, summary, lifecycle and last row of a run.
 
@@ -227,12 +249,16 @@ def load_run(paths: RunPaths) -> RunRecord:
     if rec.state is None and layout == "native" and rec.summary.get("status"):
         rec.status = str(rec.summary["status"])
     try:
-        if isinstance(rec.summary.get("final"), dict) and rec.summary["final"]:
-            rec.last_row = normalize_row(dict(rec.summary["final"]))
+        final = rec.summary.get("final")
+        behind = has_history and _summary_behind(paths)
+        if isinstance(final, dict) and final and not behind:
+            rec.last_row = normalize_row(dict(final))
         elif has_history:
             rec.last_row, notes = check_row(last_row(paths.history),
                                             where="results/history.jsonl, last row")
             rec.notes += notes
+            if behind:
+                _catch_up(rec)
         elif has_legacy:
             rows = read_legacy_history(paths.legacy_history)
             rec.last_row = rows[-1] if rows else {}

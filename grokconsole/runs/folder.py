@@ -133,6 +133,38 @@ def check_writable(runs_dir: Path) -> None:
         raise GrokError(f"runs folder {runs_dir} is not writable")
 
 
+# Below this much free space a run could not even write its config, run.json and first rows.
+MIN_FREE_BYTES = 1 << 20
+
+
+def check_free_space(folder: Path, min_bytes: int = MIN_FREE_BYTES) -> None:
+    """Refuse, creating nothing, when the file system that holds (or will hold) ``folder`` has less
+    than ``min_bytes`` or no inode left for this user: GrokError naming the folder and what is free.
+
+    A launch calls it before it creates a run folder, so a full disk gives one line instead of a
+    traceback and an empty run-folder skeleton. A folder whose file system cannot be asked passes
+    (the writers still refuse cleanly with DiskFull)."""
+    probe = Path(folder)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except (OSError, AttributeError):
+        return
+    free = st.f_bavail * st.f_frsize
+    if free < min_bytes:
+        raise GrokError(f"no space left on device for runs folder {folder} ({_size(free)} free; "
+                        f"a run needs at least {_size(min_bytes)})")
+    if st.f_files and st.f_favail == 0:
+        raise GrokError(f"no space left on device for runs folder {folder} (no free inodes)")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
+
+
 def create_run_dir(runs_dir: Path, tail: str, *, when: datetime | None = None) -> RunPaths:
     """Create a fresh run folder ``<timestamp>-<tail>`` (suffixed on a clash) with its subfolders."""
     runs_dir = ensure_runs_dir(runs_dir)

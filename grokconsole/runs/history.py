@@ -8,12 +8,13 @@ The user's legacy layout is ``results/history.json``: one JSON list of objects, 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.runs.jsonio import dumps, loads
+from grokconsole.runs.jsonio import append_bytes, dumps, loads, open_append, write_jsonl_atomic
 from grokconsole.runs.safeio import probe, read_bytes
 
 if TYPE_CHECKING:
@@ -170,26 +171,25 @@ class HistoryWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")
+        self._fd: int | None = open_append(self.path)
 
     def append(self, row: dict[str, Any]) -> None:
-        self._fh.write(dumps(row) + "\n")
-        self._fh.flush()
+        """One whole line; a write the storage refuses leaves the file as it was (DiskFull)."""
+        if self._fd is None:
+            raise ValueError(f"{self.path}: history writer is closed")
+        append_bytes(self._fd, (dumps(row) + "\n").encode("utf-8"), self.path)
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def truncate_history_after(path: Path, last_step: int) -> list[dict[str, Any]]:
     """Keep only rows with ``step <= last_step`` (used on resume); returns the rows kept."""
     parsed = read_jsonl(path)
     kept = [r for r in parsed.rows if as_float(r.get("step")) <= last_step]
-    tmp = Path(path).with_suffix(".jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for row in kept:
-            fh.write(dumps(row) + "\n")
-    tmp.replace(path)
+    write_jsonl_atomic(Path(path), kept)
     return kept
 
 

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from grokconsole.runs.errors import GrokError
+from grokconsole.runs.errors import GrokError, as_disk_full
 from grokconsole.runs.safeio import read_bytes
 
 _fast_loads: Callable[[bytes | str], Any] | None
@@ -53,22 +53,35 @@ def dumps(value: Any, **kwargs: Any) -> str:
     return json.dumps(_clean(value), allow_nan=False, **kwargs)
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write JSON through a temporary file and rename, so a reader sees old or new, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _replace_through_temp(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
+
+    A reader sees the old file or the new one, never half. On any failure the temporary file is
+    removed (a full disk gets back what the partial write took) and a refused write is raised as
+    :class:`~grokconsole.runs.errors.DiskFull` naming ``path``.
+    """
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps(value, indent=2, sort_keys=False))
-            fh.write("\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            raise as_disk_full(exc, path) from exc
         raise
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Write JSON through a temporary file and rename, so a reader sees old or new, never half
+    (:class:`~grokconsole.runs.errors.DiskFull` naming the file when the storage refuses it; the old file stays)."""
+    _replace_through_temp(Path(path), (dumps(value, indent=2, sort_keys=False) + "\n").encode("utf-8"))
 
 
 def read_json(path: Path, default: Any = ...) -> Any:
@@ -93,16 +106,44 @@ def read_json(path: Path, default: Any = ...) -> Any:
 
 
 def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write JSON lines through a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(path)
+    """Write JSON lines through a temporary file and rename, so a reader never sees half a file
+    (:class:`~grokconsole.runs.errors.DiskFull` naming the file when the storage refuses it; the old file stays)."""
+    _replace_through_temp(Path(path), "".join(dumps(r) + "\n" for r in rows).encode("utf-8"))
+
+
+def append_bytes(fd: int, data: bytes, path: Path) -> None:
+    """Write all of ``data`` at the end of the open file ``fd`` (named ``path`` in errors).
+
+    On a failed write the file is cut back to where it ended, so a tailing reader never meets a
+    half line and the space is given back; a refused write is raised as :class:`~grokconsole.runs.errors.DiskFull`.
+    """
+    start = os.lseek(fd, 0, os.SEEK_END)
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        try:
+            os.ftruncate(fd, start)
+        except OSError:
+            pass
+        raise as_disk_full(exc, path) from exc
+
+
+def open_append(path: Path) -> int:
+    """A descriptor for appending to ``path`` (created if missing), for :func:`append_bytes`."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        raise as_disk_full(exc, path) from exc
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON object as one line and flush it, so tailing readers see whole lines."""
-    line = dumps(record) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
+    """Append one JSON object as one whole line, so tailing readers see whole lines (a write the
+    storage refuses leaves the file as it was and raises :class:`~grokconsole.runs.errors.DiskFull`)."""
+    path = Path(path)
+    fd = open_append(path)
+    try:
+        append_bytes(fd, (dumps(record) + "\n").encode("utf-8"), path)
+    finally:
+        os.close(fd)

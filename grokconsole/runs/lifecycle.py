@@ -87,6 +87,8 @@ class RunState:
     # ``grok run -- COMMAND``: the supervised command's own process (it may outlive a killed supervisor).
     child_pid: int | None = None
     child_start_ticks: int | None = None
+    # Why a ``failed`` run failed, when the process could say (e.g. "no space left on device while writing ...").
+    error: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunState":
@@ -100,6 +102,8 @@ class RunState:
             known["heartbeat_unix"] = None
         if "job_id" in known and known["job_id"] is not None:
             known["job_id"] = str(known["job_id"])
+        if "error" in known and known["error"] is not None:
+            known["error"] = str(known["error"])
         for key in ("status", "host", "start", "kind", "backend"):
             if key in known and not isinstance(known[key], str):
                 known[key] = str(known[key])
@@ -194,7 +198,10 @@ class Lifecycle:
 
     def _beat(self, every: float) -> None:
         while not self._stop.wait(every):
-            self._write()
+            try:
+                self._write()
+            except OSError:  # a full disk: the beat is missed, the run goes on and the next one tries again
+                pass
 
     def _write(self) -> None:
         with self._lock:
@@ -203,8 +210,10 @@ class Lifecycle:
                 self.state.heartbeat_unix = time.time()
                 write_json_atomic(self.path, asdict(self.state))
 
-    def end(self, status: str, exit_code: int) -> None:
-        """Write the end record (once); the heartbeat stops."""
+    def end(self, status: str, exit_code: int, error: str | None = None) -> None:
+        """Write the end record (once), with ``error`` saying why when the run failed; the heartbeat stops.
+
+        DiskFull when even ``run.json`` cannot be written (readers then see the process gone)."""
         if status not in TERMINAL:
             raise ValueError(f"not a terminal status: {status}")
         self._stop.set()
@@ -214,4 +223,5 @@ class Lifecycle:
             self.state.status = status
             self.state.exit_code = exit_code
             self.state.end = now_iso()
+            self.state.error = error
         self._write()

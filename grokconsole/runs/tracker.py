@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.runs.detection import DetectionConfig, GrokDetector, fit_transition
-from grokconsole.runs.errors import GrokError
+from grokconsole.runs.errors import GrokError, is_disk_error
 from grokconsole.runs.history import HistoryWriter, as_float, truncate_history_after
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.runs.lifecycle import Lifecycle, now_iso
@@ -170,14 +170,24 @@ class Tracker:
         return kept
 
     def finish(self, status: str = "finished", exit_code: int = 0,
-               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write the final summary (with the logistic fit) and, if owned, the end of ``run.json``."""
+               extra: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
+        """Write the final summary (with the logistic fit) and, if owned, the end of ``run.json``.
+
+        When the summary cannot be written for lack of space the run still ends: ``failed``, with
+        the DiskFull message as its error in ``run.json`` (a small file that may still fit), and the
+        readers take the figures from the history (:mod:`grokconsole.runs.summary`)."""
         if self.finished:
             return read_json(self.paths.summary, default={})
         self.finished = True
         if self._writer:
             self._writer.close()
-        summary = self.write_summary(status, fit=True, extra=extra)
+        summary: dict[str, Any] = {}
+        try:
+            summary = self.write_summary(status, fit=True, extra=extra)
+        except OSError as exc:
+            if not is_disk_error(exc):
+                raise
+            status, exit_code, error = "failed", exit_code or 1, error or str(exc)
         if self.lifecycle:
-            self.lifecycle.end(status, exit_code)
+            self.lifecycle.end(status, exit_code, error=error)
         return summary

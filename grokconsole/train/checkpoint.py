@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from grokconsole.runs.errors import DiskFull, is_disk_error
 from grokconsole.runs.checkpoint_files import LATEST, periodic_checkpoints, resume_candidates  # noqa: F401 - LATEST: the loop's name
 
 # What a resume needs from a checkpoint; a file without these keys is not one of ours.
@@ -34,10 +35,41 @@ def set_rng_state(state: dict[str, Any], data_gen: torch.Generator) -> None:
 
 
 def save(path: Path, payload: dict[str, Any]) -> None:
-    """Write atomically: a crash mid-save never leaves a broken checkpoint under its name."""
+    """Write atomically: a crash mid-save never leaves a broken checkpoint under its name.
+
+    On any failure the temporary file is removed, so a full disk gets back the space a partial
+    checkpoint took; a write the storage refused is raised as :class:`DiskFull` naming ``path``
+    (the caller records the run ``failed`` with ``str(exc)`` as its error). torch is given an open
+    file rather than a path so that the refusal arrives as the ``OSError`` of Python's write (with
+    its errno), which torch wraps in a RuntimeError.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(payload, fh)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        code = _refused_write(exc)
+        if code is not None:
+            raise DiskFull(path, code) from exc
+        raise
+
+
+def _refused_write(exc: BaseException) -> int | None:
+    """The errno of a refused write behind ``exc`` (itself, or the OSError torch wrapped), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if is_disk_error(current):
+            return getattr(current, "errno", None)
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def load(path: Path) -> dict[str, Any]:
