@@ -22,7 +22,8 @@ from grokconsole.evals.request import DEFAULT_ALPHAS, CheckpointSpec, check_chec
 from grokconsole.runs.evalfiles import EvalPaths, eval_state, eval_status
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import effective_status
-from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions, check_icl_group, check_problems, parse_icl_demos, parse_shots
+from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, GenerationOptions, check_icl_fits, check_icl_group, check_problems, parse_icl_demos, parse_shots
+from grokconsole.tasks.registry import task_spec
 from grokconsole.runs.env import default_runs_dir
 from grokconsole.runs.folder import RunPaths, resolve_run
 from grokconsole.launch.stop import request_eval_stop
@@ -106,6 +107,8 @@ def eval_cmd(
     generates = task_generates(task)
     if asked_generation and not generates:
         raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks; run {paths.run_id} is {task!r}")
+    if generates and "icl" in suites:  # every k-shot prompt must fit the model's context
+        check_icl_fits(task_spec(task), read_json(paths.config, default={}) or {}, generation)
     check_checkpoints(paths, spec)
     if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
         raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")

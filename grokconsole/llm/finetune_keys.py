@@ -1,11 +1,18 @@
 """The keys every language-model task takes: the model folder, LoRA or full fine-tuning, generation
-batch (torch-free: the task specs and the CLI read it before anything heavy is imported)."""
+batch (torch-free: the task specs and the CLI read it before anything heavy is imported).
+
+Each size-like key is bounded by what the model can hold, read from its folder without torch
+(:mod:`grokconsole.llm.modelinfo`): ``lora_r`` by the model's width, ``lora_targets`` by its module
+names; batches by :data:`MAX_BATCH`. A task bounds its own lengths by :attr:`ModelInfo.context_length`
+(the :class:`ModelInfo` :func:`check_finetune` returns).
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from grokconsole.llm.modelinfo import ModelInfo, model_info, unknown_targets
+from grokconsole.llm.paths import resolve_model_path
 from grokconsole.runs.errors import GrokError
-from grokconsole.llm.paths import check_model_folder
 
 FINETUNE_DEFAULTS: dict[str, Any] = {
     "model_path": "",          # a local Hugging Face causal-LM folder; "" : the built-in tiny model
@@ -15,14 +22,38 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
     "model_dtype": "float32",  # float32 | bfloat16 (weights as loaded; amp=bf16 autocasts on top)
 }
 FINETUNE_CHOICES: dict[str, tuple[str, ...]] = {"finetune": ("lora", "full"), "model_dtype": ("float32", "bfloat16")}
+# Sequences in one forward pass (training batch or generation batch): beyond this a batch of even
+# the built-in model's context outgrows a GPU, and a mistyped value would sit allocating memory.
+MAX_BATCH = 4096
 
 
-def check_finetune(cfg: dict[str, Any]) -> None:
-    """The model folder exists and is a model; the LoRA and batch numbers are in range (GrokError)."""
-    if cfg.get("model_path"):
-        check_model_folder(str(cfg["model_path"]))
+def lora_targets(text: object) -> list[str]:
+    """``lora_targets`` as module names (``all-linear``: peft's every-linear-layer, left as one name)."""
+    value = str(text).strip()
+    return [value] if value == "all-linear" else [t.strip() for t in value.split(",") if t.strip()]
+
+
+def check_finetune(cfg: dict[str, Any]) -> ModelInfo:
+    """The model folder is a model; the LoRA and batch numbers are within what it can hold
+    (GrokError naming the limit). Returns the model's limits for the task's own checks."""
+    folder = resolve_model_path(cfg.get("model_path"))
+    info = model_info(folder)
+    name = str(cfg.get("model_path") or "the built-in model")
     for key in ("eval_batch", "lora_r", "lora_alpha"):
         if int(cfg[key]) < 1:
             raise GrokError(f"{key} must be ≥ 1, got {cfg[key]}")
+    for key in ("eval_batch", "batch_size"):
+        if key in cfg and int(cfg[key]) > MAX_BATCH:
+            raise GrokError(f"{key} must be at most {MAX_BATCH} sequences per batch, got {cfg[key]}")
     if not 0.0 <= float(cfg["lora_dropout"]) < 1.0:
         raise GrokError(f"lora_dropout must be in [0, 1), got {cfg['lora_dropout']}")
+    if info.width is not None and int(cfg["lora_r"]) > info.width:
+        raise GrokError(f"lora_r must be at most {info.width} (the hidden size of {name}), got {cfg['lora_r']}")
+    targets = lora_targets(cfg["lora_targets"])
+    if not targets:
+        raise GrokError("lora_targets is empty: use all-linear or module names like q_proj,v_proj")
+    missing = unknown_targets([t for t in targets if t != "all-linear"], info)
+    if missing:
+        raise GrokError(f"lora_targets: {name} has no module {', '.join(repr(m) for m in missing)} "
+                        f"(its modules: {', '.join(info.leaf_names())}; or all-linear)")
+    return info

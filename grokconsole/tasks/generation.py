@@ -7,8 +7,12 @@ suite receives with them, the loaded model, is :class:`grokconsole.tasks.suites.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from grokconsole.llm.modelinfo import model_info
+from grokconsole.llm.paths import resolve_model_path
 from grokconsole.runs.errors import GrokError
+from grokconsole.tasks.spec import TaskSpec
 
 DEFAULT_SHOTS = (0, 1, 2, 4, 8, 16)
 DEFAULT_PROBLEMS = 250
@@ -73,3 +77,33 @@ def check_icl_group(n: int) -> int:
     if n < 1:
         raise GrokError(f"--icl-group must be at least 1 (1: every query its own demonstrations), got {n}")
     return n
+
+
+def check_shots(shots: tuple[int, ...], context_length: int | None, *, demo_tokens: int = 1,
+                query_tokens: int = 0) -> tuple[int, ...]:
+    """``shots`` when the largest k-shot prompt (k demonstrations of ``demo_tokens`` each, then a
+    query and its completion of ``query_tokens``) fits ``context_length``; GrokError naming the
+    largest k that fits otherwise (a longer prompt would only be cut or fill memory)."""
+    if context_length is None or not shots:
+        return shots
+    if query_tokens > context_length:
+        raise GrokError(f"--shots: the query alone ({query_tokens} tokens) does not fit the model's "
+                        f"{context_length}-token context")
+    limit = (context_length - query_tokens) // max(1, demo_tokens)
+    if max(shots) > limit:
+        raise GrokError(f"--shots {max(shots)}: at most {limit} demonstrations of {demo_tokens} tokens fit the "
+                        f"model's {context_length}-token context")
+    return shots
+
+
+def check_icl_fits(spec: TaskSpec, config: dict[str, Any], options: GenerationOptions,
+                   model_path: str | None = None) -> None:
+    """The eval request's check that every k-shot prompt fits the model (``model_path``: the
+    model evaluated, default the run's ``model_path``); no-op for a task without ``icl_tokens``."""
+    if spec.icl_tokens is None:
+        return
+    folder = resolve_model_path(model_path if model_path is not None else config.get("model_path"))
+    context = model_info(folder).context_length
+    for cot in options.demo_kinds:
+        demo, query = spec.icl_tokens(config, cot)
+        check_shots(options.shots, context, demo_tokens=demo, query_tokens=query)

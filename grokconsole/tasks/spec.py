@@ -82,6 +82,9 @@ class TaskSpec:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     validate: Callable[[dict[str, Any]], None] | None = None   # task checks; raise GrokError with one line
     max_n_train: Callable[[dict[str, Any]], int] | None = None
+    # The icl suite's prompt sizes for a run's config and demonstration kind (cot): (tokens of one
+    # demonstration, tokens of the query with its completion); bounds `grok eval --shots`.
+    icl_tokens: Callable[[dict[str, Any], bool], tuple[int, int]] | None = None
     metrics: tuple[MetricSpec, ...] = ()
     panels: tuple[PanelSpec, ...] = ()
     suites: tuple[SuiteSpec, ...] = ()

@@ -40,8 +40,50 @@ METRICS = (
 ) + _slice_metrics()
 
 
+# Problems generated and scored at every evaluation (per slice, or of the training set).
+MAX_SCORED = 100_000
+# Tokens around a sequence besides its characters: a BOS the tokenizer may add, and EOS.
+_SPECIAL_TOKENS = 2
+
+
+def example_tokens(digits: int, cot: bool) -> int:
+    """Tokens of the longest solved example with ``digits``-digit operands (prompt, completion,
+    BOS and EOS), one per character as in the built-in tokenizer: ``x+y=`` then d + 1 answer digits;
+    with ``cot`` ``x+y:``, d column steps ``a+b+c=XY`` joined by commas, ``|`` and the answer."""
+    chars = 12 * digits + 3 if cot else 3 * digits + 3
+    return chars + _SPECIAL_TOKENS
+
+
+def max_digits(context: int, cot: bool) -> int:
+    """The longest operands whose solved example fits ``context`` tokens."""
+    return max(0, (context - 3 - _SPECIAL_TOKENS) // (12 if cot else 3))
+
+
+def icl_tokens(cfg: dict[str, Any], cot: bool) -> tuple[int, int]:
+    """(tokens of one demonstration line with its separator, tokens of the query with its
+    completion) of the icl suite, whose prompts use the run's ``n_digits`` (2 for an untuned
+    model without one)."""
+    digits = int(cfg.get("n_digits", 2))
+    return example_tokens(digits, cot) - _SPECIAL_TOKENS + 1, example_tokens(digits, cot)
+
+
+def _check_lengths(cfg: dict[str, Any], digits: int, lengths: list[int], context: int | None) -> None:
+    """Training and evaluation problems fit the model's context (refused before a token is drawn)."""
+    if context is None:
+        return
+    cot = bool(cfg["cot"])
+    limit = max_digits(context, cot)
+    what = f"the {context}-token context of {cfg.get('model_path') or 'the built-in model'}" + (
+        " with the cot trace" if cot else "")
+    if digits > limit:
+        raise GrokError(f"n_digits must be at most {limit} (a solved example must fit {what}), got {digits}")
+    if max(lengths) > limit:
+        raise GrokError(f"eval_digits must be at most {limit} (a solved example must fit {what}), "
+                        f"got {cfg['eval_digits']!r}")
+
+
 def _validate(cfg: dict[str, Any]) -> None:
-    check_finetune(cfg)
+    info = check_finetune(cfg)
     base, digits = int(cfg["base"]), int(cfg["n_digits"])
     if not MIN_BASE <= base <= MAX_BASE:
         raise GrokError(f"base must be in {MIN_BASE}..{MAX_BASE}, got {base}")
@@ -55,9 +97,14 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise GrokError(f"eval_bases must be bases in {MIN_BASE}..{MAX_BASE}, got {cfg['eval_bases']!r}")
     if not lengths or any(d < 1 for d in lengths):
         raise GrokError(f"eval_digits must be positive integers, got {cfg['eval_digits']!r}")
+    _check_lengths(cfg, digits, lengths, info.context_length)
     for key in ("n_val", "eval_size", "train_eval_size"):
         if int(cfg[key]) < 1:
             raise GrokError(f"{key} must be ≥ 1, got {cfg[key]}")
+    for key in ("n_val", "eval_size", "train_eval_size"):
+        if int(cfg[key]) > MAX_SCORED:
+            raise GrokError(f"{key} must be at most {MAX_SCORED} (problems scored at every evaluation), "
+                            f"got {cfg[key]}")
     if int(cfg["n_train"]) + int(cfg["n_val"]) > n_distinct(base, digits):
         raise GrokError(f"n_train + n_val = {int(cfg['n_train']) + int(cfg['n_val'])} is more than the "
                         f"{n_distinct(base, digits)} distinct {digits}-digit sums in base {base}")
@@ -96,6 +143,7 @@ SPEC = TaskSpec(
     choices=FINETUNE_CHOICES,
     validate=_validate,
     max_n_train=_max_n_train,
+    icl_tokens=icl_tokens,
     metrics=METRICS,
     panels=(ACCURACY_PANEL, LOSS_PANEL, BASES, LENGTHS),
     suites=(

@@ -10,7 +10,7 @@ from typing import Any
 
 from grokconsole.runs.errors import GrokError
 from grokconsole.tasks.spec import ACCURACY_PANEL, MetricSpec, PanelSpec, TaskSpec
-from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, check_finetune
+from grokconsole.llm.finetune_keys import FINETUNE_CHOICES, FINETUNE_DEFAULTS, MAX_BATCH, check_finetune
 from grokconsole.tasks.procedural.data import ConfigError, build_splits, difficulty_range, problem_types
 from grokconsole.tasks.procedural.generators import TooFewProblems
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
@@ -44,8 +44,36 @@ _POSITIVE = ("n_val", "n_test", "samples_per_problem", "steps_per_iteration", "t
              "detect_jump_window", "max_new_tokens")
 
 
+# Problems generated and scored per split or evaluation: beyond this generating them alone takes minutes.
+MAX_PROBLEMS = 100_000
+# Tokens around a sequence besides its characters (BOS, EOS).
+_SPECIAL_TOKENS = 2
+
+
+def _check_sizes(cfg: dict[str, Any]) -> None:
+    """Upper bounds of the counts, checked before any problem is generated."""
+    for key in ("n_val", "n_test", "train_eval_size"):
+        if int(cfg[key]) > MAX_PROBLEMS:
+            raise GrokError(f"{key} must be at most {MAX_PROBLEMS} problems, got {cfg[key]}")
+    if int(cfg["samples_per_problem"]) > MAX_BATCH:
+        raise GrokError(f"samples_per_problem must be at most {MAX_BATCH} (one generation batch), "
+                        f"got {cfg['samples_per_problem']}")
+
+
+def _check_context(cfg: dict[str, Any], splits: Any, context: int | None) -> None:
+    """The longest prompt and ``max_new_tokens`` of completion fit the model's context."""
+    if context is None:
+        return
+    longest = max((len(r.prompt) for part in (splits.train, splits.val, splits.test) for r in part), default=0)
+    room = context - longest - _SPECIAL_TOKENS
+    if int(cfg["max_new_tokens"]) > room:
+        raise GrokError(f"max_new_tokens must be at most {max(0, room)} (the longest prompt, {longest} tokens, and "
+                        f"the completion must fit the {context}-token context of "
+                        f"{cfg.get('model_path') or 'the built-in model'}), got {cfg['max_new_tokens']}")
+
+
 def _validate(cfg: dict[str, Any]) -> None:
-    check_finetune(cfg)
+    info = check_finetune(cfg)
     try:
         problem_types(cfg["problem_types"])
         difficulty_range(cfg["difficulty_range"])
@@ -63,10 +91,12 @@ def _validate(cfg: dict[str, Any]) -> None:
     if int(cfg["max_steps"]) or int(cfg["eval_every_steps"]) or int(cfg["checkpoint_every_steps"]):
         raise GrokError("this task counts in iterations (epochs): max_steps, eval_every_steps and "
                         "checkpoint_every_steps must stay 0; use epochs, eval_every and checkpoint_every")
+    _check_sizes(cfg)
     try:
-        build_splits(cfg)
+        splits = build_splits(cfg)
     except TooFewProblems as exc:
         raise GrokError(f"n_train/n_val/n_test: {exc}") from None
+    _check_context(cfg, splits, info.context_length)
 
 
 SPEC = TaskSpec(
