@@ -136,3 +136,17 @@ def test_icl_prompts_must_fit_the_runs_model() -> None:
     with pytest.raises(GrokError, match="--shots 40: at most 35"):
         check_icl_fits(spec, config, GenerationOptions(shots=(40,), icl_demos="cot"))
     check_icl_fits(task_spec("modarith"), {}, GenerationOptions(shots=(1000,)))  # no icl prompts to bound
+
+
+@pytest.mark.parametrize("task, sets, message", [
+    ("modarith", "p=100000", "p must be at most 4096"),
+    ("modarith", "d_model=100000", "d_model must be at most 16384"),
+    ("modarith", "n_layers=1000", "n_layers must be at most 96"),
+    ("shortcut", "image_size=100000", "image_size must be at most 512 pixels"),
+    ("shortcut", "n_ood=100000000", "n_ood must be at most 1000000 images"),
+    ("shortcut", "hidden=100000", "hidden must be at most 16384 units"),
+])
+def test_sizes_of_the_small_tasks_are_bounded(task: str, sets: str, message: str) -> None:
+    with pytest.raises(GrokError, match=message):
+        resolve_config(task, "standard", sets=[sets])
+    resolve_config("modarith", "standard", sets=["p=4093 d_model=16384 n_heads=4 n_layers=96"])

@@ -60,6 +60,20 @@ def positive(cfg: dict[str, Any], *keys: str) -> None:
             raise GrokError(f"{key} must be positive, got {cfg[key]}")
 
 
+# Upper bounds of the sizes the shift tasks generate or build: images a side, examples per split
+# (each held in memory as a tensor), and layer widths.
+MAX_IMAGE_SIZE = 512
+MAX_EXAMPLES = 1_000_000
+MAX_WIDTH = 16_384
+
+
+def at_most(cfg: dict[str, Any], limit: int, what: str, *keys: str) -> None:
+    """Each of ``keys`` is at most ``limit`` (GrokError naming the limit and what it bounds)."""
+    for key in keys:
+        if int(cfg[key]) > limit:
+            raise GrokError(f"{key} must be at most {limit} {what}, got {cfg[key]}")
+
+
 def check_irm(cfg: dict[str, Any]) -> None:
     if float(cfg["irm_lambda"]) < 0:
         raise GrokError(f"irm_lambda must be ≥ 0, got {cfg['irm_lambda']}")

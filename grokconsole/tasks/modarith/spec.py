@@ -29,13 +29,28 @@ def _is_prime(n: int) -> bool:
     return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
 
 
+# Every (a, b) pair is built and held as a tensor, and the model outputs p classes: p ≤ 4096 keeps
+# the table at 16.7 M pairs. Layer widths and depth are bounded alike, far above any grokking model.
+MAX_P = 4096
+MAX_WIDTH = 16_384
+MAX_LAYERS = 96
+
+
 def _check(cfg: dict[str, Any]) -> None:
-    """p and the model's shapes: what would otherwise crash the trainer or label pairs wrongly."""
+    """p and the model's shapes: what would otherwise crash the trainer, label pairs wrongly or
+    allocate for minutes before the first step."""
     from grokconsole.runs.errors import GrokError
 
     p = int(cfg["p"])
     if p < 2:
         raise GrokError(f"p must be at least 2, got {p}")
+    if p > MAX_P:
+        raise GrokError(f"p must be at most {MAX_P} (all p² pairs are held in memory), got {p}")
+    for key in ("d_embed", "d_hidden", "d_model", "d_mlp"):
+        if int(cfg[key]) > MAX_WIDTH:
+            raise GrokError(f"{key} must be at most {MAX_WIDTH}, got {cfg[key]}")
+    if int(cfg["n_layers"]) > MAX_LAYERS:
+        raise GrokError(f"n_layers must be at most {MAX_LAYERS}, got {cfg['n_layers']}")
     if cfg["op"] == "div" and not _is_prime(p):
         raise GrokError(f"op=div needs a prime p (division mod p uses inverses), got p={p}")
     for key in ("d_embed", "d_hidden", "d_model", "n_heads", "d_mlp", "rank_rows"):

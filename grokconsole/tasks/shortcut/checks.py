@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.tasks._shift.spec import check_irm, check_weights, parse_probs, positive
+from grokconsole.tasks._shift.spec import (MAX_EXAMPLES, MAX_IMAGE_SIZE, MAX_WIDTH, at_most, check_irm, check_weights,
+                                          parse_probs, positive)
 
 
 def check_shortcut(cfg: dict[str, Any]) -> None:
@@ -16,6 +17,9 @@ def check_shortcut(cfg: dict[str, Any]) -> None:
     parse_probs("env_probs", cfg["env_probs"])
     parse_probs("ood_prob", cfg["ood_prob"])
     positive(cfg, "image_size", "grid", "cell", "parity_bits", "n_val", "n_ood", "channels", "hidden", "patch")
+    at_most(cfg, MAX_IMAGE_SIZE, "pixels", "image_size")
+    at_most(cfg, MAX_EXAMPLES, "images", "n_val", "n_ood")
+    at_most(cfg, MAX_WIDTH, "units", "channels", "hidden")
     check_irm(cfg)
     size, border = int(cfg["image_size"]), int(cfg["border"])
     if border <= 0 or 2 * border >= size:
