@@ -85,7 +85,8 @@ class Tracker:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if not self.finished:
-            self.finish(status="failed" if exc_type else "finished", exit_code=1 if exc_type else 0)
+            self.finish(status="failed" if exc_type else "finished", exit_code=1 if exc_type else 0,
+                        error=str(exc) if exc is not None and is_disk_error(exc) else None)
 
     # -- properties --------------------------------------------------------------------
     @property

@@ -157,3 +157,15 @@ def test_tracker_that_cannot_write_its_summary_ends_failed_with_the_reason(
     state = read_run_state(tracker.run_dir)
     assert state is not None and state.status == "failed" and state.exit_code == 1
     assert state.error == f"no space left on device while writing {tracker.paths.summary}"
+
+
+def test_a_tracker_left_by_a_refused_write_records_it(tmp_path: Path) -> None:
+    from grokconsole.runs.tracker import Tracker
+
+    with pytest.raises(DiskFull):
+        with Tracker("modarith", "grokking", {"n_train": 10, "seed": 0}, runs_dir=tmp_path) as tracker:
+            tracker.log(1, val_acc=0.5)
+            raise DiskFull(tracker.paths.latest_checkpoint)
+    state = read_run_state(tracker.run_dir)
+    assert state is not None and state.status == "failed"
+    assert state.error == f"no space left on device while writing {tracker.paths.latest_checkpoint}"
