@@ -1,14 +1,15 @@
 """``grok eval RUN``: evaluate a run's checkpoints in a detached job (suites, M4/M5 interventions).
 
 The request is checked here without torch (run, checkpoints, suites, interventions, generation
-options); the job itself is ``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``, or
-``grokconsole.evals.llm_runner`` for language models), started like training, with its own
+options) and sent as an :class:`~grokconsole.evals.request.EvalRequest`; the job itself is
+``grokconsole.evals.job`` (the work: ``grokconsole.evals.runner``), started like training, with its own
 lifecycle in ``runs/<run>/eval/run.json``. ``--base-model`` evaluates an untuned model into a
 results folder of its own (:mod:`grokconsole.cli.eval_base`).
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -18,7 +19,8 @@ from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, 
 from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
 from grokconsole.runs.checkpoint_files import periodic_checkpoints
 from grokconsole.runs.errors import GrokError
-from grokconsole.evals.request import DEFAULT_ALPHAS, CheckpointSpec, check_checkpoints, check_interventions, eval_argv, parse_alphas, parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites
+from grokconsole.evals.request import (CheckpointSpec, EvalRequest, check_checkpoints, check_interventions, parse_alphas,
+                                       parse_checkpoints, parse_interventions, resolve_epochs, resolve_suites)
 from grokconsole.runs.evalfiles import EvalPaths, eval_state, eval_status
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import effective_status
@@ -66,58 +68,99 @@ def eval_cmd(
     [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/] ·
     [bold]grok eval RUN1 RUN2 RUN3 --checkpoints last --suite accuracy[/] (one job, the runs in turn)
     """
-    names = list(runs or [])
-    run = names[0] if names else None
-    generation = GenerationOptions(check_problems(problems), parse_shots(shots), parse_icl_demos(icl_demos, icl_cot),
-                                   max(1, batch), check_icl_group(icl_group))
-    asked_generation = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
-                        or batch != DEFAULT_BATCH or icl_group != DEFAULT_ICL_GROUP)
+    asked = Asked(checkpoints, suite, intervene, alphas, steer_step, force, device, follow,
+                  *_generation(shots, icl_cot, icl_demos, icl_group, problems, batch))
+    names, where = list(runs or []), runs_dir or default_runs_dir()
     if base_model:
-        if len(names) > 1:
-            raise GrokError("--base-model evaluates one model: name at most one model folder")
-        if intervene or steer_step is not None or checkpoints != "all":
-            raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
-        task_name = task_name or generation_task()
-        paths = base_model_folder(run, out, runs_dir or default_runs_dir(), task_name)
-        if stop or status:
-            _stop_or_status(paths, stop)
-            return
-        _launch(paths, CheckpointSpec("all"), resolve_suites(task_name, suite), (), DEFAULT_ALPHAS, None, force,
-                device, generation, follow, create=lambda: write_model_file(paths.root, run, task_name))
-        return
-    if run is None:
+        _base_model(names, asked, task_name, out, where, stop, status)
+    elif not names:
         raise GrokError("name a run to evaluate (grok eval RUN), or evaluate an untuned model with --base-model [DIR]")
-    if out is not None:
+    elif out is not None:
         raise GrokError("--out is for --base-model results; a run's results go to its eval/ folder")
+    elif len(names) > 1:
+        _several(names, where, asked, stop, status)
+    else:
+        _one(names[0], where, asked, stop, status)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The request as typed: the options every way of running ``grok eval`` checks in its own way."""
+
+    checkpoints: str
+    suites: list[str] | None
+    intervene: str | None
+    alphas: str | None
+    steer_step: int | None
+    force: bool
+    device: str
+    follow: bool
+    generation: GenerationOptions
+    asked_generation: bool  # a generation option differs from its default
+
+    def for_task(self, task: str, what: str) -> GenerationOptions | None:
+        """The generation options for ``task`` (None for a task that does not generate; asking for
+        them there is a GrokError ending in ``what``, the runs it was asked of)."""
+        if task_generates(task):
+            return self.generation
+        if self.asked_generation:
+            raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks{what}")
+        return None
+
+
+def _generation(shots: str | None, icl_cot: bool, icl_demos: str, icl_group: int, problems: int,
+                batch: int) -> tuple[GenerationOptions, bool]:
+    """The generation options, checked, and whether any was asked for."""
+    options = GenerationOptions(check_problems(problems), parse_shots(shots), parse_icl_demos(icl_demos, icl_cot),
+                                max(1, batch), check_icl_group(icl_group))
+    asked = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
+             or batch != DEFAULT_BATCH or icl_group != DEFAULT_ICL_GROUP)
+    return options, asked
+
+
+def _base_model(names: list[str], asked: Asked, task_name: str | None, out: Path | None, runs_dir: Path,
+                stop: bool, status: bool) -> None:
+    """``--base-model [DIR]``: the untuned model's own results folder."""
     if len(names) > 1:
-        _several(names, runs_dir or default_runs_dir(), checkpoints, suite, intervene or steer_step is not None,
-                 force, device, generation, asked_generation, follow, stop, status)
+        raise GrokError("--base-model evaluates one model: name at most one model folder")
+    if asked.intervene or asked.steer_step is not None or asked.checkpoints != "all":
+        raise GrokError("--base-model evaluates the untuned model: no --checkpoints, --intervene or --steer-step")
+    model = names[0] if names else None
+    task = task_name or generation_task()
+    paths = base_model_folder(model, out, runs_dir, task)
+    if stop or status:
+        _stop_or_status(paths, stop)
         return
-    paths = resolve_run(run, runs_dir or default_runs_dir())
+    req = EvalRequest(CheckpointSpec("all"), resolve_suites(task, asked.suites), force=asked.force,
+                      device=asked.device, generation=asked.generation)
+    _launch(paths, req, asked.follow, create=lambda: write_model_file(paths.root, model, task))
+
+
+def _one(name: str, runs_dir: Path, asked: Asked, stop: bool, status: bool) -> None:
+    """One run: every option checked against it before the job starts."""
+    paths = resolve_run(name, runs_dir)
     if stop or status:
         _stop_or_status(paths, stop)
         return
     task = _run_task(paths)
-    spec = resolve_epochs(paths, parse_checkpoints(checkpoints))
-    suites = resolve_suites(task, suite)
-    actions = parse_interventions(intervene)
+    spec = resolve_epochs(paths, parse_checkpoints(asked.checkpoints))
+    suites = resolve_suites(task, asked.suites)
+    actions = parse_interventions(asked.intervene)
     if actions:
         check_interventions(task, paths.run_id)
-    coefs = parse_alphas(alphas)
-    generates = task_generates(task)
-    if asked_generation and not generates:
-        raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks; run {paths.run_id} is {task!r}")
-    if generates and "icl" in suites:  # every k-shot prompt must fit the model's context
+    coefs = parse_alphas(asked.alphas)
+    generation = asked.for_task(task, f"; run {paths.run_id} is {task!r}")
+    if generation is not None and "icl" in suites:  # every k-shot prompt must fit the model's context
         check_icl_fits(task_spec(task), read_json(paths.config, default={}) or {}, generation)
     check_checkpoints(paths, spec)
-    if steer_step is not None and steer_step not in dict(periodic_checkpoints(paths.checkpoints)):
-        raise GrokError(f"--steer-step {steer_step}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer_step).name}")
-    _launch(paths, spec, suites, actions, coefs, steer_step, force, device, generation if generates else None, follow)
+    steer = asked.steer_step
+    if steer is not None and steer not in dict(periodic_checkpoints(paths.checkpoints)):
+        raise GrokError(f"--steer-step {steer}: run {paths.run_id} has no checkpoint {paths.step_checkpoint(steer).name}")
+    _launch(paths, EvalRequest(spec, suites, actions, coefs, steer, asked.force, asked.device, generation),
+            asked.follow)
 
 
-def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional[list[str]], intervening: bool,
-             force: bool, device: str, generation: GenerationOptions, asked_generation: bool, follow: bool,
-             stop: bool, status: bool) -> None:
+def _several(names: list[str], runs_dir: Path, asked: Asked, stop: bool, status: bool) -> None:
     """One job for several runs of one task: every run checked first, nothing started on a refusal."""
     found = [resolve_run(name, runs_dir) for name in names]
     if len({p.root.resolve() for p in found}) < len(found):
@@ -126,9 +169,9 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
         for paths in found:
             _stop_or_status(paths, stop)
         return
-    if intervening:
+    if asked.intervene or asked.steer_step is not None:
         raise GrokError("--intervene and --steer-step take one run; several runs are evaluated by suites only")
-    spec = parse_checkpoints(checkpoints)
+    spec = parse_checkpoints(asked.checkpoints)
     if spec.epochs:
         raise GrokError("several runs take --checkpoints all, last or steps (epochs differ from run to run)")
     tasks = set()
@@ -139,19 +182,17 @@ def _several(names: list[str], runs_dir: Path, checkpoints: str, suite: Optional
     if len(tasks) > 1:
         raise GrokError(f"runs of different tasks ({', '.join(sorted(tasks))}): evaluate each task in its own job")
     task = tasks.pop()
-    generates = task_generates(task)
-    if asked_generation and not generates:
-        raise GrokError(f"--shots/--icl-cot/--icl-group/--problems/--batch are for language-model tasks, not {task!r}")
-    suites = resolve_suites(task, suite)
-    _check_device(device)
+    generation = asked.for_task(task, f", not {task!r}")
+    suites = resolve_suites(task, asked.suites)
+    _check_device(asked.device)
     from grokconsole.launch import process as launcher
 
     offsets = [_progress_offset(p) for p in found]
-    pid = launcher.start_eval(found, eval_argv(spec, suites, (), DEFAULT_ALPHAS, None, force, device,
-                                               generation if generates else None))
+    req = EvalRequest(spec, suites, force=asked.force, device=asked.device, generation=generation)
+    pid = launcher.start_eval(found, req.to_argv())
     console.print(plain(f"one eval job for {len(found)} runs (pid {pid}; suites {', '.join(suites)}; each run's results "
                         f"in its eval/by_checkpoint/)"))
-    if follow:
+    if asked.follow:
         codes = [follow_eval(paths, offset) for paths, offset in zip(found, offsets)]
         raise typer.Exit(next((c for c in codes if c), 0))
 
@@ -188,11 +229,9 @@ def _stop_or_status(paths: RunPaths, stop: bool) -> None:
         _print_status(paths)
 
 
-def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], actions: tuple[str, ...],
-            coefs: tuple[float, ...], steer_step: int | None, force: bool, device: str,
-            generation: GenerationOptions | None, follow: bool, create: Callable[[], None] | None = None) -> None:
+def _launch(paths: RunPaths, req: EvalRequest, follow: bool, create: Callable[[], None] | None = None) -> None:
     """Start the detached job (after the last check; ``create`` writes what a new folder needs)."""
-    _check_device(device)
+    _check_device(req.device)
     _no_running_job(paths)
     from grokconsole.launch import process as launcher
 
@@ -200,9 +239,10 @@ def _launch(paths: RunPaths, spec: CheckpointSpec, suites: tuple[str, ...], acti
         create()
     ep = EvalPaths(paths)
     offset = _progress_offset(paths)
-    pid = launcher.start_eval(paths, eval_argv(spec, suites, actions, coefs, steer_step, force, device, generation))
-    console.print(plain(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(suites)}"
-                        + (f"; {', '.join(actions)}" if actions else "") + f"; results in {ep.by_checkpoint})"))
+    pid = launcher.start_eval(paths, req.to_argv())
+    console.print(plain(f"{paths.run_id}: eval job started (pid {pid}; suites {', '.join(req.suites)}"
+                        + (f"; {', '.join(req.interventions)}" if req.interventions else "")
+                        + f"; results in {ep.by_checkpoint})"))
     if follow:
         raise typer.Exit(follow_eval(paths, offset))
 

@@ -1,7 +1,9 @@
-"""Evaluating saved checkpoints (``grok eval``): data adapters, suites, interventions, the job runner.
+"""Evaluating saved checkpoints (``grok eval``): the request, the job, its one loop and its evaluators.
 
-``data`` turns a task into labelled evaluation splits, ``suites`` holds the per-task suites
-(a registry keyed by task name), ``interventions`` the pure-torch M4/M5 math, and ``runner``
-the evaluation process that ``grok eval`` starts detached.
+``request`` parses, checks and encodes what was asked (torch-free); ``job`` is the detached
+process; ``runner`` the loop over checkpoints that every task shares; ``checkpoints`` what the
+loop walks and asks; ``split_evaluator`` and ``generation_evaluator`` the two kinds of work (suites
+over labelled splits with the M4/M5 ``interventions``; generation suites of a language model). The
+suites themselves belong to the tasks (:mod:`grokconsole.tasks.suites`).
 """
 from __future__ import annotations

@@ -47,7 +47,8 @@ def _evaluate(run_dir: Path, ep: EvalPaths, life: Lifecycle, options: list[str],
         life.end("stopped", EXIT_STOPPED)
         return EXIT_STOPPED
     try:
-        from grokconsole.evals.runner import EvalRequest, evaluate_run
+        from grokconsole.evals.request import EvalRequest
+        from grokconsole.evals.runner import evaluate_run
 
         status = evaluate_run(run_dir, EvalRequest.from_argv(options), stop)
     except (Exception, SystemExit) as exc:  # a failed job (or a bad request) leaves a clear record

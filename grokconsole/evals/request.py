@@ -1,4 +1,5 @@
-"""A ``grok eval`` request: parsing and checking what was asked, before any model loads.
+"""A ``grok eval`` request: parsing and checking what was asked, before any model loads, and
+:class:`EvalRequest`, the request itself, encoded as the job's command line and decoded by the job.
 
 Pure Python (no torch), so the CLI, the sweep file and the console validate a request in
 milliseconds. Where the job writes and how results are read back is the run folder's business
@@ -6,13 +7,15 @@ milliseconds. Where the job writes and how results are read back is the run fold
 """
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
 
 from grokconsole.runs.checkpoint_files import LATEST, periodic_checkpoints
 from grokconsole.runs.history import load_history
 from grokconsole.runs.errors import GrokError
-from grokconsole.tasks.generation import GenerationOptions
+from grokconsole.tasks.generation import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAULT_PROBLEMS, ICL_DEMOS,
+                                           GenerationOptions, parse_shots)
 from grokconsole.runs.folder import RunPaths
 from grokconsole.tasks.spec import SuiteSpec
 from grokconsole.tasks.registry import all_specs, find_spec
@@ -95,25 +98,65 @@ def parse_alphas(text: str | None) -> tuple[float, ...]:
     return values
 
 
-def eval_argv(spec: CheckpointSpec, suites: tuple[str, ...], interventions: tuple[str, ...] = (),
-              alphas: tuple[float, ...] = DEFAULT_ALPHAS, steer_step: int | None = None,
-              force: bool = False, device: str = "auto", generation: GenerationOptions | None = None) -> list[str]:
-    """The eval runner's command-line options for a request (parsed back by the runner)."""
-    # "--alphas=…" in one word: argparse would take a leading "-3" for an option.
-    argv = ["--checkpoints", spec.as_arg(), "--alphas=" + ",".join(repr(float(a)) for a in alphas)]
-    for s in suites:
-        argv += ["--suite", s]
-    if interventions:
-        argv += ["--intervene", ",".join(interventions)]
-    if steer_step is not None:
-        argv += ["--steer-step", str(steer_step)]
-    if force:
-        argv.append("--force")
-    if device != "auto":
-        argv += ["--device", device]
-    if generation is not None:
-        argv += generation.argv()
-    return argv
+@dataclass(frozen=True)
+class EvalRequest:
+    """What one eval job does. Encoded as the job's command line by :meth:`to_argv` and decoded by
+    :meth:`from_argv`, here together, so the two cannot drift apart."""
+
+    checkpoints: CheckpointSpec
+    suites: tuple[str, ...]
+    interventions: tuple[str, ...] = ()
+    alphas: tuple[float, ...] = DEFAULT_ALPHAS
+    steer_step: int | None = None
+    force: bool = False
+    device: str = "auto"  # not the run's device: a GPU-trained run can be evaluated on a CPU
+    generation: GenerationOptions | None = None  # language-model suites (None: the defaults, not sent)
+
+    def to_argv(self) -> list[str]:
+        """The job's command-line options for this request."""
+        # "--alphas=…" in one word: argparse would take a leading "-3" for an option.
+        argv = ["--checkpoints", self.checkpoints.as_arg(),
+                "--alphas=" + ",".join(repr(float(a)) for a in self.alphas)]
+        for s in self.suites:
+            argv += ["--suite", s]
+        if self.interventions:
+            argv += ["--intervene", ",".join(self.interventions)]
+        if self.steer_step is not None:
+            argv += ["--steer-step", str(self.steer_step)]
+        if self.force:
+            argv.append("--force")
+        if self.device != "auto":
+            argv += ["--device", self.device]
+        g = self.generation
+        if g is not None:
+            argv += ["--problems", str(g.n_problems), "--shots", ",".join(str(k) for k in g.shots),
+                     "--gen-batch", str(g.batch_size), "--icl-demos", g.icl_demos, "--icl-group", str(g.icl_group)]
+        return argv
+
+    @classmethod
+    def from_argv(cls, argv: list[str]) -> "EvalRequest":
+        """The request :meth:`to_argv` encoded (argparse exits 2 on options it does not know)."""
+        ap = argparse.ArgumentParser(prog="grokconsole.evals.job")
+        ap.add_argument("--checkpoints", default="all")
+        ap.add_argument("--suite", action="append", default=[])
+        ap.add_argument("--intervene", default="")
+        ap.add_argument("--alphas", default="")
+        ap.add_argument("--steer-step", type=int, default=None)
+        ap.add_argument("--force", action="store_true")
+        ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+        ap.add_argument("--problems", type=int, default=None)
+        ap.add_argument("--shots", default=None)
+        ap.add_argument("--gen-batch", type=int, default=None)
+        ap.add_argument("--icl-demos", default=None, choices=ICL_DEMOS)
+        ap.add_argument("--icl-group", type=int, default=None)
+        a = ap.parse_args(argv)
+        knobs = (a.problems, a.shots, a.gen_batch, a.icl_demos, a.icl_group)
+        generation = None if all(k is None for k in knobs) else GenerationOptions(
+            DEFAULT_PROBLEMS if a.problems is None else a.problems, parse_shots(a.shots), a.icl_demos or "plain",
+            DEFAULT_BATCH if a.gen_batch is None else a.gen_batch,
+            DEFAULT_ICL_GROUP if a.icl_group is None else a.icl_group)
+        return cls(parse_checkpoints(a.checkpoints), tuple(a.suite), parse_interventions(a.intervene),
+                   parse_alphas(a.alphas), a.steer_step, a.force, a.device, generation)
 
 
 def task_suites(task: str) -> dict[str, SuiteSpec]:

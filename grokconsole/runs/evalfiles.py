@@ -19,7 +19,7 @@ from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import RunState, effective_status, read_run_state
 
-DIRECTIONS = ("higher", "lower")
+DIRECTIONS = ("higher", "lower")  # which way a metric or a suite's values are better
 EVAL_DIR = "eval"  # inside a run folder
 BY_CHECKPOINT = "by_checkpoint"
 M4_FILE = "m4_ablation_avgpool_trajectory.json"

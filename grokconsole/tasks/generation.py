@@ -1,7 +1,8 @@
 """What a generation suite (a language-model task's ``grok eval`` suite) is asked: its options.
 
 :class:`GenerationOptions` are the knobs (``grok eval --problems N --shots 0,1,2 --icl-demos both``),
-parsed and checked here without torch so the CLI and sweep files validate them at once. What the
+parsed and checked here without torch so the CLI and sweep files validate them at once; how they
+travel to the eval job is :class:`grokconsole.evals.request.EvalRequest`'s business. What the
 suite receives with them, the loaded model, is :class:`grokconsole.tasks.suites.GenerationContext`.
 """
 from __future__ import annotations
@@ -37,11 +38,6 @@ class GenerationOptions:
     def demo_kinds(self) -> tuple[bool, ...]:
         """The ``cot`` values of the demonstrations to evaluate."""
         return {"plain": (False,), "cot": (True,), "both": (False, True)}[self.icl_demos]
-
-    def argv(self) -> list[str]:
-        """The eval runner's options for these knobs (parsed back by the runner)."""
-        return ["--problems", str(self.n_problems), "--shots", ",".join(str(k) for k in self.shots),
-                "--gen-batch", str(self.batch_size), "--icl-demos", self.icl_demos, "--icl-group", str(self.icl_group)]
 
 
 def parse_shots(text: str | None) -> tuple[int, ...]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-DIRECTIONS = ("higher", "lower")
+from grokconsole.runs.evalfiles import DIRECTIONS  # what a result file may say; metrics and suites say the same
+
 # What a metric is to the tools: the three accuracies `grok ls` and `grok watch` show as columns,
 # a loss, or anything else the task logs (drawn when a panel names it).
 ROLES = ("train", "val", "ood", "loss", "other")

@@ -10,13 +10,14 @@ error. Generic building blocks (per split × environment) are below.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 
 from grokconsole.llm.generate import generate
 from grokconsole.tasks.generation import GenerationOptions
-from grokconsole.tasks.registry import all_specs, task_module, task_spec
+from grokconsole.tasks.registry import task_module, task_spec
 from grokconsole.tasks.splits import EvalContext
 
 
@@ -60,7 +61,7 @@ class GenerationContext:
     config: dict[str, Any]  # the run's config, or the task's defaults for an untuned model
     options: GenerationOptions
     base_model: bool = False  # no run: the untuned model itself (``grok eval --base-model``)
-    training_pairs: frozenset[tuple[int, int, int, int]] = frozenset()  # (base, digits, x, y) trained on
+    run_dir: Path | None = None  # the run's folder (its task reads what it trained on there); None: no run
     existing: dict[str, dict[str, Any]] = field(default_factory=dict)
     force: bool = False  # recompute the requested slices even when they are on disk (others stay)
     generated: int = 0  # prompts completed so far (for the job's speed line)
@@ -101,11 +102,6 @@ def load_suites(task: str) -> dict[str, SuiteFn]:
     if task not in SUITES:
         task_module(task, "suites")
     return SUITES.get(task, {})
-
-
-def all_suites() -> dict[str, dict[str, SuiteFn]]:
-    """Every task's suites (imports each task's ``suites`` module)."""
-    return {name: dict(load_suites(name)) for name in all_specs()}
 
 
 def get_suite(task: str, name: str) -> SuiteFn:

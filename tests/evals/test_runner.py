@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 
 from grokconsole.runs.history import load_history
-from grokconsole.evals.request import CheckpointSpec, eval_argv, parse_checkpoints
+from grokconsole.evals.request import CheckpointSpec, EvalRequest, parse_checkpoints
 from grokconsole.runs.evalfiles import EvalPaths, load_suite_tables
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.folder import RunPaths
-from grokconsole.evals import runner
-from grokconsole.evals.runner import EvalRequest, evaluate_run
+from grokconsole.evals import checkpoints, split_evaluator
+from grokconsole.evals.runner import evaluate_run
 from tests.evals.toy import ToyNet, ToyTask, make_tiny_modarith_run, write_toy_run
 
 
@@ -85,12 +85,17 @@ def test_stop_flag_stops_between_checkpoints(tiny_run) -> None:
 def test_request_round_trips_through_argv() -> None:
     req = EvalRequest(CheckpointSpec("steps", (10, 30)), ("env_acc",), ("m4", "m5"), (-1.5, 0.0, 2.0), 30, True, "cpu")
     assert EvalRequest.from_argv(req.to_argv()) == req
-    assert eval_argv(CheckpointSpec("all"), ("a",))[:2] == ["--checkpoints", "all"]
+    assert EvalRequest(CheckpointSpec("all"), ("a",)).to_argv()[:2] == ["--checkpoints", "all"]
+    from grokconsole.tasks.generation import GenerationOptions
+
+    lm = EvalRequest(CheckpointSpec("last"), ("icl",), generation=GenerationOptions(7, (0, 3), "both", 5, 2))
+    assert EvalRequest.from_argv(lm.to_argv()) == lm
+    assert "--shots" not in req.to_argv()  # no generation options: none sent
 
 
 @pytest.fixture()
 def toy_run(tmp_path, monkeypatch) -> RunPaths:
-    monkeypatch.setattr(runner, "make_task", lambda config, device: ToyTask(config, device))
+    monkeypatch.setattr(split_evaluator, "make_task", lambda config, device: ToyTask(config, device))
     root = tmp_path / "toy"
     write_toy_run(root, {10: ToyNet(0.3, 1.0), 20: ToyNet(1.0, 0.1)})
     return RunPaths(root)
@@ -137,14 +142,14 @@ def test_latest_counts_when_newer_than_the_last_periodic_checkpoint(toy_run) -> 
 
 
 def test_a_checkpoint_pruned_meanwhile_is_skipped(toy_run, monkeypatch) -> None:
-    real_load = runner.ckpt.load
+    real_load = checkpoints.ckpt.load
 
     def load(path):
         if path.name == "step_10.pt":
             raise FileNotFoundError(path)
         return real_load(path)
 
-    monkeypatch.setattr(runner.ckpt, "load", load)
+    monkeypatch.setattr(checkpoints.ckpt, "load", load)
     assert evaluate_run(toy_run.root, EvalRequest(parse_checkpoints("all"), ("env_acc",)),
                         log=lambda *_: None) == "finished"
     events = [e for e in _progress(EvalPaths(toy_run)) if e["event"] == "checkpoint"]

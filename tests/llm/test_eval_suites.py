@@ -63,10 +63,14 @@ def test_accuracy_suite_scores_exact_match_per_base_and_digits(tiny_llama_dir: P
     assert ctx.generated == 9 * 40
 
 
-def test_a_cot_run_is_asked_in_its_own_format_and_its_training_sums_are_left_out(tiny_llama_dir: Path) -> None:
+def test_a_cot_run_is_asked_in_its_own_format_and_its_training_sums_are_left_out(tiny_llama_dir: Path,
+                                                                                   tmp_path: Path) -> None:
+    from grokconsole.runs.jsonio import write_jsonl_atomic
+    from grokconsole.tasks.baseadd.problems import record
+
     seen = eval_problems(oracle(tiny_llama_dir), 8, 2)[:5]
-    pairs = frozenset((8, 2, p.x, p.y) for p in seen)
-    ctx = oracle(tiny_llama_dir, training_pairs=pairs)
+    write_jsonl_atomic(tmp_path / "data" / "train.jsonl", [record(p, True).to_dict() for p in seen])
+    ctx = oracle(tiny_llama_dir, run_dir=tmp_path)
     ctx.config.update(cot=True, base=8, n_digits=2)
     left = eval_problems(ctx, 8, 2)
     assert len(left) == 40 and not {(p.x, p.y) for p in seen} & {(p.x, p.y) for p in left}

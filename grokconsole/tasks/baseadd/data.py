@@ -69,6 +69,23 @@ def write_run_data(folder: Path, data: RunData) -> None:
                                                for (b, d), probs in data.slices.items() for r in data.records(probs)])
 
 
+def training_pairs(run_dir: Path | None) -> frozenset[tuple[int, int, int, int]]:
+    """(base, digits, x, y) of every record in the run's ``data/train.jsonl``: what its evaluation
+    leaves out (none for no run, or a run without the file; an unreadable record is skipped)."""
+    path = Path(run_dir) / "data" / "train.jsonl" if run_dir is not None else None
+    if path is None or not path.is_file():
+        return frozenset()
+    from grokconsole.runs.history import parse_jsonl_chunk
+
+    out = set()
+    for rec in parse_jsonl_chunk(path.read_bytes()).rows:
+        try:
+            out.add((int(rec["base"]), int(rec["digits"]), int(rec["x"]), int(rec["y"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return frozenset(out)
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSON-lines file; blank lines skipped."""
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -15,13 +15,15 @@ slice. Slices and their fields follow docs/eval.md ("Language-model suites"):
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 from grokconsole.tasks.baseadd.results import ACCURACY_SUITE, ICL_SUITE, accuracy_slice, icl_slice
 from grokconsole.tasks.suites import GenerationContext
 from grokconsole.tasks.suites import SliceResult, SuiteResult, new_result, register_suite
-from grokconsole.tasks.baseadd.data import int_list
+from grokconsole.tasks.baseadd.data import int_list, training_pairs
 from grokconsole.tasks.baseadd.problems import Problem, icl_prompts, is_correct, make_problems
 
 TASK = "baseadd"
@@ -35,10 +37,16 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
+@lru_cache(maxsize=8)
+def _trained_on(run_dir: Path | None) -> frozenset[tuple[int, int, int, int]]:
+    """The run's training sums, read once per job (a run's data files are a function of its config)."""
+    return training_pairs(run_dir)
+
+
 def eval_problems(ctx: GenerationContext, base: int, digits: int) -> list[Problem]:
     """The slice's questions: the same for every model, minus what this run trained on."""
     n = ctx.options.n_problems
-    seen = {(x, y) for b, d, x, y in ctx.training_pairs if (b, d) == (base, digits)}
+    seen = {(x, y) for b, d, x, y in _trained_on(ctx.run_dir) if (b, d) == (base, digits)}
     return make_problems(base, digits, n, EVAL_SEED, exclude=seen)
 
 
