@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
+from rich.markup import escape
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, plain, status_label
+from grokconsole.cli.eval_samples import show_samples
 from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
 from grokconsole.runs.checkpoint_files import periodic_checkpoints
 from grokconsole.runs.errors import GrokError
@@ -59,6 +61,8 @@ def eval_cmd(
     base_model: Annotated[bool, typer.Option("--base-model", help="Evaluate an untuned model (RUN: its folder; none: the built-in model), no run needed.")] = False,
     task_name: Annotated[Optional[str], typer.Option("--task", help="With --base-model: the task whose suites to run (default: the language-model task).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="With --base-model: results folder (default RUNS_DIR/base_models/<model>).")] = None,
+    samples: Annotated[bool, typer.Option("--samples", help="Show the per-sample log of the language-model suites (names after RUN: slices or patterns like k8_*_cot).")] = False,
+    wrong: Annotated[bool, typer.Option("--wrong", help="With --samples: only the samples answered wrongly.")] = False,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
 ) -> None:
     """Evaluate saved checkpoints in a detached job; results go to [bold]eval/by_checkpoint/[/].
@@ -66,12 +70,17 @@ def eval_cmd(
     Examples: [bold]grok eval RUN[/] · [bold]grok eval RUN --checkpoints last --follow[/] ·
     [bold]grok eval RUN --intervene m4,m5[/] · [bold]grok eval RUN --suite icl --shots 0,1,2,4,8 --icl-cot[/] ·
     [bold]grok eval --base-model [MODEL_DIR] --suite icl[/] · [bold]grok eval RUN --stop[/] ·
-    [bold]grok eval RUN1 RUN2 RUN3 --checkpoints last --suite accuracy[/] (one job, the runs in turn)
+    [bold]grok eval RUN1 RUN2 RUN3 --checkpoints last --suite accuracy[/] (one job, the runs in turn) ·
+    [bold]grok eval RUN --samples k8_b8_d2_cot --wrong[/] (what the model wrote)
     """
     asked = Asked(checkpoints, suite, intervene, alphas, steer_step, force, device, follow,
                   *_generation(shots, icl_cot, icl_demos, icl_group, problems, batch))
     names, where = list(runs or []), runs_dir or default_runs_dir()
-    if base_model:
+    if wrong and not samples:
+        raise GrokError("--wrong filters --samples: grok eval RUN --samples [SLICE] --wrong")
+    if samples:
+        _samples(names, asked, base_model, task_name, out, where, wrong)
+    elif base_model:
         _base_model(names, asked, task_name, out, where, stop, status)
     elif not names:
         raise GrokError("name a run to evaluate (grok eval RUN), or evaluate an untuned model with --base-model [DIR]")
@@ -116,6 +125,21 @@ def _generation(shots: str | None, icl_cot: bool, icl_demos: str, icl_group: int
     asked = (shots is not None or icl_cot or icl_demos != "plain" or problems != DEFAULT_PROBLEMS
              or batch != DEFAULT_BATCH or icl_group != DEFAULT_ICL_GROUP)
     return options, asked
+
+
+def _samples(names: list[str], asked: Asked, base_model: bool, task_name: str | None, out: Path | None,
+             runs_dir: Path, wrong: bool) -> None:
+    """``--samples``: the first name is the run (with ``--base-model``, a model folder when it is
+    one), the others slices."""
+    if base_model:
+        model = names[0] if names and Path(names[0]).expanduser().is_dir() else None
+        paths = base_model_folder(model, out, runs_dir, task_name or generation_task())
+        patterns = names[1:] if model is not None else names
+    elif not names:
+        raise GrokError("name the run whose samples to show: grok eval RUN --samples [SLICE] [--wrong]")
+    else:
+        paths, patterns = resolve_run(names[0], runs_dir), names[1:]
+    show_samples(paths, asked.checkpoints, asked.suites, patterns, wrong)
 
 
 def _base_model(names: list[str], asked: Asked, task_name: str | None, out: Path | None, runs_dir: Path,
@@ -284,6 +308,8 @@ def _print_event(ev: dict) -> None:
         what = ", ".join(ev.get("done") or []) or ("checkpoint gone (pruned by training), skipped"
                                                    if ev.get("missing") else "already evaluated, skipped")
         console.print(plain(f"  [{ev.get('index')}/{ev.get('total')}] step {ev.get('step')}: {what}"))
+        for warning in ev.get("warnings") or []:
+            echo("    [yellow]{warning}[/]", warning=warning)
     elif kind == "stop":
         console.print("stop requested: the job ended before the next checkpoint")
     elif kind == "crash":

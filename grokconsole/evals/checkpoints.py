@@ -53,7 +53,7 @@ class StepOutcome:
     epoch: int | None = None                        # the checkpoint's epoch, when it was loaded
     missing: bool = False                           # the checkpoint was pruned by training meanwhile
     work: int = 0                                   # units of :attr:`Evaluator.unit` computed
-    notes: dict[str, Any] = field(default_factory=dict)  # extra fields of the progress event
+    warnings: list[str] = field(default_factory=list)  # what the reader must know (a slice not scored, why)
 
 
 class Evaluator(Protocol):

@@ -6,6 +6,9 @@ and only when a suite has something left to generate. Suites get one
 :class:`~grokconsole.tasks.suites.GenerationContext` and generate in large batches. Results go
 where every suite's go (``eval/by_checkpoint/step_<STEP>/<suite>.json``); a base-model folder's at
 step 0. Slices already on disk are kept unless ``--force``, so a job with new ``--shots`` only adds.
+Beside each result, ``<suite>.samples.jsonl.gz`` holds one record per prompt of every slice
+computed here (and keeps those of the slices kept); slices cut for want of context are listed
+under the result's ``cut`` and reported in the progress event's ``warnings``.
 """
 from __future__ import annotations
 
@@ -22,21 +25,40 @@ from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.tasks.generation import GenerationOptions
 from grokconsole.tasks.registry import all_specs, task_spec
-from grokconsole.tasks.suites import GenerationContext, get_suite
+from grokconsole.runs.samples import read_samples, write_samples
+from grokconsole.tasks.suites import GenerationContext, SuiteResult, get_suite
 from grokconsole.train.device import resolve_device
 
 
-def _existing(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    data = read_json(path, default=None)
-    results = data.get("results") if isinstance(data, dict) else None
+def _old_file(path: Path) -> dict[str, Any]:
+    data = read_json(path, default=None) if path.exists() else None
+    return data if isinstance(data, dict) else {}
+
+
+def _existing(old: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    results = old.get("results")
     return {k: v for k, v in results.items() if isinstance(v, dict)} if isinstance(results, dict) else {}
 
 
-def _old_epoch(path: Path, step: int) -> Any:
-    data = read_json(path, default=None)
-    return data.get("epoch", step) if isinstance(data, dict) else step
+def _merged_cut(old: dict[str, Any], result: dict[str, Any]) -> dict[str, str]:
+    """Slices not scored for want of context: this call's, and those of before that stay unscored."""
+    before = old.get("cut") if isinstance(old.get("cut"), dict) else {}
+    cut = {k: str(v) for k, v in before.items() if k not in result["results"]}
+    cut.update(result.get("cut") or {})
+    return cut
+
+
+def _write_samples(path: Path, result: SuiteResult, slices: list[str]) -> None:
+    """The suite's samples file: this call's records, and those on disk of the slices it kept, in
+    the order of the result's slices (so every slice's value is the mean of its records)."""
+    fresh = {s.slice for s in result.samples}
+    by_slice: dict[str, list[dict[str, Any]]] = {}
+    for rec in read_samples(path):
+        if rec.get("slice") not in fresh:
+            by_slice.setdefault(str(rec.get("slice")), []).append(rec)
+    for sample in result.samples:
+        by_slice.setdefault(sample.slice, []).append(sample.to_json())
+    write_samples(path, [rec for name in slices for rec in by_slice.get(name, [])])
 
 
 class GenerationEvaluator:
@@ -99,13 +121,19 @@ class GenerationEvaluator:
         try:
             for suite in self.req.suites:
                 path = self.ep.suite_file(step, suite)
+                old = _old_file(path)
                 ctx = GenerationContext(self.model, self.tokenizer, self.config, self.options, base_model=self.base,
-                                        run_dir=self.run_dir, existing=_existing(path), force=self.req.force,
+                                        run_dir=self.run_dir, existing=_existing(old), force=self.req.force,
                                         before_generate=None if epochs else load)
-                result = get_suite(task, suite)(ctx).to_json()
-                if ctx.generated or not path.exists():
-                    epoch = epochs.get(step, _old_epoch(path, step))
-                    write_json_atomic(path, {**result, "step": step, "epoch": epoch})
+                result = get_suite(task, suite)(ctx)
+                data = result.to_json()
+                cut = _merged_cut(old, data)
+                data.pop("cut", None)
+                out.warnings += [f"{suite} {name} not scored: {why}" for name, why in result.cut.items()]
+                if ctx.generated or not path.exists() or cut != old.get("cut", {}):
+                    epoch = epochs.get(step, old.get("epoch", step))
+                    _write_samples(self.ep.samples_file(step, suite), result, list(data["results"]))
+                    write_json_atomic(path, {**data, **({"cut": cut} if cut else {}), "step": step, "epoch": epoch})
                     out.done.append(suite)
                     out.work += ctx.generated
         except FileNotFoundError:  # pruned by the still-running training since the job started

@@ -59,6 +59,8 @@ def evaluate_run(run_dir: Path, req: EvalRequest, stop: Any = None, log: Any = p
         seconds = time.perf_counter() - t0
         append_jsonl(ep.progress, _event(out, step, i + 1, len(steps), evaluator.unit, seconds))
         log(f"step {step}: " + _summary(out, evaluator.unit, seconds))
+        for warning in out.warnings:
+            log(f"  {warning}")
     append_jsonl(ep.progress, {"event": "end", "wall": now_iso()})
     return "finished"
 
@@ -72,7 +74,9 @@ def _event(out: StepOutcome, step: int, index: int, total: int, unit: str | None
                              "skipped": not out.done, "index": index, "total": total}
     if unit is not None:
         event.update({unit: out.work, "seconds": round(seconds, 3)})
-    return {**event, **out.notes, "wall": now_iso()}
+    if out.warnings:
+        event["warnings"] = list(out.warnings)
+    return {**event, "wall": now_iso()}
 
 
 def _summary(out: StepOutcome, unit: str | None, seconds: float) -> str:

@@ -3,7 +3,8 @@
 Pure Python, so ``grok ls``/``grok stop``/``grok watch`` and the figures can see an eval job and read
 its results without loading a model. An eval job owns ``runs/<run>/eval/run.json`` (its own
 lifecycle, never the training run's ``run.json``), logs to ``eval/logs/`` and appends progress
-to ``eval/progress.jsonl``. Results: ``eval/by_checkpoint/step_<STEP>/<suite>.json``;
+to ``eval/progress.jsonl``. Results: ``eval/by_checkpoint/step_<STEP>/<suite>.json`` (and, for a
+generation suite, its per-sample log ``<suite>.samples.jsonl.gz``, :mod:`grokconsole.runs.samples`);
 interventions: ``mechinterp/m4_ablation_avgpool_trajectory.json`` and
 ``mechinterp/m5_steering_epoch<E>.json``. :func:`step_dirs` is the one walk over the step folders.
 """
@@ -18,6 +19,7 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import RunState, effective_status, read_run_state
+from grokconsole.runs.samples import is_samples_file, samples_path
 
 DIRECTIONS = ("higher", "lower")  # which way a metric or a suite's values are better
 EVAL_DIR = "eval"  # inside a run folder
@@ -96,6 +98,10 @@ class EvalPaths:
     def suite_file(self, step: int, suite: str) -> Path:
         return self.step_dir(step) / f"{suite}.json"
 
+    def samples_file(self, step: int, suite: str) -> Path:
+        """The suite's per-sample log beside its result (generation suites write one)."""
+        return samples_path(self.step_dir(step), suite)
+
 
 def eval_state(run: RunPaths) -> RunState | None:
     """The eval job's lifecycle record, or None when the run was never evaluated."""
@@ -157,6 +163,8 @@ def load_suite_tables(eval_root: Path) -> dict[str, SuiteTable]:
     tables: dict[str, SuiteTable] = {}
     for step, step_dir in step_dirs(Path(eval_root) / BY_CHECKPOINT):
         for f in sorted(step_dir.glob("*.json")):
+            if is_samples_file(f):  # a suite's per-sample log is not a result
+                continue
             data = validate_suite_file(read_json(f), f)
             table = tables.setdefault(f.stem, SuiteTable(suite=f.stem))
             table.metric = str(data.get("metric", table.metric or f.stem))

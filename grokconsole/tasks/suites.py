@@ -1,7 +1,9 @@
 """Evaluation suites, a registry keyed by task name: each returns one result file's content.
 
-A suite is a function of an :class:`EvalContext` returning a :class:`SuiteResult`
-(``{"metric", "direction", "results": {slice: {"value", "n", "domain"}}}``). Names, metrics
+A suite is a function of an :class:`EvalContext` (a :class:`GenerationContext` for a language
+model) returning a :class:`SuiteResult` (``{"metric", "direction", "results": {slice: {"value",
+"n", "domain"}}}``; a generation suite adds each slice's ``ci95``, the slices it ``cut`` and the
+:class:`Sample` records behind its values). Names, metrics
 and directions are declared in the task's spec (``SuiteSpec``; so the CLI can check a request
 without torch); the implementations live in the task's package, ``grokconsole/tasks/<name>/suites.py``,
 imported on first use, and register here. Registering a suite the spec does not declare is an
@@ -15,7 +17,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from grokconsole.llm.generate import generate
+from grokconsole.llm.generate import generate, generation_model
+from grokconsole.runs.samples import wilson95
 from grokconsole.tasks.generation import GenerationOptions
 from grokconsole.tasks.registry import task_module, task_spec
 from grokconsole.tasks.splits import EvalContext
@@ -27,6 +30,36 @@ class SliceResult:
     n: int
     domain: str
     fields: dict[str, Any] = field(default_factory=dict)  # the slice's coordinates (base, digits, k, …)
+    ci95: tuple[float, float] | None = None  # 95 % Wilson interval of an accuracy (generation suites)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"value": self.value, "n": self.n, "domain": self.domain}
+        if self.ci95 is not None:
+            out["ci95"] = [self.ci95[0], self.ci95[1]]
+        return {**out, **self.fields}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One scored prompt of a generation suite: a line of ``<suite>.samples.jsonl.gz``."""
+
+    slice: str
+    prompt: str
+    output: str  # the generated text
+    answer: str  # what a right output gives
+    parsed: str  # what was read from the output (compared with ``answer``)
+    correct: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slice": self.slice, "prompt": self.prompt, "output": self.output, "answer": self.answer,
+                "parsed": self.parsed, "correct": self.correct}
+
+
+def scored_slice(samples: Sequence[Sample], domain: str, fields: dict[str, Any]) -> SliceResult:
+    """A slice's accuracy from its samples: their mean ``correct``, with its Wilson interval."""
+    hits = sum(1 for s in samples if s.correct)
+    n = len(samples)
+    return SliceResult(hits / max(1, n), n, domain, fields, wilson95(hits, n))
 
 
 @dataclass
@@ -34,11 +67,15 @@ class SuiteResult:
     metric: str
     direction: str
     results: dict[str, SliceResult] = field(default_factory=dict)
+    cut: dict[str, str] = field(default_factory=dict)  # slice → why it was not scored
+    samples: list[Sample] = field(default_factory=list)  # of the slices computed by this call
 
     def to_json(self) -> dict[str, Any]:
-        return {"metric": self.metric, "direction": self.direction,
-                "results": {k: {"value": v.value, "n": v.n, "domain": v.domain, **v.fields}
-                            for k, v in self.results.items()}}
+        out = {"metric": self.metric, "direction": self.direction,
+               "results": {k: v.to_json() for k, v in self.results.items()}}
+        if self.cut:
+            out["cut"] = dict(self.cut)
+        return out
 
 
 SuiteFn = Callable[[EvalContext], SuiteResult]
@@ -76,6 +113,31 @@ class GenerationContext:
                        batch_size=self.options.batch_size)
         self.generated += len(prompts)
         return out
+
+    @property
+    def context_length(self) -> int | None:
+        """The most tokens the model takes (prompt and completion together), from its config;
+        None when the config does not say."""
+        config = getattr(generation_model(self.model), "config", None)
+        for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+            value = getattr(config, key, None)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        return None
+
+    def too_long(self, prompts: Sequence[str], max_new_tokens: int) -> str | None:
+        """Why ``prompts`` cannot all be answered within the model's context (a prompt and its
+        ``max_new_tokens`` must fit), or None when they can. A slice with such a prompt is not
+        scored: the model would see a cut prompt, and its answer would count as a silent miss."""
+        limit = self.context_length
+        if limit is None or not prompts:
+            return None
+        lengths = [len(ids) for ids in self.tokenizer(list(prompts))["input_ids"]]
+        over = [n for n in lengths if n + max_new_tokens > limit]
+        if not over:
+            return None
+        return (f"{len(over)} of {len(lengths)} prompts exceed the model's context of {limit} tokens "
+                f"(longest: {max(over)} prompt + {max_new_tokens} to generate)")
 
     def token_length(self, texts: Sequence[str]) -> int:
         """The most tokens any of ``texts`` takes (how many new tokens a correct answer needs)."""

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from grokconsole.cli import app
 from grokconsole.runs.base_models import base_eval_folder
+from grokconsole.runs.evalfiles import load_suite_tables
+from grokconsole.runs.samples import read_samples
 from grokconsole.tasks.baseadd.results import read_base_eval, read_results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +45,12 @@ def test_icl_on_the_untuned_model_end_to_end(tiny_llama_dir: Path, tmp_path: Pat
     assert info == {"model": str(tiny_llama_dir.resolve()), "task": "baseadd", "model_path": str(tiny_llama_dir.resolve())}
     # more k, with CoT demonstrations: added to the same file, the first slices kept as they were
     first = json.loads((folder / "eval/by_checkpoint/step_0/icl.json").read_text())["results"]
-    res = grok("eval", "--base-model", str(tiny_llama_dir), "--suite", "icl", "--shots", "2", "--icl-cot",
+    res = grok("eval", "--base-model", str(tiny_llama_dir), "--suite", "icl", "--shots", "2,150", "--icl-cot",
                "--problems", "6", "--runs-dir", str(runs), "--follow")
     assert res.exit_code == 0, res.output
+    assert "icl k150_b8_d2_cot not scored" in res.output  # 150 CoT demonstrations exceed the context
     data = json.loads((folder / "eval/by_checkpoint/step_0/icl.json").read_text())
+    assert sorted(data["cut"]) == sorted(f"k150_b{b}_d2_cot" for b in (8, 9, 10))
     assert (data["step"], data["epoch"], data["metric"]) == (0, 0, "accuracy")
     assert {k: v for k, v in data["results"].items() if k in first} == first
     assert sorted(data["results"]) == sorted([f"k{k}_b{b}_d2_plain" for k in (0, 1) for b in (8, 9, 10)]
@@ -55,6 +59,25 @@ def test_icl_on_the_untuned_model_end_to_end(tiny_llama_dir: Path, tmp_path: Pat
     assert len(res_read.icl[0]) == 9 and not res_read.problems
     progress = [json.loads(line) for line in (folder / "eval/progress.jsonl").read_text().splitlines()]
     assert [e["prompts"] for e in progress if e["event"] == "checkpoint"] == [36, 18]
+    assert len([e for e in progress if e["event"] == "checkpoint"][-1]["warnings"]) == 3
+    # one sample per prompt, the first job's kept beside the second's: every value is their mean
+    samples = read_samples(folder / "eval/by_checkpoint/step_0/icl.samples.jsonl.gz")
+    assert len(samples) == 9 * 6 and [r["slice"] for r in samples[::6]] == list(data["results"])
+    for name, rec in data["results"].items():
+        mine = [r["correct"] for r in samples if r["slice"] == name]
+        assert rec["value"] == pytest.approx(sum(mine) / len(mine)) and rec["n"] == len(mine)
+        assert rec["ci95"][0] <= rec["value"] <= rec["ci95"][1]
+    assert load_suite_tables(folder / "eval")["icl"].slices == list(data["results"])  # the log is no result
+    shown = grok("eval", "--base-model", str(tiny_llama_dir), "--samples", "k1_*", "--runs-dir", str(runs))
+    assert shown.exit_code == 0, shown.output
+    wrong = sum(not r["correct"] for r in samples if r["slice"].startswith("k1_"))
+    assert shown.output.count("✗") == wrong and shown.output.count("✓") == 18 - wrong
+    assert "k0_" not in shown.output and f"{18 - wrong} of 18 right" in shown.output
+    only = grok("eval", "--base-model", str(tiny_llama_dir), "--samples", "--wrong", "--runs-dir", str(runs))
+    assert only.exit_code == 0 and "✓" not in only.output
+    assert only.output.count("✗") == sum(not r["correct"] for r in samples)
+    none = grok("eval", "--base-model", str(tiny_llama_dir), "--samples", "k9_*", "--runs-dir", str(runs))
+    assert none.exit_code == 2 and "no slice of icl at step 0 matches k9_*" in none.output
     status = grok("eval", "--base-model", str(tiny_llama_dir), "--status", "--runs-dir", str(runs))
     assert "finished" in status.output and "evaluated steps: 0" in status.output
 

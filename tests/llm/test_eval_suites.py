@@ -139,3 +139,51 @@ def test_real_generation_on_the_tiny_model(tiny_llama_dir: Path) -> None:
     assert sorted(acc) == ["b10_d2", "b8_d2"] and sorted(kshot) == ["k1_b10_d2_plain", "k1_b8_d2_plain"]
     assert all(0.0 <= r["value"] <= 1.0 and r["n"] == 12 for r in [*acc.values(), *kshot.values()])
     assert ctx.generated == 4 * 12
+
+
+def test_samples_are_the_slices_values_and_ci95_brackets_them(tiny_llama_dir: Path) -> None:
+    ctx = oracle(tiny_llama_dir, base_model=True)
+    for suite in (accuracy, icl):
+        result = suite(ctx)
+        data = result.to_json()["results"]
+        assert {s.slice for s in result.samples} == set(data)
+        for name, rec in data.items():
+            mine = [s for s in result.samples if s.slice == name]
+            assert len(mine) == rec["n"] == 40
+            assert rec["value"] == pytest.approx(sum(s.correct for s in mine) / len(mine))
+            assert all(s.correct == (s.parsed == s.answer) for s in mine)
+            lo, hi = rec["ci95"]
+            assert 0.0 <= lo <= rec["value"] <= hi <= 1.0 and lo < hi
+        sample = next(s for s in result.samples if s.slice in ("b8_d2", "k0_b8_d2_plain"))
+        first = eval_problems(ctx, 8, 2)[0]
+        assert (sample.prompt, sample.answer) == (first.prompt(False), first.answer)
+        assert set(sample.to_json()) == {"slice", "prompt", "output", "answer", "parsed", "correct"}
+    wrong = [s for s in accuracy(ctx).samples if not s.correct]
+    assert wrong and all(s.parsed != s.answer for s in wrong)
+
+
+def test_a_slice_whose_prompts_exceed_the_context_is_cut_not_scored(tiny_llama_dir: Path) -> None:
+    ctx = oracle(tiny_llama_dir, base_model=True)
+    assert ctx.context_length == 1024
+    ctx.options = GenerationOptions(n_problems=40, shots=(0, 2, 150), icl_demos="cot")
+    result = icl(ctx)
+    data = result.to_json()
+    assert sorted(data["cut"]) == sorted(f"k150_b{b}_d2_cot" for b in (8, 9, 10))
+    assert "exceed the model's context of 1024 tokens" in data["cut"]["k150_b8_d2_cot"]
+    assert not any(name.startswith("k150") for name in data["results"])  # never a silent 0
+    assert ctx.generated == 3 * 2 * 40 and all(len(p) < 1024 for p in ctx.prompts)
+    # an older measurement of a slice that is now cut is not kept beside the cut
+    stale = {"k150_b8_d2_cot": {"value": 0.0, "n": 10, "domain": "cot", "k": 150, "base": 8, "digits": 2,
+                                "cot": True, "group": 25}}
+    again = oracle(tiny_llama_dir, base_model=True, existing=stale)
+    again.options = ctx.options
+    assert "k150_b8_d2_cot" not in icl(again).to_json()["results"]
+
+
+def test_kept_slices_from_before_intervals_get_theirs(tiny_llama_dir: Path) -> None:
+    first = accuracy(oracle(tiny_llama_dir, base_model=True)).to_json()["results"]
+    old = {k: {f: v for f, v in rec.items() if f != "ci95"} for k, rec in first.items()}
+    ctx = oracle(tiny_llama_dir, base_model=True, existing=old)
+    kept = accuracy(ctx)
+    assert ctx.generated == 0 and not kept.samples
+    assert kept.to_json()["results"] == first

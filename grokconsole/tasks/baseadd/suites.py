@@ -12,19 +12,26 @@ slice. Slices and their fields follow docs/eval.md ("Language-model suites"):
   ``--icl-group`` queries shares its demonstrations, and a smaller k shows the first of a larger
   k's. Slices already on disk with the same number of problems and group are kept, so
   ``--shots 0,1,2`` then ``--shots 4,8`` adds to one file.
+
+Every computed slice carries its 95 % Wilson interval (``ci95``) and the :class:`Sample` of each
+prompt (the job writes them to ``<suite>.samples.jsonl.gz``). A slice with a prompt that does not
+fit the model's context (k-shot demonstrations included, and room for the answer) is not scored:
+it is listed under the result's ``cut`` with the reason.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 from grokconsole.tasks.baseadd.results import ACCURACY_SUITE, ICL_SUITE, accuracy_slice, icl_slice
-from grokconsole.tasks.suites import GenerationContext
-from grokconsole.tasks.suites import SliceResult, SuiteResult, new_result, register_suite
+from grokconsole.runs.samples import wilson95
+from grokconsole.tasks.suites import (GenerationContext, Sample, SliceResult, SuiteResult, new_result, register_suite,
+                                      scored_slice)
 from grokconsole.tasks.baseadd.data import int_list, training_pairs
-from grokconsole.tasks.baseadd.problems import Problem, icl_prompts, is_correct, make_problems
+from grokconsole.tasks.baseadd.problems import Problem, extract_answer, icl_prompts, make_problems
 
 TASK = "baseadd"
 EVAL_SEED = 20_031  # the questions every model is asked
@@ -50,15 +57,40 @@ def eval_problems(ctx: GenerationContext, base: int, digits: int) -> list[Proble
     return make_problems(base, digits, n, EVAL_SEED, exclude=seen)
 
 
-def _scores(ctx: GenerationContext, prompts: list[str], problems: list[Problem], cot: bool,
-            blocks: int = 1) -> list[float]:
-    """Exact match of each of ``blocks`` consecutive blocks of prompts, each asking ``problems`` in
-    order, generated in one call."""
+@dataclass
+class _Ask:
+    """One slice's prompts, asking the slice's problems in order, and what its result carries."""
+
+    name: str
+    prompts: list[str]
+    domain: str
+    fields: dict[str, Any]
+
+
+def _score(ctx: GenerationContext, out: SuiteResult, asks: list[_Ask], problems: list[Problem], cot: bool) -> None:
+    """Generate the prompts of every slice that fits the model's context in one call, score each
+    completion by exact match (each a :class:`Sample`), and put the slices in ``out``; a slice
+    with a prompt too long for the model goes to ``out.cut`` with the reason instead."""
     need = ctx.token_length([p.completion(cot) for p in problems]) + NEW_TOKEN_MARGIN
-    completions = ctx.complete(prompts, need)
+    fit = []
+    for ask in asks:
+        why = ctx.too_long(ask.prompts, need)
+        if why is None:
+            fit.append(ask)
+        else:
+            out.cut[ask.name] = why
+            out.results.pop(ask.name, None)  # an older measurement of it is not this one
+    if not fit:
+        return
+    completions = ctx.complete([p for ask in fit for p in ask.prompts], need)
     n = len(problems)
-    return [sum(is_correct(c, p, cot) for c, p in zip(completions[i * n:(i + 1) * n], problems)) / max(1, n)
-            for i in range(blocks)]
+    for i, ask in enumerate(fit):
+        samples = []
+        for prompt, text, problem in zip(ask.prompts, completions[i * n:(i + 1) * n], problems):
+            parsed = extract_answer(text, cot)
+            samples.append(Sample(ask.name, prompt, text, problem.answer, parsed, parsed == problem.answer))
+        out.samples += samples
+        out.results[ask.name] = scored_slice(samples, ask.domain, ask.fields)
 
 
 def _domain(ctx: GenerationContext, base: int, digits: int) -> str:
@@ -79,8 +111,12 @@ def _kept(ctx: GenerationContext, name: str, **fields: Any) -> dict[str, Any] | 
 
 
 def _slice(rec: dict[str, Any]) -> SliceResult:
-    fields = {k: v for k, v in rec.items() if k not in ("value", "n", "domain")}
-    return SliceResult(float(rec["value"]), int(rec["n"]), str(rec.get("domain", "all")), fields)
+    """A slice kept from disk (one written before intervals were gets its interval from value and n)."""
+    fields = {k: v for k, v in rec.items() if k not in ("value", "n", "domain", "ci95")}
+    value, n = float(rec["value"]), int(rec["n"])
+    ci = rec.get("ci95")
+    ci95 = (float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else wilson95(round(value * n), n)
+    return SliceResult(value, n, str(rec.get("domain", "all")), fields, ci95)
 
 
 @register_suite(TASK, ACCURACY_SUITE)
@@ -96,9 +132,9 @@ def accuracy(ctx: GenerationContext) -> SuiteResult:
                 out.results[name] = _slice(kept)
                 continue
             problems = eval_problems(ctx, base, digits)
-            value = _scores(ctx, [p.prompt(cot) for p in problems], problems, cot)[0]
-            out.results[name] = SliceResult(value, len(problems), _domain(ctx, base, digits),
-                                            {"base": base, "digits": digits, "cot": cot})
+            ask = _Ask(name, [p.prompt(cot) for p in problems], _domain(ctx, base, digits),
+                       {"base": base, "digits": digits, "cot": cot})
+            _score(ctx, out, [ask], problems, cot)
     return out
 
 
@@ -122,11 +158,10 @@ def icl(ctx: GenerationContext) -> SuiteResult:
         if not ks:
             continue
         problems = eval_problems(ctx, base, digits)
-        prompts = [p for k in ks for p in icl_prompts(problems, k, cot, EVAL_SEED, group)]
-        for k, value in zip(ks, _scores(ctx, prompts, problems, cot, len(ks))):
-            out.results[icl_slice(k, base, digits, cot)] = SliceResult(
-                value, len(problems), "cot" if cot else "plain",
-                {"k": k, "base": base, "digits": digits, "cot": cot, "group": group})
+        asks = [_Ask(icl_slice(k, base, digits, cot), icl_prompts(problems, k, cot, EVAL_SEED, group),
+                     "cot" if cot else "plain", {"k": k, "base": base, "digits": digits, "cot": cot, "group": group})
+                for k in ks]
+        _score(ctx, out, asks, problems, cot)
     out.results = dict(sorted(out.results.items(), key=lambda kv: _order(kv[1])))
     return out
 
