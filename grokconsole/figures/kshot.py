@@ -2,7 +2,8 @@
 
 One row of panels per source (each untuned model evaluated with ``grok eval --base-model``, then
 each run with ``icl`` results at its last evaluated checkpoint), one panel per kind of
-demonstration (with the CoT trace, plain). Dots are the measurements; where the logistic fit
+demonstration (with the CoT trace, plain). Dots are the measurements, with the 95 % Wilson
+interval of each as whiskers (each is one run's, so no seed spread applies); where the logistic fit
 (:mod:`grokconsole.figures.kshot_fit`) finds a transition it is drawn dashed with its midpoint k*
 (◆); k* and the steepness are printed under the export's table, kept in the manifest and written to
 ``figure_kshot_icl_fits.csv``.
@@ -67,6 +68,8 @@ def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
             for (base, digits), pts in curves.items():
                 ks = np.array([p.k for p in pts], dtype=float)
                 accs = np.array([p.value for p in pts], dtype=float)
+                low = np.array([p.value - p.ci95[0] if p.ci95 else 0.0 for p in pts], dtype=float)
+                high = np.array([p.ci95[1] - p.value if p.ci95 else 0.0 for p in pts], dtype=float)
                 fit = fit_kshot(ks, accs)
                 color = base_color(base)
                 name = f"base {base}" + (f", {digits} digits" if several_digits else "")
@@ -76,6 +79,9 @@ def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
                 ax.plot(ks, accs, "o-", color=color, ms=marker(0.9), lw=thin(), alpha=0.9,
                         label=f"{name}: k* = {fit.midpoint:.1f}, s = {fit.steepness:.2f}" if fit.transition
                         else f"{name}: no transition")
+                if (low + high).any():  # each point is one run's measurement: its 95 % Wilson interval
+                    ax.errorbar(ks, accs, yerr=[low, high], fmt="none", ecolor=color, lw=thin(), capsize=1.5,
+                                alpha=0.7, zorder=3)
                 if fit.transition:
                     grid = np.linspace(float(ks.min()), float(ks.max()), 300)
                     ax.plot(grid, fit.predict(grid), "--", color=color, zorder=4)
@@ -87,7 +93,8 @@ def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
             ax.set_ylim(-0.02, 1.05)
             ax.set_title(f"{label} · {DEMOS[cot]}")
             legend_below(ax, ncols=1)
-    fig.suptitle("k-shot accuracy per eval base; dashed: logistic fit where it finds a transition, ◆ its midpoint k*")
+    fig.suptitle("k-shot accuracy per eval base, 95 % CI; dashed: logistic fit where it finds a transition, "
+                 "◆ its midpoint k*")
     written = ctx.save(fig, NAME)
     csv_path = ctx.out / f"{NAME}_fits.csv"
     csv_path.write_text(to_csv(fits, list(FIT_COLUMNS)), encoding="utf-8")

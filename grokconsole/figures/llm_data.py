@@ -4,7 +4,8 @@ Runs of the addition task contribute their ``accuracy`` suite at the last evalua
 their ``icl`` suite); base-model folders contribute the untuned model. A run's δ is measured against
 the untuned model it was tuned from: the base-model folder of the same model when there is one, else
 the run's own step-0 checkpoint (the untuned model with a fresh adapter). Runs are grouped by
-(condition, training base, CoT); a group's δ is the mean ± sample std over its runs (seeds).
+(condition, training base, CoT); a group's δ is the mean ± sample std over its runs (seeds), a
+single run's δ carries the 95 % interval of its two accuracies instead.
 """
 from __future__ import annotations
 
@@ -156,6 +157,8 @@ class DeltaCell:
     accs: list[float] = field(default_factory=list)
     baselines: list[float] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    acc_cis: list[tuple[float, float] | None] = field(default_factory=list)       # 95 % Wilson, per run
+    baseline_cis: list[tuple[float, float] | None] = field(default_factory=list)  # of each run's baseline
 
     @property
     def deltas(self) -> list[float]:
@@ -179,6 +182,18 @@ class DeltaCell:
     def baseline(self) -> float:
         return self._mean_std(self.baselines)[0]
 
+    def delta_ci(self) -> tuple[float, float] | None:
+        """The 95 % interval of a single run's δ (points), from the Wilson intervals of its accuracy
+        and of its baseline (Newcombe's method for a difference of proportions); None for several
+        runs (their spread is the seed std) or a missing interval."""
+        if len(self.accs) != 1 or self.acc_cis[0] is None:
+            return None
+        p1, (l1, u1), p2 = self.accs[0], self.acc_cis[0], self.baselines[0]
+        l2, u2 = self.baseline_cis[0] or (p2, p2)
+        d = p1 - p2
+        return (100.0 * (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)),
+                100.0 * (d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)))
+
 
 def delta_cells(runs: list[RunDelta]) -> dict[tuple[str, int, bool, int, int], DeltaCell]:
     """Group runs by (condition, train base, CoT) and collect every (eval base, digits) both sides have."""
@@ -193,6 +208,8 @@ def delta_cells(runs: list[RunDelta]) -> dict[tuple[str, int, bool, int, int], D
             dc.runs.append(r.run_id)
             dc.accs.append(cell.value)
             dc.baselines.append(ref.value)
+            dc.acc_cis.append(cell.ci95)
+            dc.baseline_cis.append(ref.ci95)
             if r.baseline_source not in dc.sources:
                 dc.sources.append(r.baseline_source)
     return dict(sorted(cells.items(), key=lambda kv: (condition_order(kv[0][0]), *kv[0][1:])))

@@ -3,7 +3,8 @@
 δ = 100 × (tuned accuracy − untuned accuracy), in accuracy points, per eval base (at the training
 digit count) and per digit count (in the training base). One panel per training base (one row of
 panels per condition when there are several); bars are the mean over runs (seeds), whiskers ± the
-sample std, dots the single runs.
+sample std, dots the single runs; a cell of one run has the 95 % interval of its δ as whiskers
+(from the Wilson intervals of its accuracy and of the baseline's).
 """
 from __future__ import annotations
 
@@ -56,8 +57,12 @@ def _draw(ctx: ExportContext, name: str, panels: dict[tuple[str, int], dict[tupl
                         continue
                     mean, std = cell.delta()
                     ax.bar(x[i] + offset, mean, width, color=color, alpha=0.85, label=CoT_LABELS[cot], zorder=3)
+                    ci = cell.delta_ci()
                     if math.isfinite(std):
                         ax.errorbar(x[i] + offset, mean, yerr=std, color="black", lw=thin(), capsize=2, zorder=4)
+                    elif ci is not None:  # one run: the 95 % interval of its δ
+                        ax.errorbar(x[i] + offset, mean, yerr=[[mean - ci[0]], [ci[1] - mean]], color="black",
+                                    lw=thin(), capsize=2, zorder=4)
                     if len(cell.runs) > 1:
                         ax.plot([x[i] + offset] * len(cell.runs), cell.deltas, "o", color="black", ms=marker(0.5),
                                 zorder=5)
@@ -65,7 +70,8 @@ def _draw(ctx: ExportContext, name: str, panels: dict[tuple[str, int], dict[tupl
             ax.set_xticks(x, [tick(c) for c in cats])
             ax.set_xlabel(xlabel(cond, train_base))
             title = f"SFT on base {train_base}" + (f" · {cond}" if len(conditions) > 1 else "")
-            ax.set_title(f"{title} ({n_runs} run{'s' if n_runs != 1 else ''})")
+            ax.set_title(f"{title} ({n_runs} run{'s' if n_runs != 1 else ''}"
+                         + ("; whiskers 95 % CI" if n_runs == 1 else "; whiskers ± std") + ")")
             if col == 0:
                 ax.set_ylabel("δ accuracy points vs untuned")
     figure_legend(fig, [a for r in axes for a in r], ncols=2)

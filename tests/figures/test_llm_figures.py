@@ -212,3 +212,32 @@ def test_cli_base_evals_option_and_its_bad_value(tmp_path: Path) -> None:
                                    "--base-evals", str(tmp_path)])
     assert bad.exit_code == 2 and "not a base-model result folder" in bad.output
     assert not (tmp_path / "o2").exists()
+
+
+def test_one_run_cells_and_kshot_points_get_95_ci_whiskers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    from grokconsole.figures.llm_data import delta_cells, run_deltas
+
+    runs = tmp_path / "runs"
+    write_base_eval(runs)
+    write_baseadd_run(runs, "r-b8-cot-s0", 8, True, 0)
+    ctx = context(runs, tmp_path / "out")
+    cell = delta_cells(run_deltas(ctx, "x")[0])[("standard", 8, True, 8, 3)]
+    mean, std = cell.delta()
+    lo, hi = cell.delta_ci()
+    # 0.475 vs 0.22 on 250 problems each (files without ci95: Wilson from value and n): about ± 8 points
+    assert math.isnan(std) and lo < mean < hi and 5 < mean - lo < 12 and 5 < hi - mean < 12
+    calls: list[Any] = []
+    real = Axes.errorbar
+
+    def spy(self: Axes, x: Any, y: Any, *args: Any, **kw: Any) -> Any:
+        calls.append(kw.get("yerr"))
+        return real(self, x, y, *args, **kw)
+
+    monkeypatch.setattr(Axes, "errorbar", spy)
+    assert not isinstance(figure_delta_by_base(ctx), Skip)
+    assert len(calls) == 3 and all(isinstance(e, list) and e[0][0] > 0 and e[1][0] > 0 for e in calls)
+    calls.clear()
+    assert not isinstance(figure_kshot_icl(ctx), Skip)
+    assert len(calls) == 6 and all(np.all(np.asarray(e) >= 0) and np.asarray(e).sum() > 0 for e in calls)

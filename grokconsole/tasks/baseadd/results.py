@@ -4,16 +4,19 @@ Pure Python (no torch), shared by the eval job that writes these files and by ``
 that reads them. Two suites write them:
 
 * ``accuracy``: exact-match accuracy per eval base × digit count, slices ``b<base>_d<digits>`` with
-  ``{"value", "n", "domain", "base", "digits"}``;
+  ``{"value", "n", "ci95", "domain", "base", "digits"}``;
 * ``icl``: k-shot accuracy, slices ``k<k>_b<base>_d<digits>_<plain|cot>`` with
-  ``{"value", "n", "domain", "k", "base", "digits", "cot", "group"}`` (``cot``: the demonstrations
+  ``{"value", "n", "ci95", "domain", "k", "base", "digits", "cot", "group"}`` (``cot``: the demonstrations
   carry the digit-by-digit trace; ``group``: how many queries shared each set of demonstrations).
 
 A run's results live in ``runs/<run>/eval/by_checkpoint/step_<STEP>/<suite>.json`` like every
 suite's. The untuned model evaluated without a run (``grok eval --base-model [DIR]``) gets a folder of
 its own, ``<runs-dir>/base_models/<slug>/`` holding ``model.json`` (which model) and the same
 ``eval/`` layout at step 0, so one reader serves both. Readers take a slice's numbers from its
-fields, not its name, and name (then skip) a slice that lacks them.
+fields, not its name, and name (then skip) a slice that lacks them. ``ci95`` is the 95 % Wilson
+interval of the value (a slice written without one gets it from its value and ``n``); slices a
+suite could not score (prompts longer than the model's context) are under the file's ``cut``, not
+its ``results``.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from grokconsole.runs.base_models import MODEL_FILE
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import BY_CHECKPOINT, EVAL_DIR, step_dirs
 from grokconsole.runs.jsonio import read_json
+from grokconsole.runs.samples import wilson95
 
 ACCURACY_SUITE = "accuracy"
 ICL_SUITE = "icl"
@@ -47,6 +51,7 @@ class AccuracyCell:
     digits: int
     value: float
     n: int
+    ci95: tuple[float, float] | None = None  # 95 % Wilson interval of ``value``
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class IclPoint:
     cot: bool
     value: float
     n: int
+    ci95: tuple[float, float] | None = None  # 95 % Wilson interval of ``value``
 
 
 @dataclass
@@ -96,6 +102,18 @@ def _value(rec: dict[str, Any]) -> tuple[float, int]:
     return float(value), int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) else 0
 
 
+def _ci95(rec: dict[str, Any], value: float, n: int) -> tuple[float, float] | None:
+    """The slice's ``ci95``; for a slice written without one, the Wilson interval of value and n."""
+    ci = rec.get("ci95")
+    if ci is None:
+        return wilson95(round(value * n), n)
+    ok = (isinstance(ci, list) and len(ci) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                         and math.isfinite(v) for v in ci))
+    if not ok or not 0.0 <= ci[0] <= ci[1] <= 1.0:
+        raise ValueError("ci95 must be [lo, hi] within 0…1")
+    return float(ci[0]), float(ci[1])
+
+
 def _read_suite(path: Path) -> dict[str, Any] | None:
     data = read_json(path, default=None)
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
@@ -121,14 +139,16 @@ def read_results(root: Path, label: str, kind: str, model: str, config: dict[str
                     if not isinstance(rec, dict):
                         raise ValueError("not an object")
                     value, n = _value(rec)
+                    ci95 = _ci95(rec, value, n)
                     if suite == ACCURACY_SUITE:
-                        cell = AccuracyCell(_int(rec, "base"), _int(rec, "digits"), value, n)
+                        cell = AccuracyCell(_int(rec, "base"), _int(rec, "digits"), value, n, ci95)
                         out.accuracy.setdefault(step, {})[(cell.base, cell.digits)] = cell
                     else:
                         if not isinstance(rec.get("cot"), bool):
                             raise ValueError("cot must be true or false")
                         out.icl.setdefault(step, []).append(
-                            IclPoint(_int(rec, "k"), _int(rec, "base"), _int(rec, "digits"), rec["cot"], value, n))
+                            IclPoint(_int(rec, "k"), _int(rec, "base"), _int(rec, "digits"), rec["cot"], value, n,
+                                     ci95))
                 except KeyError as exc:
                     out.problems.append(f"{shown}: slice {name!r} skipped (no field {exc.args[0]!r})")
                 except ValueError as exc:
