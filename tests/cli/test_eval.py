@@ -50,6 +50,9 @@ def _eval(runs: Path, *args: str):
     (["tiny", "--stop"], "no running eval job"),
     (["tiny", "--device", "tpu"], "bad --device"),
     (["tiny", "--checkpoints", "e15"], "no history row at epoch 15"),
+    (["tiny", "--wrong"], "--wrong filters --samples"),
+    (["tiny", "--samples"], "tiny has no per-sample logs"),
+    (["--samples"], "name the run whose samples to show"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(runs: Path, args: list[str], message: str) -> None:
     before = sorted(p.relative_to(runs) for p in runs.rglob("*"))

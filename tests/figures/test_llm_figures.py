@@ -174,13 +174,15 @@ def test_a_strange_slice_is_named_and_skipped(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     data["results"]["mystery"] = {"value": 0.5, "n": 10}
     data["results"]["b8_d2"]["value"] = "high"
+    data["results"]["b9_d2"]["ci95"] = [0.9, 0.1]
     path.write_text(json.dumps(data))
     ctx = context(runs, tmp_path / "out")
     assert not isinstance(table_delta_accuracy(ctx), Skip)
     notes = " | ".join(ctx.notes["table_delta_accuracy"])
     assert "r-b8/eval/by_checkpoint/step_400/accuracy.json: slice 'mystery' skipped (no field 'base')" in notes and "'b8_d2' skipped (value must be a finite number)" in notes
+    assert "'b9_d2' skipped (ci95 must be [lo, hi] within 0…1)" in notes
     rows = read_csv(tmp_path / "out" / "table_delta_accuracy.csv")
-    assert ("8", "2") not in {(r["eval_base"], r["eval_digits"]) for r in rows}
+    assert not {("8", "2"), ("9", "2")} & {(r["eval_base"], r["eval_digits"]) for r in rows}
 
 
 def test_export_with_only_a_base_model_folder(tmp_path: Path) -> None:
