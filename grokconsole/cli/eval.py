@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.markup import escape
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, plain, status_label
 from grokconsole.cli.eval_samples import show_samples

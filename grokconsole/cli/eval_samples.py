@@ -14,7 +14,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from grokconsole.cli.common import console
+from grokconsole.cli.common import console, plain, visible
 from grokconsole.evals.request import parse_checkpoints, resolve_epochs
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import EvalPaths, step_dirs
@@ -54,18 +54,18 @@ def _prompt(prompt: str) -> str:
     """The query (the prompt's last line), shortened, after the number of lines before it."""
     lines = prompt.split("\n")
     query = lines[-1] if len(lines[-1]) <= PROMPT_CHARS else "…" + lines[-1][-PROMPT_CHARS:]
-    return (f"[dim]{len(lines) - 1} demos ·[/] " if len(lines) > 1 else "") + escape(query)
+    return (f"[dim]{len(lines) - 1} demos ·[/] " if len(lines) > 1 else "") + escape(visible(query))
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", header_style="bold")
+    table = Table(title=plain(title), title_justify="left", title_style="bold", header_style="bold")
     for column in ("slice", "prompt", "answer", "output", "parsed", ""):
         table.add_column(column, overflow="fold")
     for rec in rows:
         ok = bool(rec.get("correct"))
-        table.add_row(escape(str(rec.get("slice", ""))), _prompt(str(rec.get("prompt", ""))),
-                      escape(str(rec.get("answer", ""))), escape(str(rec.get("output", ""))),
-                      escape(str(rec.get("parsed", ""))), "[green]✓[/]" if ok else "[red]✗[/]")
+        table.add_row(plain(rec.get("slice", "")), _prompt(str(rec.get("prompt", ""))),
+                      plain(rec.get("answer", "")), plain(rec.get("output", "")),
+                      plain(rec.get("parsed", "")), "[green]✓[/]" if ok else "[red]✗[/]")
     return table
 
 
