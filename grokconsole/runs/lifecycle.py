@@ -2,6 +2,12 @@
 
 The process that trains owns its ``run.json``. A reader that finds ``running`` but no
 live process behind it (on this host) reports the run as ``crashed``.
+
+A pid alone does not name a process: the kernel hands it to another one after the first exits.
+``run.json`` therefore also records the process's start time (``pid_start_ticks``) and command
+line; a process counts as the run's only when they still match. A record without a start time
+(an older run folder, one copied from another machine, or one edited by hand) is judged by its
+heartbeat.
 """
 from __future__ import annotations
 
@@ -43,8 +49,24 @@ def process_start_ticks(pid: int) -> int | None:
         return None
 
 
+def process_cmdline(pid: int) -> list[str] | None:
+    """The command line of ``pid`` (Linux ``/proc``), or None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    if not raw:
+        return None  # a zombie or a kernel thread
+    return [part.decode(errors="replace") for part in raw.rstrip(b"\0").split(b"\0")]
+
+
 def pid_alive(pid: int | None, start_ticks: int | None = None) -> bool:
-    """True when ``pid`` is a live (non-zombie) process, and the same process if ``start_ticks`` is known."""
+    """True when ``pid`` is a live (non-zombie) process, and the same process if ``start_ticks`` is known.
+
+    Without ``start_ticks`` this says only that *some* process has the pid now: enough for a
+    reader's guess, never for a signal.
+    """
     if not pid or pid <= 0:
         return False
     try:
@@ -89,6 +111,10 @@ class RunState:
     child_start_ticks: int | None = None
     # Why a ``failed`` run failed, when the process could say (e.g. "no space left on device while writing ...").
     error: str | None = None
+    # What the process (and the supervised command) ran, as the kernel reported it when recorded:
+    # with the start time, how a stop tells the run's own process from any other.
+    cmdline: list[str] | None = None
+    child_cmdline: list[str] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunState":
@@ -100,6 +126,9 @@ class RunState:
                 known[key] = None
         if "heartbeat_unix" in known and not isinstance(known["heartbeat_unix"], (int, float, type(None))):
             known["heartbeat_unix"] = None
+        for key in ("cmdline", "child_cmdline"):
+            if key in known and not (isinstance(known[key], list) and all(isinstance(a, str) for a in known[key])):
+                known[key] = None
         if "job_id" in known and known["job_id"] is not None:
             known["job_id"] = str(known["job_id"])
         if "error" in known and known["error"] is not None:
@@ -136,22 +165,39 @@ def effective_status(state: RunState | None, *, now: float | None = None) -> str
         if state.heartbeat_unix is not None and now - state.heartbeat_unix > STALE_HEARTBEAT_SECONDS:
             return "crashed"
         return "running"
-    return "running" if live_pid(state) is not None else "crashed"
+    return "running" if live_pid(state, now=now) is not None else "crashed"
 
 
-def orphaned_child(state: RunState) -> int | None:
+def _stale(state: RunState, now: float | None) -> bool:
+    """A heartbeat was recorded and is older than :data:`STALE_HEARTBEAT_SECONDS`."""
+    now = time.time() if now is None else now
+    return state.heartbeat_unix is not None and now - state.heartbeat_unix > STALE_HEARTBEAT_SECONDS
+
+
+def _is_live(pid: int | None, ticks: int | None, state: RunState, now: float | None) -> bool:
+    """``pid`` still runs and is believable as the recorded process.
+
+    With a start time the kernel decides; without one (an older or hand-edited ``run.json``) a pid
+    that some process holds now counts only while the heartbeat, when there is one, is fresh.
+    """
+    if not pid_alive(pid, ticks):
+        return False
+    return ticks is not None or not _stale(state, now)
+
+
+def orphaned_child(state: RunState, *, now: float | None = None) -> int | None:
     """The pid of a supervised command still alive after its supervisor died, else None."""
-    if state.child_pid and not pid_alive(state.pid, state.pid_start_ticks) \
-            and pid_alive(state.child_pid, state.child_start_ticks):
+    if state.child_pid and not _is_live(state.pid, state.pid_start_ticks, state, now) \
+            and _is_live(state.child_pid, state.child_start_ticks, state, now):
         return state.child_pid
     return None
 
 
-def live_pid(state: RunState) -> int | None:
+def live_pid(state: RunState, *, now: float | None = None) -> int | None:
     """The live process that writes the run: its owner, or an orphaned supervised command."""
-    if pid_alive(state.pid, state.pid_start_ticks):
+    if _is_live(state.pid, state.pid_start_ticks, state, now):
         return state.pid
-    return orphaned_child(state)
+    return orphaned_child(state, now=now)
 
 
 def send_stop(state: RunState, label: str) -> None:
@@ -179,7 +225,7 @@ class Lifecycle:
         # (grokconsole.launch sets them), so run.json keeps naming the job once it runs.
         self.state = RunState(
             status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
-            pid_start_ticks=process_start_ticks(pid), kind=kind,
+            pid_start_ticks=process_start_ticks(pid), cmdline=process_cmdline(pid), kind=kind,
             backend=os.environ.get(ENV_BACKEND) or "local", job_id=os.environ.get(ENV_JOB_ID) or None,
         )
         self._lock = threading.Lock()
