@@ -102,7 +102,7 @@ def slurm_part(tmp: Path, points: int) -> None:
     from grokconsole.launch.slurm import SlurmBackend
     from grokconsole.launch.slurm_params import SlurmParams
     from grokconsole.launch.start import start
-    from grokconsole.launch.sweep import launch_backend, plan
+    from grokconsole.launch.sweep import plan
     from grokconsole.launch.sweepfile import expand, load_sweep, prepare_points
 
     later = '{ begin = "now+3600" }'
@@ -115,7 +115,7 @@ def slurm_part(tmp: Path, points: int) -> None:
     pts = expand(spec, runs)
     prepared = prepare_points(pts)
     todo = plan(pts, prepared, runs, spec.name)
-    launch_backend([p for _, p in todo.launch], SlurmBackend(spec.slurm))
+    start([p for _, p in todo.launch], SlurmBackend(spec.slurm))
     per_run = (time.perf_counter() - t0) / 100
     cancel_array(runs)
     print(f"   100-point sweep: {per_run * 1000:.1f} ms per run (goal ≤ 100 ms)", flush=True)

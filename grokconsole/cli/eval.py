@@ -29,7 +29,7 @@ from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAU
 from grokconsole.tasks.registry import task_spec
 from grokconsole.runs.env import default_runs_dir
 from grokconsole.runs.folder import RunPaths, resolve_run
-from grokconsole.launch.stop import request_eval_stop
+from grokconsole.launch.stop import stop_eval
 from grokconsole.runs.tail import JsonlTail
 
 POLL_SECONDS = 0.3
@@ -246,7 +246,7 @@ def _progress_offset(paths: RunPaths) -> int:
 
 def _stop_or_status(paths: RunPaths, stop: bool) -> None:
     if stop:
-        request_eval_stop(paths)
+        stop_eval(paths)
         console.print(plain(f"{paths.run_id}: eval stop requested"))
     else:
         _print_status(paths)

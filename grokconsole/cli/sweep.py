@@ -53,8 +53,9 @@ def sweep(
 
 def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: bool, dry_run: bool) -> None:
     from grokconsole.launch import sweep as sw
-    from grokconsole.launch.backend import get_backend
+    from grokconsole.launch.backends import get_backend
     from grokconsole.launch.slurm import SlurmBackend
+    from grokconsole.launch.start import start
     from grokconsole.launch.sweepfile import expand, load_sweep, prepare_points
 
     spec = load_sweep(path)
@@ -76,16 +77,16 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
                  status=rec.status)
         console.print(f"{len(points)} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run")
         return
+    started = [p for _, p in todo.launch]
     backend = None
     if executor == "slurm":
         backend = SlurmBackend(spec.slurm)
         backend.check_available()
-    started = [p for _, p in todo.launch]
     if started:
         if backend is None:
             paths = sw.launch_local(started, runs, spec.name, parallel)
         else:
-            paths = sw.launch_backend(started, backend)
+            paths = start(started, backend)
         for p in paths:
             console.print(plain(p.run_id))
     how = f"on SLURM ({executor})" if backend is not None else f"locally, at most {parallel} at once"

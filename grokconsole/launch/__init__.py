@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
-from grokconsole.launch.backend import Backend, Job, LocalBackend, Submission, get_backend, make_backend
+from grokconsole.launch.backend import Backend, Job, Submission
+from grokconsole.launch.backends import get_backend, make_backend
+from grokconsole.launch.local import LocalBackend
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 from grokconsole.launch.start import create_folder, launch, start
 

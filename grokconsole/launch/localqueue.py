@@ -20,7 +20,9 @@ from pathlib import Path
 
 from grokconsole.runs.lifecycle import effective_status, process_start_ticks, read_run_state
 from grokconsole.runs.folder import RunPaths
-from grokconsole.launch.backend import Job, LocalBackend
+from grokconsole.launch.backend import Job
+from grokconsole.launch.commands import queue_argv
+from grokconsole.launch.local import LocalBackend
 from grokconsole.launch.records import write_queued
 
 POLL_SECONDS = 0.2
@@ -40,7 +42,7 @@ def start_scheduler(queue_file: Path) -> int:
 
     log = queue_file.with_suffix(".log")
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "grokconsole.launch.localqueue", str(queue_file)],
+        proc = subprocess.Popen(queue_argv(queue_file),
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
                                 close_fds=True)
     return proc.pid
@@ -66,7 +68,7 @@ def run_queue(queue_file: Path) -> int:
     me, ticks = os.getpid(), process_start_ticks(os.getpid())
     for job in jobs:
         if _still_queued(job.paths):
-            write_queued(job.paths, "command" if job.command else "train", "local", pid=me, ticks=ticks)
+            write_queued(job.paths, job.kind, "local", pid=me, ticks=ticks)
     backend = LocalBackend()
     pending, started = list(jobs), []
     while pending and not stop:

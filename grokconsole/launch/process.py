@@ -5,9 +5,7 @@ child's pid in ``run.json`` and returns. The training process then owns ``run.js
 """
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -15,12 +13,14 @@ from typing import Any, Callable, Sequence
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import EvalPaths, eval_status
 from grokconsole.runs.jsonio import write_json_atomic
-from grokconsole.runs.lifecycle import Lifecycle, effective_status, read_run_state
+from grokconsole.runs.lifecycle import effective_status, read_run_state
 from grokconsole.runs.provenance import provenance
-from grokconsole.runs.env import ENV_CONFIG, ENV_RESUME, ENV_RUN_DIR, ENV_RUN_ID, MODEL_PROCESS_ENV
+from grokconsole.runs.env import ENV_RESUME
 from grokconsole.runs.folder import RunPaths, check_free_space, check_writable, create_run_dir, default_tail
 from grokconsole.runs.lock import EXIT_GRACE_SECONDS, claimed
 from grokconsole.runs.signals import stop_signals_blocked
+from grokconsole.launch.commands import child_env, eval_job_argv, supervisor_argv, trainer_argv
+from grokconsole.launch.records import record_started
 
 
 def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, argv: list[str] | None,
@@ -49,12 +49,7 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
     (state folder, label, recheck) the same child owns (one eval job for several runs), claimed
     and recorded alike.
     """
-    env = {**os.environ, **MODEL_PROCESS_ENV}
-    env["PYTHONUNBUFFERED"] = "1"
-    env[ENV_RUN_DIR] = str(paths.root.resolve())
-    env[ENV_RUN_ID] = paths.run_id
-    env[ENV_CONFIG] = str(paths.config.resolve())
-    env.update(extra_env or {})
+    env = child_env(paths, extra_env)
     state_dir = state_dir or paths.root
     logs = logs_dir or paths.logs
     owned = [(state_dir, label or f"run {paths.run_id}", recheck), *also]
@@ -73,12 +68,8 @@ def _spawn(paths: RunPaths, cmd: list[str], kind: str, extra_env: dict[str, str]
             with stop_signals_blocked():
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                         start_new_session=True, close_fds=True, pass_fds=tuple(fds))
-        # The child writes run.json itself as soon as it starts; record it here too so that a
-        # listing never sees a run without one, but never overwrite what the child already wrote.
         for folder, _name, _check in owned:
-            existing = read_run_state(folder)
-            if existing is None or existing.pid != proc.pid:
-                Lifecycle(folder, kind=kind, pid=proc.pid).record()
+            record_started(folder, kind, proc.pid)
     return proc.pid
 
 
@@ -100,16 +91,13 @@ def _still_resumable(paths: RunPaths) -> Callable[[], None]:
 
 def start_training(paths: RunPaths, *, resume: bool = False) -> int:
     """Start grokconsole's own trainer on a prepared run folder; returns its pid."""
-    cmd = [sys.executable, "-m", "grokconsole.train.loop", str(paths.root.resolve())]
-    if resume:
-        cmd.append("--resume")
-    return _spawn(paths, cmd, "train", recheck=_still_resumable(paths) if resume else None)
+    return _spawn(paths, trainer_argv(paths, resume=resume), "train",
+                  recheck=_still_resumable(paths) if resume else None)
 
 
 def start_command(paths: RunPaths, command: list[str], *, resume: bool = False) -> int:
     """Start any training command under grokconsole's supervisor; returns the supervisor's pid."""
-    cmd = [sys.executable, "-m", "grokconsole.launch.supervise", str(paths.root.resolve()), "--", *command]
-    return _spawn(paths, cmd, "command", {ENV_RESUME: "1"} if resume else None,
+    return _spawn(paths, supervisor_argv(paths, command), "command", {ENV_RESUME: "1"} if resume else None,
                   recheck=_still_resumable(paths) if resume else None)
 
 
@@ -118,7 +106,7 @@ def start_eval(paths: RunPaths | list[RunPaths], args: list[str]) -> int:
     model library load for all); each run's lifecycle is its own ``eval/run.json``, all with the
     job's pid, and the job's output goes to the first run's ``eval/logs``."""
     runs = paths if isinstance(paths, list) else [paths]
-    cmd = [sys.executable, "-m", "grokconsole.evals.job", *(str(p.root.resolve()) for p in runs), *args]
+    cmd = eval_job_argv(runs, args)
 
     def no_running_job(run: RunPaths) -> Callable[[], None]:
         def check() -> None:

@@ -8,15 +8,11 @@ about jobs that never started (:mod:`grokconsole.runs.schedq`).
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.runs.lifecycle import RunState, effective_status, pid_alive, send_stop
-from grokconsole.runs.folder import RunPaths
-from grokconsole.runs.schedq import WAITING, scheduler_states
+from grokconsole.runs.lifecycle import RunState
 from grokconsole.launch.backend import Job, Submission, job_argv
 from grokconsole.launch.records import write_ended, write_queued
 from grokconsole.launch.slurm_params import SlurmParams
@@ -71,13 +67,13 @@ class SlurmBackend:
         executor = submitit.SlurmExecutor(folder=runs_dir / SUBMITIT_DIR / "%j", python=sys.executable)
         extra = {**self.params.additional, "hold": True}
         executor.update_parameters(**self.params.executor_parameters(), additional_parameters=extra)
-        kinds = ["command" if job.command else "train" for job in jobs]
+        kinds = [job.kind for job in jobs]
         roots = [str(job.paths.root.resolve()) for job in jobs]
         try:
             futures = executor.map_array(run_job, roots, [job_argv(job) for job in jobs])
         except Exception as exc:  # submitit raises its own errors for sbatch failures
             for job, kind in zip(jobs, kinds):
-                write_ended(job.paths, RunState(status="queued", kind=kind, backend=self.name), "failed")
+                write_ended(job.paths.root, RunState(status="queued", kind=kind, backend=self.name), "failed")
             first = str(exc).strip().splitlines()
             raise GrokError(f"sbatch failed: {first[-1] if first else type(exc).__name__}") from None
         ids = [str(f.job_id) for f in futures]
@@ -85,33 +81,6 @@ class SlurmBackend:
             write_queued(job.paths, kind, self.name, job_id=job_id)
         _scontrol("release", ids[0].split("_")[0])
         return [Submission(job.paths, self.name, job_id=job_id) for job, job_id in zip(jobs, ids)]
-
-    def cancel(self, paths: RunPaths, state: RunState) -> None:
-        status = effective_status(state)
-        if status == "queued":
-            if state.job_id:
-                scancel(state.job_id)
-            write_ended(paths, state, "stopped")
-            return
-        if status != "running":
-            raise GrokError(f"run {paths.run_id} is not running ({status})")
-        if state.host == socket.gethostname() and state.pid and pid_alive(state.pid, state.pid_start_ticks):
-            send_stop(state, f"run {paths.run_id}")
-            return
-        if not state.job_id or not scancel(state.job_id, signal="TERM"):
-            raise GrokError(f"run {paths.run_id}: scancel --signal=TERM {state.job_id} failed")
-
-    def alive(self, paths: RunPaths, state: RunState) -> bool:
-        if state.status == "running" and state.host == socket.gethostname():
-            return pid_alive(state.pid, state.pid_start_ticks)
-        if not state.job_id:
-            return False
-        states = scheduler_states([state.job_id])
-        return states is None or states.get(state.job_id) in WAITING
-
-
-def submitit_folder(runs_dir: Path) -> Path:
-    return Path(runs_dir) / SUBMITIT_DIR
 
 
 def scancel_many(job_ids: list[str]) -> bool:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from dataclasses import asdict
 from pathlib import Path
 
-from grokconsole.runs.jsonio import write_json_atomic
-from grokconsole.runs.env import ENV_BACKEND, ENV_JOB_ID, MODEL_PROCESS_ENV
-from grokconsole.runs.lifecycle import Lifecycle, now_iso, read_run_state
+from grokconsole.runs.env import ENV_BACKEND, ENV_JOB_ID
+from grokconsole.runs.lifecycle import read_run_state
 from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.signals import EXIT_STOPPED
+from grokconsole.launch.commands import child_env
+from grokconsole.launch.records import record_started, write_ended
 
 
 def _job_id() -> str:
@@ -37,17 +38,15 @@ def run_job(run_dir: str, argv: list[str]) -> int:
     state = read_run_state(paths.root) if paths.root.is_dir() else None
     if state is None or state.status != "queued":
         return 0  # cancelled or removed while it waited: start nothing
+    # Set here, not only for the child: the record written below on its behalf names the job too.
     os.environ[ENV_BACKEND] = "slurm"
     os.environ[ENV_JOB_ID] = _job_id()
-    env = {**os.environ, **MODEL_PROCESS_ENV, "PYTHONUNBUFFERED": "1", "GROK_RUN_DIR": str(paths.root.resolve()),
-           "GROK_RUN_ID": paths.run_id, "GROK_CONFIG": str(paths.config.resolve())}
+    env = child_env(paths)
     paths.logs.mkdir(parents=True, exist_ok=True)
     with open(paths.stdout_log, "ab") as out, open(paths.stderr_log, "ab") as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                 preexec_fn=_ignore_usr2)
-    existing = read_run_state(paths.root)
-    if existing is None or existing.pid != proc.pid:
-        Lifecycle(paths.root, kind=state.kind, pid=proc.pid).record()  # never a gap between queued and running
+    record_started(paths.root, state.kind, proc.pid)
 
     def _forward(signum: int, frame: object) -> None:
         if proc.poll() is None:
@@ -65,5 +64,4 @@ def _record_unrecorded_end(paths: RunPaths, pid: int, code: int) -> None:
     state = read_run_state(paths.root)
     if state is None or state.status != "running" or state.pid != pid or code != -signal.SIGTERM:
         return
-    state.status, state.exit_code, state.end = "stopped", 128 + signal.SIGTERM, now_iso()
-    write_json_atomic(paths.run_json, asdict(state))
+    write_ended(paths.root, state, "stopped", EXIT_STOPPED)

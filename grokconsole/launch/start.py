@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from grokconsole.runs.folder import RunPaths
-from grokconsole.launch.backend import Backend, Job, LocalBackend
+from grokconsole.launch.backend import Backend, Job
+from grokconsole.launch.local import LocalBackend
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 
 
@@ -32,7 +33,11 @@ def create_folders(prepared: list[PreparedRun]) -> list[RunPaths]:
 
 
 def start(prepared: list[PreparedRun], backend: Backend | None = None) -> list[RunPaths]:
-    """Create every folder, then submit them together (one job array on a cluster)."""
+    """Create every folder, then submit them together (one job array on a cluster).
+
+    Every launch that starts runs at once goes through here (``grok run``, the console's launch
+    form, a sweep); only a local sweep's queue writes its folders ``queued`` instead.
+    """
     backend = backend or LocalBackend()
     jobs = [Job(paths, p.command, resume=p.resume is not None) for paths, p in zip(create_folders(prepared), prepared)]
     backend.submit(jobs)

@@ -23,12 +23,12 @@ from typing import Any, Callable
 from grokconsole.runs.detection import DetectionConfig, analyze
 from grokconsole.runs.history import load_history
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
-from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_start_ticks
+from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_cmdline, process_start_ticks
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.signals import EXIT_STOPPED, unblock_stop_signals
+from grokconsole.runs.summary import SummaryBuilder
 
 PR_SET_PDEATHSIG = 1
-from grokconsole.runs.summary import SummaryBuilder
 
 
 def finish_summary(paths: RunPaths, status: str, exit_code: int) -> None:
@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         proc.send_signal(signal.SIGTERM)
     life.state.child_pid = proc.pid
     life.state.child_start_ticks = process_start_ticks(proc.pid)
+    life.state.child_cmdline = process_cmdline(proc.pid)
     life.start()
     code = proc.wait()
     if stop_requested:

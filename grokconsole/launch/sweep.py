@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +22,11 @@ from grokconsole.runs.lifecycle import read_run_state
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.schedq import settle_records
 from grokconsole.runs.sweeps import POINT_KEY, point_key, sweep_runs
-from grokconsole.launch.backend import Backend, Job, LocalBackend
+from grokconsole.launch.backend import Job
 from grokconsole.launch.localqueue import start_scheduler, write_queue
 from grokconsole.launch.records import write_queued
 from grokconsole.launch.request import PreparedRun
-from grokconsole.launch.start import create_folders
+from grokconsole.launch.start import create_folders, start
 from grokconsole.launch.sweepfile import SweepPoint
 
 RELAUNCH = ("failed", "crashed")
@@ -73,26 +72,15 @@ def plan(points: list[SweepPoint], prepared: list[PreparedRun], runs_dir: Path, 
 
 def launch_local(prepared: list[PreparedRun], runs_dir: Path, name: str, parallel: int) -> list[RunPaths]:
     """Start at most ``parallel`` runs now; queue the rest for a detached scheduler."""
-    folders = create_folders(prepared)
     if len(prepared) <= parallel:
-        jobs = [Job(paths, p.command) for paths, p in zip(folders, prepared)]
-        LocalBackend().submit(jobs)
-        return [j.paths for j in jobs]
-    jobs = []
-    for paths, p in zip(folders, prepared):
-        write_queued(paths, "command" if p.command else "train", "local")
-        jobs.append(Job(paths, p.command))
+        return start(prepared)
+    jobs = [Job(paths, p.command) for paths, p in zip(create_folders(prepared), prepared)]
+    for job in jobs:
+        write_queued(job.paths, job.kind, "local")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     queue_file = Path(runs_dir) / SWEEPS_DIR / f"{name}-{stamp}.json"
     write_queue(queue_file, jobs, parallel)
     start_scheduler(queue_file)
-    return [j.paths for j in jobs]
-
-
-def launch_backend(prepared: list[PreparedRun], backend: Backend) -> list[RunPaths]:
-    """Create every folder and submit them together (one job array on SLURM)."""
-    jobs = [Job(paths, p.command) for paths, p in zip(create_folders(prepared), prepared)]
-    backend.submit(jobs)
     return [j.paths for j in jobs]
 
 
@@ -105,8 +93,8 @@ class CancelResult:
 
 def cancel(runs_dir: Path, name: str) -> CancelResult:
     """Stop the sweep's running runs and remove its queued ones (scancel on SLURM)."""
-    from grokconsole.launch.backend import backend_of
     from grokconsole.launch.slurm import scancel_many
+    from grokconsole.launch.stop import stop_run, stop_schedulers
 
     found = sweep_runs(runs_dir, name)
     if not found:
@@ -114,14 +102,10 @@ def cancel(runs_dir: Path, name: str) -> CancelResult:
     records = [load_run(paths) for paths, _ in found]
     settle_records(records)
     queued = [r for r in records if r.status == "queued"]
-    # First keep anything queued from starting: end the local schedulers, cancel the SLURM jobs.
-    for pid in {r.state.pid for r in queued if r.state and r.state.backend == "local" and r.state.pid}:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    scancel_many([r.state.job_id for r in queued if r.state and r.state.backend == "slurm" and r.state.job_id])
     result = CancelResult([], [], [])
+    # First keep anything queued from starting: end the local schedulers, cancel the SLURM jobs.
+    result.problems += stop_schedulers([(r.paths, r.state) for r in queued if r.state is not None])
+    scancel_many([r.state.job_id for r in queued if r.state and r.state.backend == "slurm" and r.state.job_id])
     for rec in queued:
         state = read_run_state(rec.paths.root)
         if state is not None and state.status == "queued":
@@ -132,11 +116,10 @@ def cancel(runs_dir: Path, name: str) -> CancelResult:
     for rec in records:
         if rec.status == "queued" or rec.run_id in result.removed:
             continue
-        fresh = load_run(rec.paths)
-        if fresh.status != "running" or fresh.state is None:
+        if load_run(rec.paths).status != "running":
             continue
         try:
-            backend_of(fresh.state).cancel(fresh.paths, fresh.state)
+            stop_run(rec.paths)
             result.stopped.append(rec.run_id)
         except GrokError as exc:
             result.problems.append(str(exc))

@@ -7,7 +7,7 @@ A pid alone does not name a process: the kernel hands it to another one after th
 ``run.json`` therefore also records the process's start time (``pid_start_ticks``) and command
 line; a process counts as the run's only when they still match. A record without a start time
 (an older run folder, one copied from another machine, or one edited by hand) is judged by its
-heartbeat.
+heartbeat, and nothing ever signals it (see :mod:`grokconsole.launch.stop`).
 """
 from __future__ import annotations
 
@@ -198,21 +198,6 @@ def live_pid(state: RunState, *, now: float | None = None) -> int | None:
     if _is_live(state.pid, state.pid_start_ticks, state, now):
         return state.pid
     return orphaned_child(state, now=now)
-
-
-def send_stop(state: RunState, label: str) -> None:
-    """SIGTERM the process behind ``state``; GrokError naming ``label`` when that is not possible."""
-    import signal
-
-    from grokconsole.runs.errors import GrokError
-
-    target = live_pid(state) or state.pid
-    try:
-        os.kill(int(target or 0), signal.SIGTERM)
-    except ProcessLookupError:
-        raise GrokError(f"{label}: process {target} is gone") from None
-    except PermissionError:
-        raise GrokError(f"{label}: not allowed to signal process {target}") from None
 
 
 class Lifecycle:

@@ -334,7 +334,7 @@ class WatchApp(App[None]):
                                        "as 'stopped'."), answered)
 
     def stop_run(self, paths) -> None:  # noqa: ANN001 - RunPaths
-        from grokconsole.launch.backend import stop_run
+        from grokconsole.launch.stop import stop_run
 
         try:
             stop_run(paths)

@@ -104,11 +104,17 @@ def test_slurm_params_map_to_submitit() -> None:
     assert params.additional == {"qos": "high"}
 
 
-def test_local_alive_follows_the_process(tmp_path: Path) -> None:
+def test_what_a_queued_slurm_job_names_still_resolves() -> None:
+    """submitit pickles ``run_job`` by reference, and older argv name ``-m grokconsole.supervise``."""
     import os
+    import pickle
+    import subprocess
 
-    from grokconsole.runs.lifecycle import RunState, process_start_ticks
+    from grokconsole.launch.slurm_job import run_job
 
-    me = RunState(pid=os.getpid(), pid_start_ticks=process_start_ticks(os.getpid()))
-    assert LocalBackend().alive(RunPaths(tmp_path), me)
-    assert not LocalBackend().alive(RunPaths(tmp_path), RunState(pid=2**22 + 4321))
+    assert pickle.loads(pickle.dumps(run_job)) is run_job
+    assert run_job.__module__ == "grokconsole.launch.slurm_job"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    res = subprocess.run([sys.executable, "-m", "grokconsole.supervise"], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert res.returncode == 2 and "usage" in res.stderr

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from grokconsole.runs.lifecycle import read_run_state
-from grokconsole.runs.folder import RunPaths
-from grokconsole.launch.slurm import SlurmBackend
+from grokconsole.runs.schedq import WAITING, scheduler_states
 from tests.launch.helpers import all_ended, grok, statuses, wait_until, write_sweep
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +80,7 @@ def test_slurm_sweep_end_to_end(cluster: None, tmp_path: Path) -> None:
     assert listed.stdout.count("queued") == 3
     waiting = sorted(r for r, s in mine().items() if s == "queued")[0]
     state = read_run_state(runs / waiting)
-    assert state is not None and SlurmBackend().alive(RunPaths(runs / waiting), state)
+    assert state is not None and scheduler_states([state.job_id]).get(state.job_id) in WAITING
 
     # A waiting task cancelled behind our back reads crashed (squeue no longer has it pending).
     outsider = sorted(r for r, s in mine().items() if s == "queued")[-1]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Log, Static
 
+from grokconsole.runs.lifecycle import Lifecycle
 from grokconsole.tui.plotmodel import ViewSpec
 from grokconsole.tui.screens.confirm import ConfirmScreen
 from grokconsole.tui.screens.export import ExportScreen
@@ -170,7 +171,9 @@ async def test_logs_help_and_quit(make_app) -> None:
 async def test_stop_asks_then_signals(make_app, runs: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        make_run(runs, "20260101-000009-modarith-grokking-n500-s9", status="running", pid=proc.pid, summary=False)
+        root = make_run(runs, "20260101-000009-modarith-grokking-n500-s9", status="running", pid=proc.pid,
+                        summary=False)
+        Lifecycle(root, pid=proc.pid).record()  # its start time and command line: a stop signals only a proven process
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
             await started(app, pilot)
