@@ -2,8 +2,10 @@
 
 It starts the command with ``GROK_RUN_DIR`` set (so the command's Tracker writes into the
 run folder), forwards SIGTERM/SIGINT to it, and records how it ended: exit 0 → finished,
-a stop request → stopped, killed by a signal → crashed, any other exit → failed. At the end
-it completes ``results/summary.json`` from the history if the command did not.
+a stop request → stopped, killed by a signal → crashed, any other exit → failed. A command
+that is still running :data:`STOP_GRACE_SECONDS` after a stop was forwarded (one that ignores
+SIGTERM, or is stuck building its data) is killed, and the run still ends ``stopped``. At the
+end it completes ``results/summary.json`` from the history if the command did not.
 
 The command never outlives its supervisor unnoticed: on Linux it is started with a parent-death
 signal (SIGKILL when the supervisor dies, e.g. ``kill -9``), and its pid is recorded in
@@ -17,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +32,9 @@ from grokconsole.runs.signals import EXIT_STOPPED, unblock_stop_signals
 from grokconsole.runs.summary import SummaryBuilder
 
 PR_SET_PDEATHSIG = 1
+# How long a stopped command may take to end on its own before it is killed. Shorter than the
+# default `grok stop --wait`, so the supervisor, which knows the command, is the one that ends it.
+STOP_GRACE_SECONDS = 30.0
 
 
 def finish_summary(paths: RunPaths, status: str, exit_code: int) -> None:
@@ -66,6 +72,21 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(137)
 
     return preexec
+
+
+def _wait(proc: subprocess.Popen[bytes], stopping: Callable[[], bool],
+          grace: float = STOP_GRACE_SECONDS) -> int:
+    """The command's exit code; a command still running ``grace`` seconds after a stop is killed."""
+    stop_at: float | None = None
+    while True:
+        try:
+            return proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        if stopping():
+            stop_at = time.monotonic() if stop_at is None else stop_at
+            if time.monotonic() - stop_at >= grace:
+                proc.kill()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     life.state.child_start_ticks = process_start_ticks(proc.pid)
     life.state.child_cmdline = process_cmdline(proc.pid)
     life.start()
-    code = proc.wait()
+    code = _wait(proc, lambda: stop_requested)
     if stop_requested:
         status = "stopped"
     elif code == 0:

@@ -135,6 +135,21 @@ def test_a_process_that_dies_of_the_sigterm_is_recorded_stopped(tmp_path: Path, 
     assert (read_run_state(root).status, read_run_state(root).exit_code) == ("stopped", 143)
 
 
+def test_supervisor_kills_a_command_that_ignores_the_stop() -> None:
+    from grokconsole.launch.supervise import _wait
+
+    proc = subprocess.Popen([sys.executable, "-c", IGNORES_TERM], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        assert _wait(proc, lambda: True, grace=0.5) == -signal.SIGKILL
+        assert time.monotonic() - t0 < 5
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_our_processes_are_recognised_by_module_and_folder(tmp_path: Path) -> None:
     root = tmp_path / "run"
     root.mkdir()
