@@ -29,6 +29,7 @@ from grokconsole.tasks.generation import DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFAU
 from grokconsole.tasks.registry import task_spec
 from grokconsole.runs.env import default_runs_dir
 from grokconsole.runs.folder import RunPaths, resolve_run
+from grokconsole.launch.device_check import check_device
 from grokconsole.launch.stop import stop_eval
 from grokconsole.runs.tail import JsonlTail
 
@@ -229,8 +230,10 @@ def _run_task(paths: RunPaths) -> str:
 
 
 def _check_device(device: str) -> None:
+    """Refused before anything is written: a bad name, or ``cuda`` where there is none (as ``grok run``)."""
     if device not in ("auto", "cpu", "cuda"):
         raise GrokError(f"bad --device {device!r}: choose auto, cpu or cuda")
+    check_device(device)
 
 
 def _no_running_job(paths: RunPaths) -> None:
