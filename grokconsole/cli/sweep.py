@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -13,7 +13,13 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.views.formatting import STATUS_STYLE, fmt_acc, fmt_num
 from grokconsole.runs.env import default_runs_dir
 
+if TYPE_CHECKING:
+    from grokconsole.launch.request import PreparedRun
+
 ACTIONS = ("status", "cancel")
+# Above this many runs a launch asks first (or needs --yes): a grid grows by products, and a
+# typo in one axis can ask for tens of thousands of folders.
+CONFIRM_RUNS = 1000
 
 
 @handle_errors
@@ -27,6 +33,8 @@ def sweep(
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Show the sweep's progress until every run ends.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and list the points; launch nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y",
+                                      help=f"Launch without asking, even above {CONFIRM_RUNS:,} runs.")] = False,
 ) -> None:
     """Launch every point of a grid (locally, at most -j at once, or as one SLURM job array).
 
@@ -48,10 +56,26 @@ def sweep(
         raise GrokError(f"unexpected argument {name!r} after the sweep file")
     if jobs is not None and jobs < 1:
         raise GrokError(f"--jobs must be at least 1, got {jobs}")
-    _launch(Path(target), runs, executor, jobs, follow, dry_run)
+    _launch(Path(target), runs, executor, jobs, follow, dry_run, yes)
 
 
-def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: bool, dry_run: bool) -> None:
+def _confirm_size(name: str, prepared: list[PreparedRun], runs: Path, yes: bool) -> None:
+    """Above :data:`CONFIRM_RUNS` runs: say how many and the disk they are expected to take, then
+    ask (or, with no terminal to ask on, refuse unless ``--yes``)."""
+    from grokconsole.launch.sweep import disk_estimate
+
+    if len(prepared) <= CONFIRM_RUNS or yes:
+        return
+    task = str(prepared[0].config.get("task", ""))
+    what = f"sweep {name} would launch {len(prepared):,} runs ({disk_estimate(runs, task, len(prepared))})"
+    if not sys.stdin.isatty():
+        raise GrokError(f"{what}; more than {CONFIRM_RUNS:,}: pass --yes to launch them")
+    if not typer.confirm(f"{what}. Launch them?", default=False):
+        raise GrokError("nothing launched")
+
+
+def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: bool, dry_run: bool,
+            yes: bool) -> None:
     from grokconsole.launch import sweep as sw
     from grokconsole.launch.backends import get_backend
     from grokconsole.launch.slurm import SlurmBackend
@@ -78,6 +102,7 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
         console.print(f"{len(points)} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run")
         return
     started = [p for _, p in todo.launch]
+    _confirm_size(spec.name, started, runs, yes)
     backend = None
     if executor == "slurm":
         backend = SlurmBackend(spec.slurm)

@@ -18,6 +18,7 @@ from typing import Any
 
 from grokconsole.runs.discovery import RunRecord, load_run
 from grokconsole.runs.errors import GrokError
+from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import read_run_state
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.schedq import settle_records
@@ -82,6 +83,49 @@ def launch_local(prepared: list[PreparedRun], runs_dir: Path, name: str, paralle
     write_queue(queue_file, jobs, parallel)
     start_scheduler(queue_file)
     return [j.paths for j in jobs]
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _human(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def disk_estimate(runs_dir: Path, task: str, count: int, *, sample: int = 5, scan: int = 200) -> str:
+    """How much disk ``count`` runs of ``task`` are expected to take, in words.
+
+    Measured, not guessed: the median size of up to ``sample`` finished runs of the same task
+    among the ``scan`` newest folders of ``runs_dir`` (checkpoints make most of it, and only a
+    finished run has them all). Without one, says so.
+    """
+    sizes: list[int] = []
+    folders = sorted((p for p in Path(runs_dir).iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     reverse=True)[:scan] if Path(runs_dir).is_dir() else []
+    for folder in folders:
+        state = read_run_state(folder)
+        config = read_json(folder / "config.json", default=None)
+        if state is None or state.status != "finished" or not isinstance(config, dict) or config.get("task") != task:
+            continue
+        sizes.append(_folder_bytes(folder))
+        if len(sizes) >= sample:
+            break
+    if not sizes:
+        return f"disk use unknown: no finished {task} run in {runs_dir} to measure"
+    each = sorted(sizes)[len(sizes) // 2]
+    return f"about {_human(each * count)} on disk, {_human(each)} per run as measured on {len(sizes)} finished run(s)"
 
 
 @dataclass
