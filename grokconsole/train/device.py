@@ -1,7 +1,10 @@
-"""Choosing the torch device, shared by the trainer and the eval job (which need not match the run's)."""
+"""Choosing the torch device and its precision, shared by the trainer and the eval job (which need not
+match the run's)."""
 from __future__ import annotations
 
 import torch
+
+from grokconsole.runs.precision import AmpChoice, read_cpu_flags, resolve_amp
 
 
 def resolve_device(name: str) -> torch.device:
@@ -11,3 +14,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA device is available")
     return torch.device(name)
+
+
+def amp_for(requested: str, device: torch.device) -> AmpChoice:
+    """``amp=auto|off|bf16`` resolved for ``device`` (bf16 only where it is computed natively)."""
+    if device.type == "cuda":
+        return resolve_amp(requested, "cuda", cuda_bf16=torch.cuda.is_bf16_supported())
+    return resolve_amp(requested, device.type, cpu_flags=read_cpu_flags())

@@ -7,7 +7,7 @@ import torch
 
 from grokconsole.tasks.config import resolve_config
 from grokconsole.train.grad_filter import GradFilter
-from grokconsole.train.loop import make_scheduler
+from grokconsole.train.optim import make_scheduler
 from grokconsole.tasks.metrics import effective_rank
 from grokconsole.tasks.modarith.task import ModArith, make_pairs
 
