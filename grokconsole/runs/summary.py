@@ -2,13 +2,38 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Iterable
 
 from grokconsole.runs.detection import Detection
 from grokconsole.runs.history import as_float
 
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows has no getrusage: no peak_rss_mb there
+    resource = None  # type: ignore[assignment]
+
 # Metrics whose best value is tracked in the summary.
 BEST_KEYS = {"val_acc": "best_val", "ood_acc": "best_ood"}
+MIB = 1024 * 1024
+
+
+def peak_memory() -> dict[str, float]:
+    """This process's peak memory so far, in MiB: ``peak_rss_mb`` (host resident set) and, when
+    the process has put torch on a CUDA device, ``peak_gpu_mb`` (``torch.cuda.max_memory_allocated``).
+
+    torch is only looked up among the modules already loaded: a process without it (a listing, a
+    script that never imported it) neither loads it nor starts CUDA to be asked.
+    """
+    peaks: dict[str, float] = {}
+    if resource is not None:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+        peaks["peak_rss_mb"] = round(rss / MIB if sys.platform == "darwin" else rss / 1024, 1)
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and cuda.is_initialized():
+        peaks["peak_gpu_mb"] = round(cuda.max_memory_allocated() / MIB, 1)
+    return peaks
 
 
 class SummaryBuilder:
@@ -75,7 +100,7 @@ class SummaryBuilder:
 # -- reading a summary (or config) someone else wrote ------------------------------------------
 _NUMBER_KEYS = ("epoch", "step", "epochs", "rows", "best_val", "best_val_epoch", "best_ood", "best_ood_epoch",
                 "memorization_epoch", "generalization_epoch", "grokking_epoch", "delay", "transition_midpoint",
-                "transition_width", "wall_time", "n_train", "seed")
+                "transition_width", "wall_time", "n_train", "seed", "peak_rss_mb", "peak_gpu_mb")
 _TEXT_KEYS = ("run_id", "task", "condition", "status", "target_metric", "end_reason", "device")
 # The identity keys a listing takes from config.json when the summary lacks them.
 CONFIG_KEYS = ("run_id", "task", "condition", "n_train", "seed", "epochs")

@@ -27,7 +27,7 @@ from grokconsole.runs.lifecycle import Lifecycle, now_iso
 from grokconsole.runs.provenance import provenance
 from grokconsole.runs.env import ENV_RUN_DIR
 from grokconsole.runs.folder import RunPaths, create_run_dir, default_tail
-from grokconsole.runs.summary import SummaryBuilder
+from grokconsole.runs.summary import SummaryBuilder, peak_memory
 
 SUMMARY_EVERY_SECONDS = 2.0
 
@@ -72,6 +72,7 @@ class Tracker:
         self._time_offset = 0.0
         self._last_summary = 0.0
         self._writer: HistoryWriter | None = None
+        self._peak_floor: dict[str, float] = {}
         self.finished = False
         if own_lifecycle is None:
             own_lifecycle = created
@@ -150,14 +151,29 @@ class Tracker:
             fitted = fit_transition(self._fit_x, self._fit_y)
             if fitted is not None:
                 detection.transition_midpoint, detection.transition_width = fitted[2], fitted[3]
+        fields = {**self._peak_memory(), **(extra or {})}
         summary = self.builder.build(self.config, detection, status=status,
-                                     wall_time=round(self.elapsed(), 3), extra=extra)
+                                     wall_time=round(self.elapsed(), 3), extra=fields)
         write_json_atomic(self.paths.summary, summary)
         self._last_summary = time.time()
         return summary
 
+    def _peak_memory(self) -> dict[str, float]:
+        """This process's peak memory, or an earlier process's of the same run where that was higher."""
+        peaks = peak_memory()
+        for key, floor in self._peak_floor.items():
+            peaks[key] = max(floor, peaks.get(key, floor))
+        return peaks
+
     def resume(self, last_step: int) -> list[dict[str, Any]]:
-        """Drop rows after ``last_step`` and replay the kept ones into detector and summary."""
+        """Drop rows after ``last_step`` and replay the kept ones into detector and summary.
+
+        The peak memory of the processes before this one is kept: the run's peak is theirs too.
+        """
+        old = read_json(self.paths.summary, default={})
+        old = old if isinstance(old, dict) else {}
+        self._peak_floor = {k: float(old[k]) for k in ("peak_rss_mb", "peak_gpu_mb")
+                            if isinstance(old.get(k), (int, float)) and not isinstance(old.get(k), bool)}
         kept = truncate_history_after(self.paths.history, last_step)
         self.detector = GrokDetector(self.detector.config)
         self.builder = SummaryBuilder()

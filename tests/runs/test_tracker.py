@@ -64,3 +64,49 @@ def test_failed_block_records_failure(tmp_path: Path) -> None:
     assert read_run_state(t.run_dir).status == "failed"
     with pytest.raises(GrokError):
         t.log(epoch=1)
+
+
+class _FakeCuda:
+    """torch.cuda as a process that has put torch on a GPU sees it (3 MiB at most allocated)."""
+
+    @staticmethod
+    def is_initialized() -> bool:
+        return True
+
+    @staticmethod
+    def max_memory_allocated() -> int:
+        return 3 * 1024 * 1024
+
+
+def test_summary_records_peak_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+    import sys
+    import types
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    with Tracker(task="toy", runs_dir=tmp_path) as t:
+        t.log(epoch=0, train_acc=0.1)
+    summary = json.loads((t.run_dir / "results" / "summary.json").read_text())
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    assert 0 < summary["peak_rss_mb"] <= own + 0.1
+    assert "peak_gpu_mb" not in summary  # no torch loaded: no GPU number, and torch is not imported for one
+    assert "torch" not in sys.modules
+
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=_FakeCuda()))
+    with Tracker(task="toy", runs_dir=tmp_path, name="gpu") as t:
+        t.log(epoch=0, train_acc=0.1)
+    assert json.loads((t.run_dir / "results" / "summary.json").read_text())["peak_gpu_mb"] == 3.0
+
+
+def test_resumed_run_keeps_the_higher_earlier_peak(tmp_path: Path) -> None:
+    with Tracker(task="toy", runs_dir=tmp_path) as t:
+        t.log(epoch=0, step=0, train_acc=0.1)
+    summary_path = t.run_dir / "results" / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["peak_rss_mb"], summary["peak_gpu_mb"] = 1e7, 5.0  # an earlier process used more
+    summary_path.write_text(json.dumps(summary))
+    again = Tracker(run_dir=t.run_dir)
+    again.resume(0)
+    again.log(epoch=1, step=1, train_acc=0.2)
+    final = again.finish()
+    assert final["peak_rss_mb"] == 1e7 and final["peak_gpu_mb"] == 5.0
