@@ -24,6 +24,7 @@ EVENT_LINES = {
     "early_stop": "early stopping at epoch {epoch:g}",
     "resume": "resumed at epoch {epoch:g}",
     "crash": "[red]crash:[/] {error}",
+    "diverged": "[bold red]diverged[/] at step {step} ({metric} {value}): the run ends failed",
 }
 
 

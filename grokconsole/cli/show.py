@@ -17,7 +17,7 @@ from grokconsole.runs.folder import resolve_run
 
 SUMMARY_KEYS = ("status", "epoch", "best_val", "best_ood", "memorization_epoch", "generalization_epoch",
                 "grokking_epoch", "delay", "transition_midpoint", "transition_width", "target_metric",
-                "end_reason", "wall_time", "peak_rss_mb", "peak_gpu_mb")
+                "end_reason", "error", "wall_time", "peak_rss_mb", "peak_gpu_mb")
 
 
 def _kv_table(title: str, items: dict[str, Any]) -> Table:

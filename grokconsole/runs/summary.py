@@ -101,7 +101,7 @@ class SummaryBuilder:
 _NUMBER_KEYS = ("epoch", "step", "epochs", "rows", "best_val", "best_val_epoch", "best_ood", "best_ood_epoch",
                 "memorization_epoch", "generalization_epoch", "grokking_epoch", "delay", "transition_midpoint",
                 "transition_width", "wall_time", "n_train", "seed", "peak_rss_mb", "peak_gpu_mb")
-_TEXT_KEYS = ("run_id", "task", "condition", "status", "target_metric", "end_reason", "device")
+_TEXT_KEYS = ("run_id", "task", "condition", "status", "target_metric", "end_reason", "device", "error")
 # The identity keys a listing takes from config.json when the summary lacks them.
 CONFIG_KEYS = ("run_id", "task", "condition", "n_train", "seed", "epochs")
 # History columns a listing shows from the summary's ``final`` row: numbers or null.

@@ -10,6 +10,11 @@
 Under ``grok run -- COMMAND`` the tracker uses the run folder the launcher made
 (``GROK_RUN_DIR``), and the launcher's supervisor owns ``run.json``. Run standalone, the
 tracker makes its own folder under ``runs/`` and owns ``run.json`` itself.
+
+A row whose training loss (``loss`` or ``train_loss``) or ``weight_norm`` is not finite ends the
+run: ``log()`` writes the row and a ``diverged`` event, finishes the run ``failed`` with
+``error: "diverged at step N (loss nan)"`` and raises :class:`Diverged`, so a script that goes
+on training a broken model is stopped rather than recorded as finished.
 """
 from __future__ import annotations
 
@@ -30,6 +35,26 @@ from grokconsole.runs.folder import RunPaths, create_run_dir, default_tail
 from grokconsole.runs.summary import SummaryBuilder, peak_memory
 
 SUMMARY_EVERY_SECONDS = 2.0
+# The columns whose non-finite value means the training has diverged. Other metrics may be NaN
+# for ordinary reasons (an empty split, an undefined ratio).
+DIVERGENCE_KEYS = ("loss", "train_loss", "weight_norm")
+
+
+class Diverged(RuntimeError):
+    """Raised by :meth:`Tracker.log` once a row shows divergence; the run is already finished."""
+
+    def __init__(self, step: Any, metric: str, value: float) -> None:
+        super().__init__(f"diverged at step {step} ({metric} {value})")
+        self.step, self.metric, self.value = step, metric, value
+
+
+def divergence(row: dict[str, Any]) -> tuple[str, float] | None:
+    """The first of :data:`DIVERGENCE_KEYS` whose value in ``row`` is a non-finite number."""
+    for key in DIVERGENCE_KEYS:
+        value = row.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            return key, value
+    return None
 
 
 class Tracker:
@@ -72,6 +97,7 @@ class Tracker:
         self._time_offset = 0.0
         self._last_summary = 0.0
         self._writer: HistoryWriter | None = None
+        self._notes: dict[str, Any] = {}
         self._peak_floor: dict[str, float] = {}
         self.finished = False
         if own_lifecycle is None:
@@ -124,10 +150,21 @@ class Tracker:
         self._writer.append(row)
         for ev in events:
             self.event(ev.pop("event"), **ev)
+        bad = divergence(row)
+        if bad is not None:
+            self._diverge(row, *bad)
         now = time.time()
         if events or now - self._last_summary >= SUMMARY_EVERY_SECONDS:
             self.write_summary("running")
         return row
+
+    def _diverge(self, row: dict[str, Any], metric: str, value: float) -> None:
+        """Record the divergence ``row`` shows (event, failed summary and lifecycle), then raise."""
+        exc = Diverged(row["step"], metric, value)
+        self.event("diverged", epoch=row["epoch"], step=row["step"], metric=metric, value=str(value),
+                   error=str(exc))
+        self.finish(status="failed", exit_code=1, extra={"end_reason": "diverged", "error": str(exc)})
+        raise exc
 
     def _observe(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         """Feed a row to the detector, the summary and the transition fit; returns new events."""
@@ -139,8 +176,12 @@ class Tracker:
             self._fit_y.append(as_float(row.get(name)))
         return events
 
+    def note(self, **fields: Any) -> None:
+        """Fields every summary written from now on carries (the trainer's device and precision)."""
+        self._notes.update(fields)
+
     def event(self, name: str, **fields: Any) -> None:
-        """Append an event (memorization, grokking, resume, stop, crash, or your own)."""
+        """Append an event (memorization, grokking, diverged, resume, stop, crash, or your own)."""
         record = {"event": name, **fields, "time": round(self.elapsed(), 4), "wall": now_iso()}
         append_jsonl(self.paths.events, record)
 
@@ -151,7 +192,7 @@ class Tracker:
             fitted = fit_transition(self._fit_x, self._fit_y)
             if fitted is not None:
                 detection.transition_midpoint, detection.transition_width = fitted[2], fitted[3]
-        fields = {**self._peak_memory(), **(extra or {})}
+        fields = {**self._notes, **self._peak_memory(), **(extra or {})}
         summary = self.builder.build(self.config, detection, status=status,
                                      wall_time=round(self.elapsed(), 3), extra=fields)
         write_json_atomic(self.paths.summary, summary)

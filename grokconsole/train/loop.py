@@ -6,6 +6,11 @@ lives in one :class:`~grokconsole.train.state.TrainState` (``to_checkpoint`` /
 ``from_checkpoint``); what the loop only reads (paths, tracker, cadence, device) lives in one
 :class:`Loop`. Each part of the loop is a function of those two, so the order of work is read
 from this file alone.
+
+A run ends ``finished``, ``stopped`` or ``failed``. A loss or weight norm that is not finite
+fails it as diverged (the Tracker finishes the run and raises :class:`Diverged`): the history
+keeps the row that showed it, ``events.jsonl`` a ``diverged`` event, and the checkpoints stay
+the last ones written before it.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.runs.precision import AmpChoice
 from grokconsole.runs.signals import EXIT_STOPPED, StopFlag
-from grokconsole.runs.tracker import Tracker
+from grokconsole.runs.tracker import Diverged, Tracker
 from grokconsole.tasks.api import Task, make_task
 from grokconsole.tasks.metrics import weight_norm
 from grokconsole.train import checkpoint as ckpt
@@ -97,6 +102,7 @@ class Loop:
 def build(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag) -> tuple[Loop, TrainState]:
     """The task, its model on the device, optimizer, schedule and filter, in a fresh state."""
     device, amp = resolve_hardware(paths, c)
+    tracker.note(device=str(device), amp=amp.amp)
     data_gen = seed_everything(int(c["seed"]))
     task = make_task(c, device)
     task.prepare_run_folder(paths.root)
@@ -121,6 +127,7 @@ def build(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag) 
 
 
 def _compile_fallback(tracker: Tracker, s: TrainState, message: str) -> None:
+    """A compilation that failed (training goes on eagerly), as an event at the current step."""
     tracker.event("compile_fallback", epoch=s.epoch, step=s.step, error=message)
 
 
@@ -228,7 +235,7 @@ def optimizer_step(loop: Loop, s: TrainState, group: list[Any]) -> None:
 # -- eval --------------------------------------------------------------------------------------
 def evaluate(loop: Loop, s: TrainState) -> None:
     """One history row: the task's metrics and the weight norm; early stopping and grokking
-    bookkeeping."""
+    bookkeeping. A row with a non-finite loss or weight norm raises :class:`Diverged`."""
     s.model.eval()
     with loop.autocast():
         metrics = s.task.evaluate(s.model)
@@ -303,10 +310,14 @@ def train(run_dir: Path, resume: bool = False) -> int:
     try:
         with global_flags_restored():
             return _train(paths, config, tracker, stop, resume)
+    except Diverged as exc:  # a result, not a crash: the tracker has recorded the run as failed
+        print(f"failed: {exc}", flush=True)
+        return 1
     except Exception as exc:  # the run fails, but leaves a clear record
         traceback.print_exc()
-        tracker.event("crash", error=f"{type(exc).__name__}: {exc}")
-        tracker.finish(status="failed", exit_code=1)
+        error = f"{type(exc).__name__}: {exc}"
+        tracker.event("crash", error=error)
+        tracker.finish(status="failed", exit_code=1, extra={"error": error})
         return 1
 
 
@@ -317,8 +328,7 @@ def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag,
         # Stopped while starting (before any training step): the run's files stay as they were
         # (no new checkpoint); it resumes from where it was, or from step 0.
         tracker.event("stop", epoch=loop.now(state), step=state.step)
-        tracker.finish(status="stopped", exit_code=EXIT_STOPPED, extra={"end_reason": "stopped",
-                                                                       "device": str(loop.device)})
+        tracker.finish(status="stopped", exit_code=EXIT_STOPPED, extra={"end_reason": "stopped"})
         print(f"stopped at epoch {loop.now(state)} (step {state.step}) before training", flush=True)
         return EXIT_STOPPED
     if not resumed:
@@ -333,8 +343,7 @@ def finish(loop: Loop, s: TrainState, ended: str | None) -> int:
     ``finished`` with the task's final metrics."""
     save(loop, s, periodic=True)
     stopped = loop.stop.set
-    extra: dict[str, Any] = {"end_reason": "stopped" if stopped else ended or "completed",
-                             "device": str(loop.device), "amp": loop.amp.amp}
+    extra: dict[str, Any] = {"end_reason": "stopped" if stopped else ended or "completed"}
     if stopped:
         loop.tracker.event("stop", epoch=loop.now(s), step=s.step)
     else:

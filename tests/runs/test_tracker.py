@@ -11,6 +11,7 @@ from grokconsole import Tracker
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.history import read_jsonl
 from grokconsole.runs.lifecycle import read_run_state
+from grokconsole.runs.tracker import Diverged
 
 
 def _val(e: int) -> float:
@@ -110,3 +111,46 @@ def test_resumed_run_keeps_the_higher_earlier_peak(tmp_path: Path) -> None:
     again.log(epoch=1, step=1, train_acc=0.2)
     final = again.finish()
     assert final["peak_rss_mb"] == 1e7 and final["peak_gpu_mb"] == 5.0
+
+
+def _events(run_dir: Path) -> list[dict]:
+    return read_jsonl(run_dir / "results" / "events.jsonl").rows
+
+
+def test_nan_loss_is_a_diverged_failed_run(tmp_path: Path) -> None:
+    with pytest.raises(Diverged, match=r"^diverged at step 5 \(loss nan\)$"):
+        with Tracker(task="toy", runs_dir=tmp_path) as t:
+            t.log(epoch=0, step=0, loss=2.3, train_acc=0.1)
+            t.log(epoch=1, step=5, loss=float("nan"), train_acc=0.1)
+            t.log(epoch=2, step=10, loss=1.0)  # never reached: a diverged run is over
+    rows = read_jsonl(t.run_dir / "results" / "history.jsonl").rows
+    assert [r["step"] for r in rows] == [0, 5] and rows[-1]["loss"] is None  # the row that showed it is kept
+    diverged = [e for e in _events(t.run_dir) if e["event"] == "diverged"]
+    assert len(diverged) == 1
+    assert (diverged[0]["step"], diverged[0]["epoch"], diverged[0]["metric"], diverged[0]["value"]) == (5, 1, "loss", "nan")
+    summary = json.loads((t.run_dir / "results" / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["end_reason"] == "diverged"
+    assert summary["error"] == "diverged at step 5 (loss nan)"
+    state = read_run_state(t.run_dir)
+    assert state.status == "failed" and state.exit_code == 1
+    with pytest.raises(GrokError):
+        t.log(epoch=3, step=15, loss=1.0)
+
+
+def test_infinite_weight_norm_fails_a_run_without_a_context_manager(tmp_path: Path) -> None:
+    t = Tracker(task="toy", runs_dir=tmp_path)
+    t.log(epoch=0, train_loss=2.0, weight_norm=10.0)
+    with pytest.raises(Diverged) as caught:
+        t.log(epoch=1, train_loss=2.0, weight_norm=float("inf"))
+    assert (caught.value.step, caught.value.metric) == (1, "weight_norm")
+    assert read_run_state(t.run_dir).status == "failed"  # recorded before raising: no "crashed" run left behind
+    summary = json.loads((t.run_dir / "results" / "summary.json").read_text())
+    assert summary["error"] == "diverged at step 1 (weight_norm inf)"
+
+
+def test_nan_in_other_columns_is_not_divergence(tmp_path: Path) -> None:
+    with Tracker(task="toy", runs_dir=tmp_path) as t:
+        t.log(epoch=0, train_loss=2.0, val_acc=float("nan"), irm_mean=float("nan"), shortcut_ratio=float("inf"))
+        t.log(epoch=1, train_loss=1.0, val_acc=0.5)
+    assert read_run_state(t.run_dir).status == "finished"
+    assert not [e for e in _events(t.run_dir) if e["event"] == "diverged"]
