@@ -58,6 +58,8 @@ def show(
             echo("[bold red]error:[/] {error}", error=rec.state.error)
     console.print(_kv_table("config", rec.config))
     summary = {k: rec.summary.get(k) for k in SUMMARY_KEYS if k in rec.summary}
+    if rec.state and rec.state.error:
+        summary.pop("error", None)  # printed above from run.json
     if rec.status != summary.get("status") and "status" in summary:
         summary["status"] = rec.status
     if summary:

@@ -163,7 +163,8 @@ class Tracker:
         exc = Diverged(row["step"], metric, value)
         self.event("diverged", epoch=row["epoch"], step=row["step"], metric=metric, value=str(value),
                    error=str(exc))
-        self.finish(status="failed", exit_code=1, extra={"end_reason": "diverged", "error": str(exc)})
+        self.finish(status="failed", exit_code=1, extra={"end_reason": "diverged", "error": str(exc)},
+                    error=str(exc))
         raise exc
 
     def _observe(self, row: dict[str, Any]) -> list[dict[str, Any]]:

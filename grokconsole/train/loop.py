@@ -28,6 +28,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from grokconsole.runs.errors import is_disk_error
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.runs.precision import AmpChoice
@@ -315,10 +316,7 @@ def train(run_dir: Path, resume: bool = False) -> int:
         return 1
     except Exception as exc:  # the run fails, but leaves a clear record
         traceback.print_exc()
-        error = f"{type(exc).__name__}: {exc}"
-        tracker.event("crash", error=error)
-        tracker.finish(status="failed", exit_code=1, extra={"error": error})
-        return 1
+        return _failed(tracker, exc)
 
 
 def _train(paths: RunPaths, c: dict[str, Any], tracker: Tracker, stop: StopFlag, resume: bool) -> int:
@@ -354,6 +352,20 @@ def finish(loop: Loop, s: TrainState, ended: str | None) -> int:
     loop.tracker.finish(status=status, exit_code=EXIT_STOPPED if stopped else 0, extra=extra)
     print(f"{status} at epoch {loop.now(s)} (step {s.step})", flush=True)
     return EXIT_STOPPED if stopped else 0
+
+
+def _failed(tracker: Tracker, exc: Exception) -> int:
+    """Record a run an exception ended: ``failed``, its error in a ``crash`` event, the summary and
+    ``run.json``. A full disk (:class:`DiskFull`, its message naming the file) may refuse the event
+    and the summary too; ``run.json``, small and written last, may still take the error."""
+    error = str(exc) if is_disk_error(exc) else f"{type(exc).__name__}: {exc}"
+    try:
+        tracker.event("crash", error=error)
+    except OSError as refused:
+        if not is_disk_error(refused):
+            raise
+    tracker.finish(status="failed", exit_code=1, extra={"error": error}, error=error)
+    return 1
 
 
 def _stopped_while_starting(paths: RunPaths, tracker: Tracker, resume: bool) -> int:

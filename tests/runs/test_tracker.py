@@ -132,7 +132,7 @@ def test_nan_loss_is_a_diverged_failed_run(tmp_path: Path) -> None:
     assert summary["status"] == "failed" and summary["end_reason"] == "diverged"
     assert summary["error"] == "diverged at step 5 (loss nan)"
     state = read_run_state(t.run_dir)
-    assert state.status == "failed" and state.exit_code == 1
+    assert state.status == "failed" and state.exit_code == 1 and state.error == "diverged at step 5 (loss nan)"
     with pytest.raises(GrokError):
         t.log(epoch=3, step=15, loss=1.0)
 
