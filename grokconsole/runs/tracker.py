@@ -210,9 +210,13 @@ class Tracker:
     def resume(self, last_step: int) -> list[dict[str, Any]]:
         """Drop rows after ``last_step`` and replay the kept ones into detector and summary.
 
-        The peak memory of the processes before this one is kept: the run's peak is theirs too.
+        The peak memory of the processes before this one is kept: the run's peak is theirs too
+        (read from the old summary, which this process rewrites anyway: unreadable is no peak).
         """
-        old = read_json(self.paths.summary, default={})
+        try:
+            old = read_json(self.paths.summary, default={})
+        except GrokError:
+            old = {}
         old = old if isinstance(old, dict) else {}
         self._peak_floor = {k: float(old[k]) for k in ("peak_rss_mb", "peak_gpu_mb")
                             if isinstance(old.get(k), (int, float)) and not isinstance(old.get(k), bool)}

@@ -154,3 +154,12 @@ def test_nan_in_other_columns_is_not_divergence(tmp_path: Path) -> None:
         t.log(epoch=1, train_loss=1.0, val_acc=0.5)
     assert read_run_state(t.run_dir).status == "finished"
     assert not [e for e in _events(t.run_dir) if e["event"] == "diverged"]
+
+
+def test_resume_over_a_malformed_summary(tmp_path: Path) -> None:
+    with Tracker(task="toy", runs_dir=tmp_path) as t:
+        t.log(epoch=0, step=0, train_acc=0.1)
+    (t.run_dir / "results" / "summary.json").write_text("{not json")
+    again = Tracker(run_dir=t.run_dir)
+    assert len(again.resume(0)) == 1  # the rows are what a resume needs; the old summary is rewritten
+    assert again.finish()["peak_rss_mb"] > 0
