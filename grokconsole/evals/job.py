@@ -14,11 +14,13 @@ import sys
 import traceback
 from pathlib import Path
 
+from grokconsole.runs.errors import is_disk_error
 from grokconsole.runs.evalfiles import EvalPaths
 from grokconsole.runs.jsonio import append_jsonl
 from grokconsole.runs.lifecycle import Lifecycle, now_iso
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.signals import EXIT_STOPPED, StopFlag
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -53,12 +55,28 @@ def _evaluate(run_dir: Path, ep: EvalPaths, life: Lifecycle, options: list[str],
         status = evaluate_run(run_dir, EvalRequest.from_argv(options), stop)
     except (Exception, SystemExit) as exc:  # a failed job (or a bad request) leaves a clear record
         traceback.print_exc()
-        append_jsonl(ep.progress, {"event": "crash", "error": f"{type(exc).__name__}: {exc}", "wall": now_iso()})
-        life.end("failed", 1)
+        error = str(exc) if is_disk_error(exc) else f"{type(exc).__name__}: {exc}"
+        _record_failure(ep, life, error)
         return 1
     code = EXIT_STOPPED if status == "stopped" else 0
     life.end(status, code)
     return code
+
+
+def _record_failure(ep: EvalPaths, life: Lifecycle, error: str) -> None:
+    """The crash event and the failed end record, each as far as the disk allows: on a full disk
+    the event may not fit, and the end record (a small atomic rewrite of run.json) is what matters."""
+    try:
+        append_jsonl(ep.progress, {"event": "crash", "error": error, "wall": now_iso()})
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+    try:
+        life.end("failed", 1, error=error)
+    except OSError as exc:  # not even run.json: readers see the process gone (crashed)
+        if not is_disk_error(exc):
+            raise
+        print(f"eval job: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from grokconsole.runs.detection import DetectionConfig, analyze
 from grokconsole.runs.history import load_history
+from grokconsole.runs.errors import is_disk_error
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_cmdline, process_start_ticks
 from grokconsole.runs.folder import RunPaths
@@ -50,6 +51,31 @@ def finish_summary(paths: RunPaths, status: str, exit_code: int) -> None:
     merged["status"] = status
     merged["exit_code"] = exit_code
     write_json_atomic(paths.summary, merged)
+
+
+def _record_end(paths: RunPaths, life: Lifecycle, status: str, exit_code: int,
+                event: dict[str, Any] | None = None) -> int:
+    """The run's end: its event, the summary, then run.json; the exit code to leave with.
+
+    A full disk while writing the event or the summary ends the run ``failed`` with the reason
+    (run.json is a small atomic rewrite, the likeliest write to still fit); when even that is
+    refused the reason goes to stderr (logs/stderr.log) and readers see the process gone."""
+    error = None
+    try:
+        if event is not None:
+            append_jsonl(paths.events, event)
+        finish_summary(paths, status, exit_code)
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+        status, exit_code, error = "failed", exit_code or 1, str(exc)
+    try:
+        life.end(status, exit_code, error=error)
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+        print(f"grok: {exc}", file=sys.stderr, flush=True)
+    return exit_code
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -114,9 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     unblock_stop_signals()
     if stop_requested:
         life.start()
-        append_jsonl(paths.events, {"event": "stop", "exit_code": EXIT_STOPPED, "wall": now_iso()})
-        finish_summary(paths, "stopped", EXIT_STOPPED)
-        life.end("stopped", EXIT_STOPPED)
+        _record_end(paths, life, "stopped", EXIT_STOPPED,
+                    {"event": "stop", "exit_code": EXIT_STOPPED, "wall": now_iso()})
         return EXIT_STOPPED
     try:
         # Started before the heartbeat thread exists: the fork happens in a single-threaded process.
@@ -125,10 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         reason = getattr(exc, "strerror", None) or str(exc)
         life.start()
         print(f"grok: cannot start {command[0]!r}: {reason}", file=sys.stderr, flush=True)
-        append_jsonl(paths.events, {"event": "crash", "error": f"cannot start {command[0]}: {reason}",
-                                    "wall": now_iso()})
-        finish_summary(paths, "failed", 127)
-        life.end("failed", 127)
+        _record_end(paths, life, "failed", 127,
+                    {"event": "crash", "error": f"cannot start {command[0]}: {reason}", "wall": now_iso()})
         return 127
     if stop_requested and not forwarded:  # the signal came while Popen ran
         proc.send_signal(signal.SIGTERM)
@@ -145,13 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         status = "crashed"
     else:
         status = "failed"
-    if status in ("stopped", "crashed"):
-        append_jsonl(paths.events, {"event": "stop" if status == "stopped" else "crash",
-                                    "exit_code": code, "wall": now_iso()})
+    event = ({"event": "stop" if status == "stopped" else "crash", "exit_code": code, "wall": now_iso()}
+             if status in ("stopped", "crashed") else None)
     exit_code = code if code >= 0 else 128 - code
-    finish_summary(paths, status, exit_code)
-    life.end(status, exit_code)
-    return exit_code
+    return _record_end(paths, life, status, exit_code, event)
 
 
 if __name__ == "__main__":
