@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -155,8 +155,10 @@ def _base_model(names: list[str], asked: Asked, task_name: str | None, out: Path
     if stop or status:
         _stop_or_status(paths, stop)
         return
-    req = EvalRequest(CheckpointSpec("all"), resolve_suites(task, asked.suites), force=asked.force,
-                      device=asked.device, generation=asked.generation)
+    suites = resolve_suites(task, asked.suites)
+    _check_icl(task, suites, asked.generation, {"model_path": model})
+    req = EvalRequest(CheckpointSpec("all"), suites, force=asked.force, device=asked.device,
+                      generation=asked.generation)
     _launch(paths, req, asked.follow, create=lambda: write_model_file(paths.root, model, task))
 
 
@@ -174,8 +176,7 @@ def _one(name: str, runs_dir: Path, asked: Asked, stop: bool, status: bool) -> N
         check_interventions(task, paths.run_id)
     coefs = parse_alphas(asked.alphas)
     generation = asked.for_task(task, f"; run {paths.run_id} is {task!r}")
-    if generation is not None and "icl" in suites:  # every k-shot prompt must fit the model's context
-        check_icl_fits(task_spec(task), read_json(paths.config, default={}) or {}, generation)
+    _check_icl(task, suites, generation, read_json(paths.config, default={}) or {})
     check_checkpoints(paths, spec)
     steer = asked.steer_step
     if steer is not None and steer not in dict(periodic_checkpoints(paths.checkpoints)):
@@ -208,6 +209,8 @@ def _several(names: list[str], runs_dir: Path, asked: Asked, stop: bool, status:
     task = tasks.pop()
     generation = asked.for_task(task, f", not {task!r}")
     suites = resolve_suites(task, asked.suites)
+    for paths in found:
+        _check_icl(task, suites, generation, read_json(paths.config, default={}) or {})
     _check_device(asked.device)
     from grokconsole.launch import process as launcher
 
@@ -219,6 +222,13 @@ def _several(names: list[str], runs_dir: Path, asked: Asked, stop: bool, status:
     if asked.follow:
         codes = [follow_eval(paths, offset) for paths, offset in zip(found, offsets)]
         raise typer.Exit(next((c for c in codes if c), 0))
+
+
+def _check_icl(task: str, suites: tuple[str, ...], generation: GenerationOptions | None,
+               config: dict[str, Any]) -> None:
+    """Every k-shot prompt of the icl suite fits the model's context (refused before a job starts)."""
+    if generation is not None and "icl" in suites:
+        check_icl_fits(task_spec(task), config, generation)
 
 
 def _run_task(paths: RunPaths) -> str:

@@ -41,3 +41,22 @@ def test_eval_refuses_more_shots_than_the_context_holds(tmp_path: Path) -> None:
     assert res.exit_code == 2, res.output
     assert "--shots 1000: at most 101 demonstrations" in " ".join(res.output.split())
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_eval_of_the_base_model_or_several_runs_refuses_too_many_shots(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    base = runner.invoke(app, ["eval", "--base-model", "--runs-dir", str(runs), "--suite", "icl",
+                               "--shots", "0,1000"], catch_exceptions=False)
+    assert base.exit_code == 2, base.output
+    assert "--shots 1000: at most" in " ".join(base.output.split())
+    for name in ("a1", "a2"):
+        (runs / name / "results").mkdir(parents=True)
+        (runs / name / "checkpoints").mkdir()
+        (runs / name / "checkpoints" / "latest.pt").write_bytes(b"")
+        (runs / name / "config.json").write_text(json.dumps({"task": "baseadd", "n_digits": 2, "model_path": ""}))
+    before = sorted(tmp_path.rglob("*"))
+    both = runner.invoke(app, ["eval", "a1", "a2", "--runs-dir", str(runs), "--suite", "icl",
+                               "--shots", "0,1000"], catch_exceptions=False)
+    assert both.exit_code == 2, both.output
+    assert "--shots 1000: at most" in " ".join(both.output.split())
+    assert sorted(tmp_path.rglob("*")) == before
