@@ -5,6 +5,7 @@ child's pid in ``run.json`` and returns. The training process then owns ``run.js
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,9 +31,13 @@ def new_run_folder(config: dict[str, Any], runs_dir: Path, name: str | None, arg
     check_free_space(runs_dir)  # a full disk: one line, nothing created
     tail = name or default_tail(str(config["task"]), str(config["condition"]), int(config["n_train"]),
                                 int(config["seed"]))
+    full = {**config, **(prov if prov is not None else provenance(argv))}
     paths = create_run_dir(runs_dir, tail)
-    full = {"run_id": paths.run_id, **config, **(prov if prov is not None else provenance(argv))}
-    write_json_atomic(paths.config, full)
+    try:
+        write_json_atomic(paths.config, {"run_id": paths.run_id, **full})
+    except OSError:  # a disk that filled meanwhile: the new, still empty folder goes again
+        shutil.rmtree(paths.root, ignore_errors=True)
+        raise
     return paths
 
 

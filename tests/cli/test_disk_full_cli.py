@@ -100,3 +100,22 @@ def test_a_summary_written_after_the_history_is_final(tmp_path: Path) -> None:
     res = invoke("show", "r1", "--runs-dir", str(runs))
     assert res.exit_code == 0, res.output
     assert "stops at epoch" not in res.output
+
+
+def test_a_disk_that_fills_while_the_folder_is_made_leaves_nothing(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from grokconsole.launch import process
+    from grokconsole.runs.errors import DiskFull
+
+    def write_json_atomic(path: Path, data: object) -> None:
+        raise DiskFull(path, errno.ENOSPC)
+
+    monkeypatch.setattr(process, "write_json_atomic", write_json_atomic)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    res = invoke("run", "--runs-dir", str(runs), *TINY_MODARITH)
+    assert res.exit_code == 2, res.output
+    assert "no space left on device while writing" in _one_line(res.output)
+    assert list(runs.iterdir()) == []
