@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, fail, handle_errors, plain
+from grokconsole.llm.placement import dry_run_dtype
 from grokconsole.runs.env import default_runs_dir
 
 
@@ -53,7 +54,7 @@ def run(
         config = prepared.config
         if prepared.resume is None and "amp" in config and not config.get("command"):
             choice = _amp_choice(config)
-            config = {**config, "amp_resolved": choice.amp, "amp_reason": choice.reason}
+            config = {**config, "amp_resolved": choice.amp, "amp_reason": choice.reason, **dry_run_dtype(config)}
         console.print_json(json.dumps(config))
         return
     paths = start([prepared], backend)[0]

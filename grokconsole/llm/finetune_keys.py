@@ -12,6 +12,7 @@ from typing import Any
 
 from grokconsole.llm.modelinfo import ModelInfo, model_info, unknown_targets
 from grokconsole.llm.paths import resolve_model_path
+from grokconsole.llm.placement import DEVICE_MAPS, MODEL_DTYPES, check_placement
 from grokconsole.runs.errors import GrokError
 
 FINETUNE_DEFAULTS: dict[str, Any] = {
@@ -19,9 +20,14 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
     "eval_batch": 256,         # prompts per generation batch
     "finetune": "lora",        # lora | full
     "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lora_targets": "all-linear",
-    "model_dtype": "float32",  # float32 | bfloat16 (weights as loaded; amp=bf16 autocasts on top)
+    # Weights as loaded (amp=bf16 autocasts on top); auto: bf16 where the device computes it natively.
+    "model_dtype": "auto",     # auto | float32 | bfloat16 | float16
+    "device_map": "none",      # none: the whole model on the run's device | auto: spread over the node's GPUs
+    "gradient_checkpointing": False,  # recompute activations in the backward pass: less memory, more time
+    "load_in_4bit": False,     # QLoRA: the base in 4 bits (bitsandbytes, CUDA only), LoRA adapters train
 }
-FINETUNE_CHOICES: dict[str, tuple[str, ...]] = {"finetune": ("lora", "full"), "model_dtype": ("float32", "bfloat16")}
+FINETUNE_CHOICES: dict[str, tuple[str, ...]] = {"finetune": ("lora", "full"), "model_dtype": MODEL_DTYPES,
+                                                "device_map": DEVICE_MAPS}
 # Sequences in one forward pass (training batch or generation batch): beyond this a batch of even
 # the built-in model's context outgrows a GPU, and a mistyped value would sit allocating memory.
 MAX_BATCH = 4096
@@ -35,7 +41,9 @@ def lora_targets(text: object) -> list[str]:
 
 def check_finetune(cfg: dict[str, Any]) -> ModelInfo:
     """The model folder is a model; the LoRA and batch numbers are within what it can hold
-    (GrokError naming the limit). Returns the model's limits for the task's own checks."""
+    (GrokError naming the limit); the placement can be given here. Returns the model's limits for
+    the task's own checks."""
+    check_placement(cfg)
     folder = resolve_model_path(cfg.get("model_path"))
     info = model_info(folder)
     name = str(cfg.get("model_path") or "the built-in model")

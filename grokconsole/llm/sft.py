@@ -81,12 +81,34 @@ def target_modules(text: str) -> str | list[str]:
     return text if text == "all-linear" else [t.strip() for t in text.split(",") if t.strip()]
 
 
+def enable_checkpointing(model: Any) -> None:
+    """Gradient checkpointing: each decoder layer's activations are recomputed in the backward pass
+    instead of kept, trading about one more forward per step for memory that no longer grows with
+    the depth. The non-reentrant variant needs no input that requires grad, so it works as is under
+    LoRA, where the embeddings are frozen. Only training forwards are affected (generation in eval
+    mode keeps its KV cache)."""
+    if not getattr(model, "supports_gradient_checkpointing", False):
+        raise GrokError(f"gradient_checkpointing=true: {type(model).__name__} does not support it")
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers ≥ 5.25's name
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def apply_finetuning(model: Any, mode: str, *, lora_r: int = 16, lora_alpha: int = 32,
                      lora_dropout: float = 0.05, lora_targets: str = "all-linear",
-                     trainable_tokens: Sequence[int] = ()) -> Any:
+                     trainable_tokens: Sequence[int] = (), gradient_checkpointing: bool = False) -> Any:
     """``lora``: a peft LoRA model (only the adapter trains, plus the embedding rows of
     ``trainable_tokens``, e.g. tokens added by :mod:`grokconsole.llm.vocab`); ``full``: every
-    weight trains."""
+    weight trains. A 4-bit base (``load_in_4bit``) gets peft's k-bit preparation first (norms in
+    float32, checkpointing as asked)."""
+    if getattr(model, "is_loaded_in_4bit", False):
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
+                                                gradient_checkpointing_kwargs={"use_reentrant": False})
+    elif gradient_checkpointing:
+        enable_checkpointing(model)
     if mode == "full":
         for p in model.parameters():
             p.requires_grad_(True)

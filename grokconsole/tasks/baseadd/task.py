@@ -17,16 +17,13 @@ import torch
 from torch import nn
 
 from grokconsole.llm.generate import generate
-from grokconsole.llm.loading import load_model, load_tokenizer
+from grokconsole.llm.loading import keep_placement, load_model, load_options, load_tokenizer, record_options
 from grokconsole.llm.paths import resolve_model_path
 from grokconsole.llm.sft import (Example, apply_finetuning, collate, dataset_loss, encode_example,
                                  mean_token_loss, save_finetuned)
 from grokconsole.tasks.baseadd.data import RunData, build_run_data, int_list, slice_key, write_run_data
 from grokconsole.tasks.baseadd.problems import Problem, is_correct
 from grokconsole.tasks.api import Batch, Task, n_minibatches
-
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-
 
 class BaseAdd(Task):
     name = "baseadd"
@@ -35,6 +32,7 @@ class BaseAdd(Task):
         super().__init__(config, device)
         self.model_folder = resolve_model_path(config.get("model_path") or None)
         self.tokenizer = load_tokenizer(self.model_folder)
+        self.load = load_options(config, device)
         self.cot = bool(config["cot"])
         self.data: RunData = build_run_data(config)
         self.batch_size = int(config["batch_size"]) or len(self.data.train)
@@ -48,19 +46,22 @@ class BaseAdd(Task):
 
     def prepare_run_folder(self, root: Path) -> None:
         """``data/train.jsonl``, ``data/val.jsonl``, ``data/eval.jsonl``: what the run trains and is
-        scored on (rewritten identically on resume: the data is a function of the config)."""
+        scored on (rewritten identically on resume: the data is a function of the config); the
+        dtype the model is loaded in goes into ``config.json``."""
         write_run_data(root / "data", self.data)
+        record_options(root, self.load)
 
     def _encode(self, p: Problem) -> Example:
         return encode_example(self.tokenizer, p.prompt(self.cot), p.completion(self.cot))
 
     def build_model(self) -> nn.Module:
         c = self.config
-        model, _ = load_model(self.model_folder, "cpu", _DTYPES[str(c["model_dtype"])])
+        model, _ = load_model(self.model_folder, self.device, options=self.load)
         model = apply_finetuning(model, str(c["finetune"]), lora_r=int(c["lora_r"]), lora_alpha=int(c["lora_alpha"]),
-                                 lora_dropout=float(c["lora_dropout"]), lora_targets=str(c["lora_targets"]))
+                                 lora_dropout=float(c["lora_dropout"]), lora_targets=str(c["lora_targets"]),
+                                 gradient_checkpointing=bool(c.get("gradient_checkpointing", False)))
         model.train()
-        return model
+        return keep_placement(model)
 
     def steps_per_epoch(self) -> int:
         return n_minibatches(len(self.examples), self.batch_size)

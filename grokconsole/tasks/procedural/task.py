@@ -21,7 +21,7 @@ from torch import nn
 
 from grokconsole.runs.jsonio import write_jsonl_atomic
 from grokconsole.llm.generate import generate
-from grokconsole.llm.loading import load_model, load_tokenizer
+from grokconsole.llm.loading import keep_placement, load_model, load_options, load_tokenizer, record_options
 from grokconsole.llm.paths import resolve_model_path
 from grokconsole.llm.sft import Example, apply_finetuning, collate, encode_example, mean_token_loss, save_finetuned
 from grokconsole.llm.vocab import add_characters, resize_for
@@ -32,9 +32,6 @@ from grokconsole.tasks.procedural.spec import type_key
 from grokconsole.tasks.procedural.verify import verify
 from grokconsole.tasks.api import Batch, Task
 
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-
-
 class Procedural(Task):
     name = "procedural"
 
@@ -43,6 +40,7 @@ class Procedural(Task):
         c = config
         self.model_folder = resolve_model_path(c.get("model_path") or None)
         self.tokenizer = load_tokenizer(self.model_folder)
+        self.load = load_options(c, device)
         self.new_tokens = add_characters(self.tokenizer, ALPHABET)
         self.splits = build_splits(c)
         self.types = problem_types(c["problem_types"])
@@ -64,19 +62,22 @@ class Procedural(Task):
 
     # -- run folder and model ----------------------------------------------------------------
     def prepare_run_folder(self, root: Path) -> None:
-        """``data/train.jsonl``, ``val.jsonl``, ``test.jsonl`` (rewritten identically on resume)."""
+        """``data/train.jsonl``, ``val.jsonl``, ``test.jsonl`` (rewritten identically on resume); the
+        dtype the model is loaded in goes into ``config.json``."""
         self.data_folder = root / "data"
         write_splits(self.data_folder, self.splits)
+        record_options(root, self.load)
 
     def build_model(self) -> nn.Module:
         c = self.config
-        model, _ = load_model(self.model_folder, "cpu", _DTYPES[str(c["model_dtype"])])
+        model, _ = load_model(self.model_folder, self.device, options=self.load)
         resize_for(model, self.tokenizer, self.new_tokens)
         model = apply_finetuning(model, str(c["finetune"]), lora_r=int(c["lora_r"]), lora_alpha=int(c["lora_alpha"]),
                                  lora_dropout=float(c["lora_dropout"]), lora_targets=str(c["lora_targets"]),
-                                 trainable_tokens=self.new_tokens)
+                                 trainable_tokens=self.new_tokens,
+                                 gradient_checkpointing=bool(c.get("gradient_checkpointing", False)))
         model.train()
-        return model
+        return keep_placement(model)
 
     # -- one iteration -----------------------------------------------------------------------
     def begin_epoch(self, model: nn.Module, epoch: int, generator: torch.Generator) -> None:
