@@ -50,13 +50,18 @@ def test_run_resume_and_adapters(tmp_path: Path, tiny_llama_dir: Path) -> None:
     assert (reference / "data" / "val.jsonl").exists() and (reference / "data" / "eval.jsonl").exists()
 
     # The kept checkpoint's adapter, loaded by peft alone, names its base and generates as the run's model.
+    import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = reference / "checkpoints" / "step_64"
     adapter = json.loads((folder / "adapter_config.json").read_text())
     assert Path(adapter["base_model_name_or_path"]) == tiny_llama_dir.resolve()
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(adapter["base_model_name_or_path"]), folder)
+    # The base in the dtype the run loaded it in (model_dtype=auto: bf16 on a CPU with native bf16).
+    dtype = json.loads((reference / "config.json").read_text())["model_dtype_resolved"]
+    assert dtype in ("bfloat16", "float32")
+    base = AutoModelForCausalLM.from_pretrained(adapter["base_model_name_or_path"], dtype=getattr(torch, dtype))
+    model = PeftModel.from_pretrained(base, folder)
     tok = AutoTokenizer.from_pretrained(folder)
     from grokconsole.llm.generate import generate
     from grokconsole.tasks.baseadd.problems import extract_answer
