@@ -142,21 +142,22 @@ def spread_devices(model: Any) -> set[str]:
 
 
 def keep_placement(model: torch.nn.Module) -> torch.nn.Module:
-    """A model spread over several devices (``device_map=auto``) keeps its placement when the
-    training loop moves "the model" to the run's device.
+    """A model spread over several devices (``device_map=auto``) or loaded in 4 bits keeps its
+    placement when the training loop moves "the model" to the run's device.
 
     Why: the loop moves every task's model with ``model.to(device)``, which would pull every layer
-    onto one GPU and undo the map. Moving to a device is a no-op for such a model; a dtype change is
-    refused. A model on one device is returned unchanged.
+    of a spread model onto one GPU and undo the map, and would ask bitsandbytes to move weights it
+    already quantized where they are. Moving such a model to a device is a no-op; a dtype change is
+    refused. Any other model is returned unchanged.
     """
-    if len(spread_devices(model)) <= 1:
+    if len(spread_devices(model)) <= 1 and not getattr(model, "is_loaded_in_4bit", False):
         return model
     original = model.to
 
     def to(*args: Any, **kwargs: Any) -> torch.nn.Module:
         _device, dtype, *_ = torch._C._nn._parse_to(*args, **kwargs)
         if dtype is not None:
-            raise GrokError("a model placed by device_map=auto cannot change its dtype after loading")
+            raise GrokError("a model placed by device_map=auto or loaded in 4 bits cannot change its dtype")
         return model
 
     to.__wrapped__ = original  # type: ignore[attr-defined]

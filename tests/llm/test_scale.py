@@ -81,6 +81,10 @@ def test_a_spread_model_keeps_its_placement(tiny_llama_dir: Path) -> None:
     assert placed.to(torch.device("cpu")) is placed and placed.to("cpu", non_blocking=True) is placed
     with pytest.raises(GrokError, match="cannot change its dtype"):
         placed.to(torch.bfloat16)
+    quantized, _ = load_model(tiny_llama_dir)
+    quantized.is_loaded_in_4bit = True  # as bitsandbytes leaves it (faked: the weights stay float32)
+    assert keep_placement(quantized).to(torch.device("meta")) is quantized
+    assert {p.device.type for p in quantized.parameters()} == {"cpu"}
 
 
 def _loss_and_grads(folder: Path, checkpointing: bool) -> tuple[float, dict[str, torch.Tensor], int]:
