@@ -13,6 +13,7 @@ import importlib.util
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,8 +65,10 @@ def _probe(code: str) -> bool:
     return result.returncode == 0
 
 
+@lru_cache(maxsize=1)
 def cuda_available() -> bool:
-    """A CUDA device is usable by torch on this machine (a subprocess only where a driver exists)."""
+    """A CUDA device is usable by torch on this machine (a subprocess only where a driver exists;
+    asked once per process, as a sweep validates many configs)."""
     return nvidia_driver() and _probe(_CUDA_PROBE)
 
 
