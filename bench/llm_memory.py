@@ -104,7 +104,7 @@ def _throughput_here(model_path: str, gc: bool, steps: int, batch: int, threads:
 
     from grokconsole.tasks.baseadd.task import BaseAdd
     from grokconsole.tasks.config import resolve_config
-    from grokconsole.train.loop import make_optimizer
+    from grokconsole.train.optim import make_optimizer
 
     torch.set_num_threads(threads)
     cfg = resolve_config("baseadd", "standard", sets=[f"model_path={model_path}", "model_dtype=bfloat16",
