@@ -89,11 +89,12 @@ class GenerationEvaluator:
         self.model, self.tokenizer = self._build()
 
     def _build(self) -> tuple[Any, Any]:
-        from grokconsole.llm.loading import load_model, load_tokenizer
+        from grokconsole.llm.loading import load_model, load_options, load_tokenizer
         from grokconsole.llm.paths import resolve_model_path
 
-        if self.base:
-            return load_model(self.config.get("model_path") or None, self.device)
+        if self.base:  # the untuned model in the dtype a run of its task would use (model_dtype=auto)
+            options = load_options(self.config, self.device) if "model_dtype" in self.config else None
+            return load_model(self.config.get("model_path") or None, self.device, options=options)
         from grokconsole.tasks.api import make_task
 
         task = make_task(self.config, self.device)
