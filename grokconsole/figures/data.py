@@ -17,14 +17,15 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from grokconsole.runs.detection import DetectionConfig, analyze
+from grokconsole.runs.detection import analyze
 from grokconsole.runs.discovery import RunRecord, load_run
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import M5_GLOB, EvalPaths
-from grokconsole.runs.history import as_float, parse_jsonl_chunk, read_legacy_history
+from grokconsole.runs.history import HUGE, as_float, describe_bad_lines, parse_jsonl_chunk, read_legacy_history
 from grokconsole.runs.jsonio import loads
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.safeio import read_bytes
+from grokconsole.tasks.registry import detection_config
 
 
 @dataclass
@@ -70,12 +71,6 @@ class LoadProblem:
     reason: str
 
 
-def parse_history(data: bytes) -> tuple[list[dict[str, Any]], int]:
-    """Rows of a JSON-lines history and how many lines were malformed (and dropped)."""
-    parsed = parse_jsonl_chunk(data)
-    return parsed.rows, parsed.bad_lines
-
-
 def _column(raw: list[Any]) -> tuple[Any, int] | None:
     """A float array of ``raw`` and how many values were not numbers (NaN now); None for a text column."""
     import numpy as np
@@ -94,8 +89,9 @@ def _column(raw: list[Any]) -> tuple[Any, int] | None:
 def to_columns(rows: list[dict[str, Any]], notes: list[str] | None = None) -> dict[str, Any]:
     """Float arrays per column (NaN where a row lacks it), sorted by epoch.
 
-    Text columns are dropped; a value of the wrong type in a numeric column becomes NaN, and a
-    row whose epoch is not a number is dropped; each is counted in ``notes`` when given.
+    Text columns are dropped; a value of the wrong type in a numeric column, or one that is not
+    finite or beyond ±HUGE, becomes NaN, and a row whose epoch is not a number is dropped; each is
+    counted in ``notes`` when given.
     """
     import numpy as np
 
@@ -124,7 +120,17 @@ def to_columns(rows: list[dict[str, Any]], notes: list[str] | None = None) -> di
             if key != "epoch":
                 notes.append(f"{bad} value(s) of '{key}' are not numbers (left blank)")
     order = np.argsort(cols["epoch"][keep], kind="stable")
-    return {k: v[keep][order] for k, v in cols.items()}
+    out = {k: v[keep][order] for k, v in cols.items()}
+    for key, values in out.items():
+        if key == "epoch":
+            continue
+        # An overflowed value (inf, 1e308) would squash every axis and overflow a mean over seeds.
+        wild = ~np.isnan(values) & ~(np.abs(values) < HUGE)
+        if wild.any():
+            values[wild] = np.nan
+            if notes is not None:
+                notes.append(f"{int(wild.sum())} value(s) of '{key}' are not finite or too large (left out of figures)")
+    return out
 
 
 def config_hash(config: dict[str, Any]) -> str | None:
@@ -184,9 +190,10 @@ def load_run_data(paths: RunPaths) -> RunData:
         data = read_bytes(paths.history)
         if data is None:
             raise GrokError("no results/history.jsonl or results/history.json")
-        rows, bad_lines = parse_history(data)
-        if bad_lines:
-            notes.append(f"dropped {bad_lines} malformed line(s) of results/history.jsonl")
+        parsed = parse_jsonl_chunk(data)
+        rows = parsed.rows
+        if parsed.bad_at:
+            notes.append(describe_bad_lines(parsed.bad_at, "results/history.jsonl"))
         source = data
     else:
         rows = read_legacy_history(paths.legacy_history)
@@ -216,7 +223,10 @@ def load_run_data(paths: RunPaths) -> RunData:
         notes=notes,
         task=str(rec.get("task") or ""), config=dict(rec.config),
     )
-    det = analyze(rows, DetectionConfig.from_config(rec.config), fit=False)
+    det = analyze(rows, detection_config({**rec.config, "task": rec.get("task")}), fit=False)
+    if det.skipped:
+        notes.append(f"{det.skipped} value(s) of '{det.target_metric}' are not finite or too large "
+                     "(plotted as logged, skipped by detection)")
     run.memorization_epoch = det.memorization_epoch
     run.grokking_epoch = det.grokking_epoch
     run.target_metric = det.target_metric

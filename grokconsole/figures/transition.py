@@ -11,10 +11,11 @@ from grokconsole.figures.style import condition_color, condition_key
 
 
 def target_of(group: Group) -> str | None:
-    """The detector's target: ``ood_acc`` where logged, else ``val_acc``."""
-    for column in ("ood_acc", "val_acc"):
-        if group.has(column):
-            return column
+    """The metric the group's detector watched (its task spec's target; for runs without a spec,
+    the detector's default rule), when the group logs it."""
+    for run in group.runs:
+        if run.target_metric and group.has(run.target_metric):
+            return run.target_metric
     return None
 
 
@@ -28,7 +29,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
     if ctx.headline_fixed:
         groups = [g for g in groups if g.n_train == ctx.headline]
     if not groups:
-        return Skip("no run logs val_acc or ood_acc")
+        return Skip("no run logs the metric its detector watches")
     conditions = sorted({g.condition for g in groups}, key=condition_key)
     fig, axes = subplots(ctx, 1, len(conditions), columns=2 if len(conditions) > 1 else 1,
                          aspect=0.5 if len(conditions) > 1 else 0.95, sharey=True)
@@ -60,7 +61,8 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                 ax.plot([mid], [float(logistic(mid, lo, hi, mid, width))], "D", color=color, ms=marker(1.5),
                         mec="white", mew=0.6, zorder=6)
         ax.set_xlabel("Epoch")
-        ax.set_ylabel(PRETTY[targets.pop()] if len(targets) == 1 else "Target accuracy (OOD, else val)")
+        only = targets.pop() if len(targets) == 1 else None
+        ax.set_ylabel(PRETTY.get(only, only) if only else "Target metric (per task)")
         ax.set_title(cond, fontweight="bold")
         ax.set_ylim(-0.02, 1.05)
         legend_below(ax, ncols=1)

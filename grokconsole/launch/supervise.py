@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from grokconsole.runs.detection import DetectionConfig, analyze
+from grokconsole.runs.detection import analyze
 from grokconsole.runs.history import load_history
 from grokconsole.runs.errors import is_disk_error
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
@@ -31,6 +31,7 @@ from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_cmdline, proc
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.signals import EXIT_STOPPED, unblock_stop_signals
 from grokconsole.runs.summary import SummaryBuilder
+from grokconsole.tasks.registry import detection_config
 
 PR_SET_PDEATHSIG = 1
 # How long a stopped command may take to end on its own before it is killed. Shorter than the
@@ -44,7 +45,7 @@ def finish_summary(paths: RunPaths, status: str, exit_code: int) -> None:
     rows = load_history(paths)
     builder = SummaryBuilder()
     builder.extend(rows)
-    detection = analyze(rows, DetectionConfig.from_config(config))
+    detection = analyze(rows, detection_config(config))  # a -- COMMAND run has no task: the default rule
     old = read_json(paths.summary, default={}) or {}
     fresh = builder.build(config, detection, status=status, wall_time=old.get("wall_time"))
     merged: dict[str, Any] = {**fresh, **{k: v for k, v in old.items() if k not in fresh or fresh[k] is None}}

@@ -2,7 +2,16 @@
 
 Definitions (thresholds configurable in :class:`DetectionConfig`, config keys ``detect_*``):
 
-* **target metric** — ``ood_acc`` where the run logs it, else ``val_acc``.
+* **target metric** — the history column the detector watches: ``DetectionConfig.target_metric``.
+  A run's task spec names it (``TaskSpec.target``); a run records it in its config as
+  ``detect_target_metric`` at launch, and readers that know the task pass the spec's
+  (:func:`grokconsole.tasks.registry.detection_config`; this module imports no task). A run
+  without a spec (an unknown task, a ``-- COMMAND`` run, a Tracker in a user's script) keeps the
+  default rule: ``ood_acc`` where the run logs it, else ``val_acc``.
+* **values** — a target or train value that is missing, not finite or beyond ±1e15
+  (:func:`grokconsole.runs.history.measured`) counts as missing: it breaks a streak and enters
+  no level. ``Detection.skipped`` counts the targets left out for being non-finite or huge, so a
+  reader can say so.
 * **memorization epoch M** — the first evaluation with ``train_acc >= train_threshold``.
 * **generalization epoch G**, two rules; the first to hold decides:
 
@@ -37,9 +46,13 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
-from grokconsole.runs.history import as_float
+from grokconsole.runs.history import HUGE, as_float, measured
 from grokconsole.runs.jump import WindowJump
 from grokconsole.runs.rise import RiseTracker
+
+
+# The default rule for a run without a task spec: the first of these the run logs.
+DEFAULT_TARGETS = ("ood_acc", "val_acc")
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class DetectionConfig:
     min_gap: float = 0.2
     min_delay: float = 0.0
     min_delay_ratio: float = 1.0
-    target_metric: str | None = None  # None: ood_acc if present, else val_acc
+    target_metric: str | None = None  # the task spec's target; None: DEFAULT_TARGETS, the first logged
     relative: bool = True  # also count a sharp, held rise that stays below target_threshold
     min_rise: float = 0.25
     rise_fraction: float = 0.5
@@ -62,9 +75,14 @@ class DetectionConfig:
     jump_threshold: float = 0.2
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "DetectionConfig":
-        """Read ``detect_*`` keys of a run config (``detect_window=5`` sets ``window``)."""
-        kwargs: dict[str, Any] = {}
+    def from_config(cls, config: dict[str, Any], *, target: str | None = None) -> "DetectionConfig":
+        """Read ``detect_*`` keys of a run config (``detect_window=5`` sets ``window``).
+
+        ``target`` is the run's task spec's target metric, for a config that does not record
+        ``detect_target_metric`` (a run launched before it was recorded); the config's own key
+        wins, and without either the default rule applies.
+        """
+        kwargs: dict[str, Any] = {"target_metric": target} if target else {}
         for name in cls.__dataclass_fields__:
             key = f"detect_{name}"
             if key in config and config[key] is not None:
@@ -87,6 +105,7 @@ class Detection:
     transition_width: float | None = None
     rule: str | None = None  # which rule found G: "absolute" | "relative"
     jump_epoch: float | None = None  # where the window jump rule fired (detect_method=window)
+    skipped: int = 0  # target values left out for being non-finite or huge (see measured)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,10 +139,8 @@ class GrokDetector:
         if self.result.target_metric is None:
             if self.config.target_metric:
                 self.result.target_metric = self.config.target_metric
-            elif "ood_acc" in row:
-                self.result.target_metric = "ood_acc"
-            elif "val_acc" in row:
-                self.result.target_metric = "val_acc"
+            else:
+                self.result.target_metric = next((k for k in DEFAULT_TARGETS if k in row), None)
         return self.result.target_metric
 
     def update(self, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,8 +152,11 @@ class GrokDetector:
         if math.isnan(epoch):
             return events
         name = self._target_name(row)
-        target = as_float(row.get(name)) if name else math.nan
-        train = as_float(row.get("train_acc"))
+        raw = row.get(name) if name else None
+        target = measured(raw)
+        if math.isnan(target) and not math.isnan(as_float(raw)):
+            res.skipped += 1
+        train = measured(row.get("train_acc"))
 
         if res.memorization_epoch is None and train >= cfg.train_threshold:
             res.memorization_epoch = epoch
@@ -222,6 +242,8 @@ def logistic(x: Any, lo: float, hi: float, mid: float, width: float) -> Any:
 def fit_transition(epochs: Sequence[float], values: Sequence[float]) -> tuple[float, float, float, float] | None:
     """Fit a logistic to ``values`` over ``epochs``: (lo, hi, midpoint, width), or None.
 
+    Points whose epoch is not finite or whose value is not finite or beyond ±HUGE are left out.
+
     None when the data are too short or flat, the fit fails, or the fitted curve does not rise
     (by at least half the data's range, with its midpoint inside the data).
     """
@@ -232,7 +254,7 @@ def fit_transition(epochs: Sequence[float], values: Sequence[float]) -> tuple[fl
         return None
     x = np.asarray(epochs, dtype=float)
     y = np.asarray(values, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
+    ok = np.isfinite(x) & (np.abs(y) < HUGE)  # NaN fails the comparison too
     x, y = x[ok], y[ok]
     if len(x) < 5 or np.ptp(y) < 0.05 or np.ptp(x) <= 0:
         return None
@@ -258,7 +280,11 @@ def fit_transition(epochs: Sequence[float], values: Sequence[float]) -> tuple[fl
 
 def analyze(rows: Iterable[dict[str, Any]], config: DetectionConfig | None = None,
             *, fit: bool = True) -> Detection:
-    """Run the online detector over ``rows`` and, optionally, fit the transition."""
+    """Run the online detector over ``rows`` and, optionally, fit the transition.
+
+    ``config.target_metric`` is the metric watched (the run's task spec's target); without a
+    config, or with ``target_metric=None``, the default rule picks it.
+    """
     det = GrokDetector(config or DetectionConfig())
     epochs: list[float] = []
     targets: list[float] = []

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.runs.history import (as_float, last_complete_row, normalize_row, parse_jsonl_chunk, read_jsonl,
-                                      read_legacy_history)
+from grokconsole.runs.history import as_float, last_complete_row, normalize_row, read_legacy_history
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import STATUSES, RunState, effective_status, read_run_state
 from grokconsole.runs.folder import RunPaths
@@ -156,27 +155,27 @@ def discover_run_dirs(runs_dir: Path) -> list[RunPaths]:
         return []
 
 
-def _tail_lines(path: Path, max_bytes: int) -> bytes:
-    """The last ``max_bytes`` of a file from the first line start in them (b"" when missing)."""
-    got = read_tail(path, max_bytes)
-    if got is None:
-        return b""
-    data, start = got
-    if start > 0:  # the first line is cut: drop it
-        cut = data.find(b"\n")
-        data = data[cut + 1 :] if cut >= 0 else b""
-    return data
+def last_row(path: Path, max_bytes: int = TAIL_BYTES) -> tuple[dict[str, Any], int]:
+    """The last complete row of a JSON-lines file ({} when there is none) and how many bad lines follow it.
 
-
-def tail_rows(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict[str, Any]]:
-    """The last complete rows of a JSON-lines file, reading at most ``max_bytes`` from its end."""
-    return parse_jsonl_chunk(_tail_lines(path, max_bytes)).rows
-
-
-def last_row(path: Path, max_bytes: int = TAIL_BYTES) -> dict[str, Any]:
-    """The last complete row of a JSON-lines file, parsing only that line ({} when there is none)."""
-    row, _ = last_complete_row(_tail_lines(path, max_bytes))
-    return row or {}
+    Only the end of the file is read and only the last line parsed, unless it is junk. While no
+    whole row lies in what was read (a last line longer than the tail, or only junk in it), a tail
+    sixteen times as long is read, up to the whole file: a long or malformed last line costs
+    itself, never the rows before it.
+    """
+    size = max_bytes
+    while True:
+        got = read_tail(path, size)
+        if got is None:
+            return {}, 0
+        data, start = got
+        if start > 0:  # the first line is cut: drop it
+            cut = data.find(b"\n")
+            data = data[cut + 1:] if cut >= 0 else b""
+        row, bad = last_complete_row(data)
+        if row is not None or start == 0:
+            return row or {}, bad
+        size *= 16
 
 
 def _exists(path: Path, problems: list[str]) -> bool:
@@ -254,8 +253,11 @@ def load_run(paths: RunPaths) -> RunRecord:
         if isinstance(final, dict) and final and not behind:
             rec.last_row = normalize_row(dict(final))
         elif has_history:
-            rec.last_row, notes = check_row(last_row(paths.history),
-                                            where="results/history.jsonl, last row")
+            row, bad = last_row(paths.history)
+            if bad:
+                lines = "line is" if bad == 1 else f"{bad} lines are"
+                rec.notes.append(f"results/history.jsonl: the last {lines} not a JSON object (skipped)")
+            rec.last_row, notes = check_row(row, where="results/history.jsonl, last row")
             rec.notes += notes
             if behind:
                 _catch_up(rec)

@@ -4,6 +4,11 @@ A native history is ``results/history.jsonl``: one JSON object per evaluation po
 A line without its trailing newline is still being written and is never parsed.
 The user's legacy layout is ``results/history.json``: one JSON list of objects, where
 ``id_val_acc`` means ``val_acc``.
+
+Any value is data: a line that is not a JSON object (or is nested too deep to parse) is skipped
+and its number kept in :attr:`ParsedLines.bad_at`, so a reader can name it while keeping the
+rows around it; ``1e308`` or ``Infinity`` is read as it was written, and :func:`measured` is how
+fits and detection leave such values out.
 """
 from __future__ import annotations
 
@@ -45,7 +50,11 @@ class ParsedLines:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     consumed: int = 0  # bytes of whole lines consumed; a trailing half line is left
-    bad_lines: int = 0
+    bad_at: list[int] = field(default_factory=list)  # 1-based numbers (in the chunk) of lines skipped
+
+    @property
+    def bad_lines(self) -> int:
+        return len(self.bad_at)
 
 
 def parse_jsonl_chunk(data: bytes) -> ParsedLines:
@@ -72,19 +81,27 @@ def parse_jsonl_chunk(data: bytes) -> ParsedLines:
         out.rows = [normalize_row(r) for r in rows] if legacy else rows
         return out
     rows = out.rows
-    for raw in body.split(b"\n"):
+    for number, raw in enumerate(data[:end].split(b"\n"), start=1):
         if not raw or raw.isspace():
             continue
         try:
             obj = loads(raw)
         except ValueError:  # UnicodeDecodeError is a ValueError too
-            out.bad_lines += 1
+            out.bad_at.append(number)
             continue
         if isinstance(obj, dict):
             rows.append(normalize_row(obj) if legacy else obj)
         else:
-            out.bad_lines += 1
+            out.bad_at.append(number)
     return out
+
+
+def describe_bad_lines(bad_at: list[int], where: str, *, shown: int = 5) -> str:
+    """One note naming the skipped lines of ``where`` (the first ``shown`` of them)."""
+    head = ", ".join(str(n) for n in bad_at[:shown])
+    more = f" and {len(bad_at) - shown} more" if len(bad_at) > shown else ""
+    lines = "line" if len(bad_at) == 1 else "lines"
+    return f"{where}: skipped {lines} {head}{more} (not a JSON object)"
 
 
 def last_complete_row(data: bytes) -> tuple[dict[str, Any] | None, int]:
@@ -147,6 +164,20 @@ def as_float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+# Beyond this magnitude a value is an overflow, not a measurement: no accuracy, loss or norm a run
+# logs gets there, and the sums, squares and level buckets of a fit or a rise overflow on it.
+HUGE = 1e15
+
+
+def measured(value: Any) -> float:
+    """A history value as fits and detection use it: NaN when missing, not finite or beyond ±HUGE.
+
+    Readers still show such a value as written (``inf``, ``1e+308``); only the arithmetic skips it.
+    """
+    x = as_float(value)
+    return x if -HUGE < x < HUGE else math.nan
 
 
 def columns_of(rows: Iterable[dict[str, Any]]) -> list[str]:

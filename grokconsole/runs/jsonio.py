@@ -4,7 +4,9 @@
 (3-5x faster on history rows, which dominate ``grok ls``, ``grok watch`` and the export),
 else the standard library. orjson is strict JSON; text it refuses (``NaN`` written by a
 user's script, integers beyond 64 bits, UTF-16) is parsed again by the standard library, so
-both paths accept exactly the same files.
+both paths accept exactly the same files. Text nested deeper than Python's recursion limit
+(``[[[…]]]`` a hundred thousand deep) is not JSON to a reader: :func:`loads` refuses it with a
+ValueError like any other malformed text, so one such line costs only itself.
 """
 from __future__ import annotations
 
@@ -28,13 +30,16 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the fallback k
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON text (bytes or str); ValueError when it is not JSON."""
+    """Parse JSON text (bytes or str); ValueError when it is not JSON or nested too deep to parse."""
     if _fast_loads is not None:
         try:
             return _fast_loads(data)
         except ValueError:
             pass  # NaN, huge integers, other encodings: the standard library decides
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to read") from None
 
 
 def _clean(value: Any) -> Any:
@@ -101,7 +106,7 @@ def read_json(path: Path, default: Any = ...) -> Any:
         return loads(text)
     except json.JSONDecodeError as exc:
         raise GrokError(f"malformed JSON in {path}: {exc.msg} (line {exc.lineno})") from None
-    except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError; kept for safety
+    except ValueError as exc:  # nested too deep
         raise GrokError(f"malformed JSON in {path}: {exc}") from None
 
 

@@ -83,9 +83,12 @@ class RiseTracker:
     _first_low_in: list[float] = field(default_factory=lambda: [math.inf] * (BUCKETS + 1))
 
     def update(self, epoch: float, value: float, memorized: bool) -> None:
-        """One evaluation: its epoch, the target (NaN when missing), whether train has memorized."""
+        """One evaluation: its epoch, the target (NaN when missing), whether train has memorized.
+
+        A value that is not finite counts as missing: it breaks the hold and enters no level.
+        """
         recent = self._recent
-        if math.isnan(value):
+        if not math.isfinite(value):
             recent.clear()  # a gap breaks the hold, as it breaks the absolute streak
             self._held = -math.inf
             return
@@ -158,5 +161,14 @@ class RiseTracker:
 
 
 def _bucket(rounding, x: float) -> int:
-    """The bucket index of level ``x`` (``math.floor`` or ``math.ceil``), clamped to [0, BUCKETS]."""
-    return max(0, min(BUCKETS, int(rounding(x * BUCKETS + (1e-9 if rounding is math.floor else -1e-9)))))
+    """The bucket index of level ``x`` (``math.floor`` or ``math.ceil``), clamped to [0, BUCKETS].
+
+    A level far outside [0, 1] (the detector feeds only finite values, but a caller may not)
+    lands in the end bucket instead of overflowing the integer conversion.
+    """
+    y = x * BUCKETS + (1e-9 if rounding is math.floor else -1e-9)
+    if not y < BUCKETS:
+        return BUCKETS
+    if not y > 0:
+        return 0
+    return max(0, min(BUCKETS, int(rounding(y))))

@@ -111,8 +111,13 @@ def preset_task(preset: str) -> str:
 
 
 def allowed_keys(spec: TaskSpec) -> dict[str, Any]:
-    """Every config key the task accepts, with its default (common keys included)."""
-    return {**COMMON_DEFAULTS, **spec.defaults}
+    """Every config key the task accepts, with its default (common keys included).
+
+    ``detect_target_metric`` defaults to the spec's target, so every launched run records the
+    metric its detector watches and the trainer's detector (which reads only the run's config)
+    watches what the spec says.
+    """
+    return {**COMMON_DEFAULTS, "detect_target_metric": spec.target, **spec.defaults}
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -241,6 +246,10 @@ def validate_config(spec: TaskSpec, cfg: dict[str, Any]) -> None:
         raise GrokError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     if int(cfg["keep_checkpoints"]) < 1:
         raise GrokError(f"keep_checkpoints must be ≥ 1, got {cfg['keep_checkpoints']}")
+    metrics = [m.key for m in spec.metrics]
+    if metrics and cfg.get("detect_target_metric") not in metrics:
+        raise GrokError(f"detect_target_metric={cfg.get('detect_target_metric')!r} is not one of the task's "
+                        f"metrics: {', '.join(metrics)}")
     if spec.validate is not None:
         spec.validate(cfg)
     if spec.max_n_train is not None:  # after the task's checks: the limit is computed from its keys

@@ -13,8 +13,9 @@ import importlib
 import pkgutil
 from typing import Any
 
+from grokconsole.runs.detection import DetectionConfig
 from grokconsole.runs.errors import GrokError
-from grokconsole.tasks.spec import TaskSpec
+from grokconsole.tasks.spec import CAPABILITIES, TaskSpec
 
 _SPECS: dict[str, TaskSpec] | None = None
 _PACKAGE = "grokconsole.tasks"
@@ -91,6 +92,48 @@ def default_task() -> str:
         if spec.default:
             return spec.name
     return next(iter(specs))
+
+
+def tasks_that_can(capability: str) -> tuple[str, ...]:
+    """The tasks (by name, sorted) whose spec declares ``capability`` (see ``spec.CAPABILITIES``).
+
+    The one place "which tasks can X" is answered; an unknown capability is a programming error.
+    """
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+    return tuple(name for name, spec in all_specs().items() if spec.can(capability))
+
+
+def can(task: Any, capability: str) -> bool:
+    """True when ``task`` is a known task whose spec declares ``capability``."""
+    return task in tasks_that_can(capability)
+
+
+def target_metric(config: dict[str, Any]) -> str | None:
+    """The metric the grokking detector watches for a run with ``config``.
+
+    The config's ``detect_target_metric`` (recorded at launch, or set with ``--set``), else the
+    target of its task's spec, else None: a run without a spec keeps the default rule of
+    :mod:`grokconsole.runs.detection` (``ood_acc`` where logged, else ``val_acc``).
+    """
+    recorded = config.get("detect_target_metric")
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    spec = find_spec(config.get("task"))
+    return spec.target if spec is not None else None
+
+
+def detection_config(config: dict[str, Any]) -> DetectionConfig:
+    """The detector's settings for a run with ``config``: its ``detect_*`` keys and its task's target.
+
+    A config whose ``detect_*`` values cannot make a :class:`DetectionConfig` (a hand-edited
+    file) gets the default thresholds, still watching its task's target: readers never fail on it.
+    """
+    target = target_metric(config)
+    try:
+        return DetectionConfig.from_config(config, target=target)
+    except (TypeError, ValueError):
+        return DetectionConfig(target_metric=target)
 
 
 def presets() -> dict[str, tuple[str, dict[str, Any]]]:

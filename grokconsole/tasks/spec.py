@@ -91,8 +91,8 @@ class TaskSpec:
     suites: tuple[SuiteSpec, ...] = ()
     capabilities: frozenset[str] = frozenset()
     unit: str = "epochs"         # what the task's runs count in by default: epochs | steps
-    target: str = "val_acc"      # the generalization target metric
-    ood: str | None = None       # the out-of-distribution metric, if any
+    target: str = "val_acc"      # the metric the grokking detector watches (a declared metric)
+    ood: str | None = None       # the out-of-distribution accuracy, if any (a declared metric)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)   # named presets (--preset NAME)
     default: bool = False        # the task `grok run` uses without --task
     package: str = ""            # the implementing package; filled in by the registry
@@ -107,6 +107,10 @@ class TaskSpec:
         for m in self.metrics:
             if m.panel and m.panel not in panels:
                 raise ValueError(f"task {self.name}: metric {m.key} names panel {m.panel!r}, which is not declared")
+        keys = {m.key for m in self.metrics}
+        for what, key in (("target", self.target), ("ood", self.ood)):
+            if keys and key is not None and key not in keys:
+                raise ValueError(f"task {self.name}: {what} {key!r} is not one of its metrics")
 
     def metric(self, key: str) -> MetricSpec | None:
         for m in self.metrics:
@@ -120,6 +124,10 @@ class TaskSpec:
             if m.role == role:
                 return m.key
         return None
+
+    def log_panels(self) -> tuple[str, ...]:
+        """The panels the console's log-scale key switches (those declared with ``log_toggle``)."""
+        return tuple(p.name for p in self.panels if p.log_toggle)
 
     def panel_metrics(self, panel: str) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.panel == panel)

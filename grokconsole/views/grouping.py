@@ -29,6 +29,7 @@ BOOKKEEPING_KEYS = frozenset({
     "hostname", "pid", "device", "device_resolved", "threads", "data_dir", "runs_dir", "run_dir",
     "output_dir", "save_dir", "log_dir", "checkpoint_every", "keep_checkpoints", "resume", "backend",
     "job_id", "executor",
+    "detect_target_metric",  # what the detector watches: how a run is read, not what it trains
 })
 # Key prefixes of the same kind: a sweep's name, point index and options say where a run came from.
 BOOKKEEPING_PREFIXES = ("sweep",)

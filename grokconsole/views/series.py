@@ -2,12 +2,23 @@
 
 Pure Python (no numpy) so that the watch console's reader thread stays light and so that a
 sharp grokking jump survives thinning: every bucket keeps its minimum and its maximum.
+
+A value that is not finite or beyond ±HUGE (an overflowed metric, ``1e308``) is not drawn: it is a
+gap in the curve, as a missing value is, so that it neither squashes the axis nor overflows the
+arithmetic of a mean or a std. The run table and ``grok show`` still show it as logged.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
+
+from grokconsole.runs.history import HUGE
+
+
+def plottable(y: float | None) -> bool:
+    """A value a terminal plot draws: a finite number within ±HUGE."""
+    return y is not None and -HUGE < y < HUGE
 
 
 @dataclass
@@ -22,12 +33,10 @@ class Series:
 
 
 def clean(xs: Sequence[float], ys: Sequence[float]) -> Series:
-    """Drop points where x or y is missing or not finite."""
+    """Drop points where x is missing or not finite, or y is not :func:`plottable`."""
     out = Series()
     for x, y in zip(xs, ys):
-        if x is None or y is None:
-            continue
-        if math.isfinite(x) and math.isfinite(y):
+        if x is not None and math.isfinite(x) and plottable(y):
             out.xs.append(float(x))
             out.ys.append(float(y))
     return out
@@ -67,16 +76,16 @@ def downsample_minmax(xs: Sequence[float], ys: Sequence[float], max_points: int)
 def ema_debiased(ys: Sequence[float], alpha: float) -> list[float]:
     """Exponential moving average with Adam-style bias correction (no pull towards 0 at the start).
 
-    ``alpha`` is the weight of the past (0: no smoothing). NaN values are passed through and
-    do not disturb the average.
+    ``alpha`` is the weight of the past (0: no smoothing). NaN values, and values that are not
+    :func:`plottable`, become NaN and do not disturb the average.
     """
     if alpha <= 0:
-        return [float(y) for y in ys]
+        return [float(y) if plottable(y) else math.nan for y in ys]
     out: list[float] = []
     acc = 0.0
     weight = 0.0
     for y in ys:
-        if y is None or not math.isfinite(y):
+        if not plottable(y):
             out.append(math.nan)
             continue
         acc = alpha * acc + (1 - alpha) * y
@@ -108,7 +117,7 @@ def mean_std(curves: Sequence[Series]) -> Band:
     acc: dict[float, list[float]] = {}
     for c in curves:
         for x, y in zip(c.xs, c.ys):
-            if math.isfinite(x) and math.isfinite(y):
+            if math.isfinite(x) and plottable(y):
                 acc.setdefault(x, []).append(y)
     band = Band()
     for x in sorted(acc):

@@ -18,7 +18,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from grokconsole.runs.detection import DetectionConfig, GrokDetector
+from grokconsole.runs.detection import GrokDetector
 from grokconsole.runs.discovery import RunRecord, load_run
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import EvalPaths, eval_badge
@@ -29,6 +29,7 @@ from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.schedq import PROBE as QUEUE_PROBE
 from grokconsole.runs.summary import check_fields
 from grokconsole.runs.tail import JsonlTail
+from grokconsole.tasks.registry import detection_config
 from grokconsole.views.taskviews import role_columns
 
 # A running run's process is checked at most this often (a /proc read per check).
@@ -135,7 +136,7 @@ class WatchedRun:
         run = cls(paths=paths, record=rec, quiet=quiet)
         run.last_row = dict(rec.last_row)
         run.grok_epoch = _num(rec.summary.get("grokking_epoch"))
-        run.detector = GrokDetector(_detection_config(rec.config))
+        run.detector = GrokDetector(detection_config({**rec.config, "task": rec.get("task")}))
         run._fs = {"summary": os.fspath(paths.summary), "state": os.fspath(paths.run_json),
                    "eval": os.fspath(EvalPaths(paths).run_json)}
         run._state_sig = file_sig(run._fs["state"])
@@ -288,6 +289,10 @@ class WatchedRun:
             if self.keep:
                 self._append_columns(row)
         self.last_row = rows[-1]
+        det = self.detector.result
+        if det.skipped:
+            self._issue("values", f"{det.skipped} value(s) of '{det.target_metric}' not finite or too large "
+                                  "(shown, skipped by detection)")
 
     def _append_columns(self, row: dict[str, Any]) -> None:
         cols = self.columns
@@ -366,13 +371,6 @@ class WatchedRun:
 
     def group_key(self) -> tuple[str, Any]:
         return (self.record.condition, self.record.get("n_train"))
-
-
-def _detection_config(config: dict[str, Any]) -> DetectionConfig:
-    try:
-        return DetectionConfig.from_config(config)
-    except (TypeError, ValueError):
-        return DetectionConfig()
 
 
 def _search_text(rec: RunRecord) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grokconsole.runs.discovery import discover_runs, load_run, tail_rows
+from grokconsole.runs.discovery import discover_runs, load_run
 from grokconsole.runs.history import load_history
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.history import HistoryWriter, read_jsonl, read_legacy_history, to_columns, truncate_history_after
@@ -174,13 +174,6 @@ def test_malformed_files_are_reported_not_raised(tmp_path: Path) -> None:
     d.config.write_text("{oops")
     rec = load_run(d)
     assert rec.error and "malformed" in rec.error
-
-
-def test_tail_rows_reads_only_the_end(tmp_path: Path) -> None:
-    p = tmp_path / "h.jsonl"
-    p.write_text("".join(json.dumps({"epoch": i, "pad": "x" * 100}) + "\n" for i in range(2000)))
-    rows = tail_rows(p, max_bytes=2000)
-    assert rows[-1]["epoch"] == 1999 and len(rows) < 30
 
 
 def test_jsonl_tail_follows_appends_truncation_and_deletion(tmp_path: Path) -> None:

@@ -199,11 +199,11 @@ def test_last_row_parses_only_the_last_line(tmp_path: Path, monkeypatch: pytest.
     calls: list[bytes] = []
     real = history.loads
     monkeypatch.setattr(history, "loads", lambda data: calls.append(data) or real(data))
-    assert last_row(p) == {"epoch": 299, "val_acc": 0.5} and len(calls) == 1
+    assert last_row(p) == ({"epoch": 299, "val_acc": 0.5}, 0) and len(calls) == 1
     with open(p, "a") as fh:
         fh.write("0 oops\n")  # the last complete line is junk: the one before it is shown
     calls.clear()
-    assert last_row(p)["epoch"] == 299 and len(calls) == 2
+    assert last_row(p) == ({"epoch": 299, "val_acc": 0.5}, 1) and len(calls) == 2
 
 
 def test_export_keeps_the_good_rows_and_names_what_it_dropped(tmp_path: Path) -> None:
@@ -219,7 +219,7 @@ def test_export_keeps_the_good_rows_and_names_what_it_dropped(tmp_path: Path) ->
     hist.write_text("\n".join(lines) + "\n")
     run = load_run_data(RunPaths(root))
     assert len(run.epochs) == 41 - 3
-    assert "dropped 1 malformed line(s) of results/history.jsonl" in run.notes
+    assert "results/history.jsonl: skipped line 6 (not a JSON object)" in run.notes
     assert "dropped 2 of 40 rows whose epoch is not a number" in run.notes
     assert "1 value(s) of 'train_acc' are not numbers (left blank)" in run.notes
     assert run.has("val_acc") and run.grokking_epoch is not None
