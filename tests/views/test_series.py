@@ -6,7 +6,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grokconsole.views.series import downsample_minmax, ema_debiased, log10_safe, mean_std, Series
+from grokconsole.views.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std, plottable
 
 
 def test_downsample_keeps_a_one_point_jump() -> None:
@@ -31,7 +31,7 @@ def test_downsample_short_series_unchanged_and_nan_dropped() -> None:
 def test_downsample_bounds_and_extremes(ys: list[float], max_points: int) -> None:
     xs = list(range(len(ys)))
     s = downsample_minmax(xs, ys, max_points)
-    finite = [y for y in ys if math.isfinite(y)]
+    finite = [y for y in ys if plottable(y)]  # inf, NaN and overflowed values are gaps
     assert len(s) <= max(4, max_points) or len(s) == len(finite)
     if finite:
         assert max(s.ys) == max(finite) and min(s.ys) == min(finite)
@@ -43,6 +43,13 @@ def test_ema_debiased_has_no_startup_bias() -> None:
     assert out[0] == 0.0 and math.isnan(out[2])
     assert 0.0 < out[1] < 1.0 and out[3] > out[1]
     assert ema_debiased([1.0, 2.0], 0.0) == [1.0, 2.0]
+
+
+def test_overflowed_values_are_gaps_not_errors() -> None:
+    band = mean_std([Series([0, 10], [1e308, 0.5]), Series([0, 10], [-1e308, 0.7])])
+    assert band.xs == [10] and abs(band.mean[0] - 0.6) < 1e-12
+    assert [math.isnan(v) for v in ema_debiased([0.5, 1e308, math.inf, 0.5], 0.6)] == [False, True, True, False]
+    assert [math.isnan(v) for v in ema_debiased([1e308, 0.5], 0.0)] == [True, False]
 
 
 def test_mean_std_aligns_on_x() -> None:
