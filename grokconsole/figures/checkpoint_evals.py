@@ -340,7 +340,9 @@ def export_checkpoint_diagrams(run_dirs: Sequence[Path], out_dir: Path, snapshot
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grokconsole.figures.checkpoint_evals RUN... --out DIR`` (until export-figures calls it)."""
+    """``python -m grokconsole.figures.checkpoint_evals RUN... --out DIR``: these diagrams for chosen
+    runs, with snapshot steps and a reference run of your own (export-figures draws them for every
+    run with checkpoint evaluations)."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m grokconsole.figures.checkpoint_evals")

@@ -120,11 +120,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return formats
 
 
-def select_run_dirs(runs_dir: Path, pattern: str | None) -> list[Any]:
-    """Run folders under ``runs_dir`` whose id matches ``pattern`` (a regular expression, searched)."""
-    return _select(runs_dir, pattern)[0]
-
-
 def _select(runs_dir: Path, pattern: str | None) -> tuple[list[Any], list[LoadProblem]]:
     """Matching run folders, and the entries of the runs folder that could not be examined."""
     if not Path(runs_dir).exists():

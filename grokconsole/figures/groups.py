@@ -112,11 +112,6 @@ def groups_of(grouping: Grouping[RunData]) -> list[Group]:
             for key, members in grouping.groups]
 
 
-def group_runs(runs: list[RunData], group_by: tuple[str, ...] | None = None) -> list[Group]:
-    """The groups of ``runs``: by every setting that differs, or by ``group_by`` plus the task."""
-    return groups_of(grouping_of(runs, group_by))
-
-
 def headline_n(groups: list[Group], requested: int | None) -> int | None:
     """The n_train of the headline figures: ``--n-train``, else 500 when present, else the smallest."""
     sizes = sorted({g.n_train for g in groups if g.n_train is not None})

@@ -26,7 +26,6 @@ from grokconsole.figures.groups import Group
 IDENTITY = ("task", "condition", "n_train")
 NUMERIC = ("best_val_acc", "best_ood_acc", "memorization_epoch", "grokking_epoch", "irm_drop_epoch", "epoch_gap",
            "irm_drop_pct", "final_shortcut_ratio")
-RUN_COLUMNS = ("run_id", *IDENTITY, "seed", *NUMERIC)
 NAN = float("nan")
 # Control characters (ESC sequences, CR, BEL ...) from a config or summary: never written into a table.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -80,19 +80,6 @@ def probe(path: os.PathLike[str] | str) -> os.stat_result | None:
         raise unreadable(path, exc) from None
 
 
-def present(path: os.PathLike[str] | str) -> bool:
-    """Something exists at ``path`` (of any kind); Unreadable when that cannot be told."""
-    return probe(path) is not None
-
-
-def is_regular(path: os.PathLike[str] | str) -> bool:
-    """A regular file at ``path`` (never raises: anything else, or an unreadable path, is False)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def read_bytes(path: os.PathLike[str] | str, *, offset: int = 0, limit: int | None = None) -> bytes | None:
     """The bytes of a regular file from ``offset`` (at most ``limit`` of them).
 

@@ -107,9 +107,3 @@ def metric_specs() -> dict[str, MetricSpec]:
         for m in spec.metrics:
             out.setdefault(m.key, m)
     return out
-
-
-def metric_label(key: str) -> str:
-    """The long label of a history column (the column itself when no spec declares it)."""
-    m = metric_specs().get(key)
-    return m.label if m is not None else key

@@ -9,7 +9,7 @@ import pytest
 
 from grokconsole.runs.errors import GrokError
 from grokconsole.figures.data import RunData, to_columns
-from grokconsole.figures.groups import group_runs, headline_n
+from grokconsole.figures.groups import Group, grouping_of, groups_of, headline_n
 from grokconsole.figures.plots import group_legend, group_title
 from grokconsole.figures.style import CONDITION_COLORS, condition_color
 
@@ -19,6 +19,11 @@ def run(run_id: str, condition: str, n_train: int | None, seed: int, rows: list[
     return RunData(run_id=run_id, root=Path("/nowhere") / run_id, layout="native", condition=condition,
                    n_train=n_train, seed=seed, config_hash=None, columns=to_columns(rows), task=task,
                    config={"task": task, "condition": condition, "n_train": n_train, "seed": seed, **config})
+
+
+def group_runs(runs: list[RunData], group_by: tuple[str, ...] | None = None) -> list[Group]:
+    """The groups export-figures makes of ``runs``."""
+    return groups_of(grouping_of(runs, group_by))
 
 
 def test_groups_never_mix_sizes_and_average_on_the_union_of_epochs() -> None:
