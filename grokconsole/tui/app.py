@@ -22,7 +22,8 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.views.watcher import RunView
 from grokconsole.views.watchset import Watcher
 from grokconsole.tui.messages import PlotReady, PollDone
-from grokconsole.tui.plotmodel import MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpec, build_plot_data
+from grokconsole.tui.plotmodel import (MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpec, build_plot_data,
+                                       log_panel_titles)
 from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -41,7 +42,7 @@ class WatchApp(App[None]):
         Binding("g", "group", "group"),
         Binding("s", "smooth", "smooth"),
         Binding("x", "x_axis", "axis"),
-        Binding("y", "irm_log", "IRM log", show=False),
+        Binding("y", "log_y", "log scale", show=False),
         Binding("slash", "filter", "filter"),
         Binding("l", "logs", "logs"),
         Binding("k", "stop", "stop"),
@@ -240,7 +241,7 @@ class WatchApp(App[None]):
         self.status_header.show(
             str(self.runs_dir), self.counts, visible=len(self.shown), total=len(self.views),
             marked=len(self.marked), smoothing=self.spec.smoothing, x_axis=self.spec.x_axis,
-            grouped=self.spec.grouped, irm_log=self.spec.irm_log,
+            grouped=self.spec.grouped, log_panels=log_panel_titles() if self.spec.log_y else (),
             pattern=self.pattern.pattern if self.pattern else None, grouped_by=self.grouped_by)
 
     def action_filter(self) -> None:
@@ -298,8 +299,8 @@ class WatchApp(App[None]):
         i = X_AXES.index(self.spec.x_axis)
         self.request_plot(x_axis=X_AXES[(i + 1) % len(X_AXES)])
 
-    def action_irm_log(self) -> None:
-        self.request_plot(irm_log=not self.spec.irm_log)
+    def action_log_y(self) -> None:
+        self.request_plot(log_y=not self.spec.log_y)
 
     # -- actions on runs ------------------------------------------------------------------
     def _selected_run(self):  # noqa: ANN202 - WatchedRun | None

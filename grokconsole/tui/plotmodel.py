@@ -33,7 +33,7 @@ class ViewSpec:
     group_by: tuple[str, ...] | None = None  # --group-by; None: every setting that differs
     smoothing: float = 0.0
     x_axis: str = "epoch"
-    irm_log: bool = False
+    log_y: bool = False  # the panels the specs mark ``log_toggle`` drawn in log10
     max_points: int = 240
     version: int = 0
 
@@ -74,6 +74,11 @@ class PlotData:
     xlabel: str = "epoch"
     note: str = ""
     grouped_by: str = ""  # grouped view: the keys that tell the groups apart (header text)
+
+
+def log_panel_titles() -> tuple[str, ...]:
+    """The titles of the panels the log-scale key switches: those a task spec declares ``log_toggle``."""
+    return tuple(view.panel.title for view in panels() if view.panel.log_toggle)
 
 
 def panels() -> list[PanelView]:
@@ -173,7 +178,7 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
     unit = "steps" if units == {"steps"} else "epochs"  # runs counted in steps share a step axis
     for view in panels():
         p = view.panel
-        panel = Panel(p.name, p.title, ylim=p.ylim, ylog=p.log_toggle and spec.irm_log)
+        panel = Panel(p.name, p.title, ylim=p.ylim, ylog=p.log_toggle and spec.log_y)
         if grouping is not None:
             xlabel = _grouped_panel(panel, grouping, view, spec, unit) or xlabel
         else:

@@ -98,7 +98,7 @@ async def test_mark_overlays_runs(make_app) -> None:
         assert app.marked == {G0} and cell(app, G1, "mark") == " "
 
 
-async def test_group_smoothing_axis_and_irm_log(make_app) -> None:
+async def test_group_smoothing_axis_and_log_scale(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -125,8 +125,8 @@ async def test_group_smoothing_axis_and_irm_log(make_app) -> None:
         await pilot.press("x")
         assert build_plot_data(app.watcher, app.spec).xlabel == "wall time (s)"
         await pilot.press("y")
-        assert app.spec.irm_log
-        assert "IRM log" in str(app.query_one("#header", Static).render())
+        assert app.spec.log_y
+        assert "log IRM penalty" in str(app.query_one("#header", Static).render())  # the spec's panel title
 
 
 async def test_filter_regex_over_name_and_config(make_app) -> None:

@@ -48,7 +48,7 @@ def test_axes_smoothing_and_log(tmp_path: Path) -> None:
     assert logx.panels[0].vlines[0][0] == math.log10(300)
     wall = build_plot_data(w, ViewSpec(selected="a", x_axis="wall time"))
     assert wall.xlabel == "wall time (s)" and wall.panels[0].vlines[0][0] == 150.0
-    irm = build_plot_data(w, ViewSpec(selected="a", irm_log=True)).panels[1]
+    irm = build_plot_data(w, ViewSpec(selected="a", log_y=True)).panels[1]
     assert irm.ylog and max(irm.lines[0].ys) < 0.001 and min(irm.lines[0].ys) < -2
 
 

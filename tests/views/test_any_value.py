@@ -104,7 +104,7 @@ def _watch_draws(runs: Path, root: Path) -> None:
     w.start()
     w.poll()
     for spec in (ViewSpec(selected=PLAIN, marked=(OTHER,)), ViewSpec(marked=(PLAIN, OTHER), grouped=True),
-                 ViewSpec(selected=PLAIN, irm_log=True, smoothing=0.6)):
+                 ViewSpec(selected=PLAIN, log_y=True, smoothing=0.6)):
         data = build_plot_data(w, spec)
         assert data.panels
         for panel in data.panels:

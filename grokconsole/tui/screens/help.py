@@ -14,7 +14,7 @@ HELP = """[b]grok watch — keys[/b]
   [b]g[/b]      group by every setting that differs: mean ± std over seeds
   [b]s[/b]      smoothing: off → EMA 0.6 → EMA 0.9 (debiased)
   [b]x[/b]      x axis: epoch → log epoch → wall time
-  [b]y[/b]      IRM panel on a log scale
+  [b]y[/b]      log scale on the panels a task marks for it
   [b]/[/b]      filter by a regex over run name and config (empty: all)
   [b]l[/b]      tail of the selected run's logs
   [b]k[/b]      stop the selected run (asks first)

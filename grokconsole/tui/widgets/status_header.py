@@ -19,10 +19,10 @@ class StatusHeader(Static):
             self.show(*self._last[0], **self._last[1])  # the title is dropped when narrow
 
     def show(self, source: str, counts: dict[str, int], *, visible: int, total: int, marked: int,
-             smoothing: float, x_axis: str, grouped: bool, irm_log: bool, pattern: str | None,
+             smoothing: float, x_axis: str, grouped: bool, log_panels: tuple[str, ...], pattern: str | None,
              grouped_by: str = "") -> None:
         self._last = ((source, counts), dict(visible=visible, total=total, marked=marked, smoothing=smoothing,
-                                             x_axis=x_axis, grouped=grouped, irm_log=irm_log, pattern=pattern,
+                                             x_axis=x_axis, grouped=grouped, log_panels=log_panels, pattern=pattern,
                                              grouped_by=grouped_by))
         wide = self.size.width >= 110 or not self.size.width
         text = Text.assemble(("grok watch", "bold"), f" · {source} · ") if wide else Text()
@@ -40,8 +40,8 @@ class StatusHeader(Static):
         text.append(f"smooth {smooth} · x {x_axis}")
         if grouped:
             text.append(" · grouped" + (f" by {grouped_by}" if grouped_by else ""), style="bold")
-        if irm_log:
-            text.append(" · IRM log")
+        if log_panels:  # the log-scale key is on: the panels it switched, as their specs title them
+            text.append(" · log " + ", ".join(log_panels))
         if pattern:
             text.append(f" · /{pattern}", style="italic")
         self.update(text)
