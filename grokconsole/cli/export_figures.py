@@ -95,38 +95,56 @@ def export_figures(
     from grokconsole.runs.errors import GrokError
     from grokconsole.views.grouping import parse_group_by
     from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
+    from grokconsole.runs.folder import resolve_run
 
     if jobs is not None and jobs < 1:
         raise GrokError(f"--jobs must be at least 1, got {jobs}")
-    from grokconsole.runs.folder import resolve_run
-
     folder = runs_dir or default_runs_dir()
-    steps: list[int] | None = None
-    if snapshots:
-        try:
-            steps = [int(s) for s in snapshots.split(",") if s.strip()]
-        except ValueError:
-            raise GrokError(f"--snapshots: expected comma-separated steps, got {snapshots!r}") from None
     reference = resolve_run(compare, folder).root if compare else None
-    if sweep is not None:
-        from grokconsole.runs.sweeps import sweep_run_dirs
-
-        ids = [p.run_id for p in sweep_run_dirs(folder, sweep)]
-        if runs:  # both: the sweep's runs that also match --runs
-            try:
-                rx = re.compile(runs)
-            except re.error as exc:
-                raise GrokError(f"invalid --runs regular expression {runs!r}: {exc}") from None
-            ids = [i for i in ids if rx.search(i)]
-        runs = "^(?:" + "|".join(re.escape(i) for i in ids) + ")$" if ids else "^$"
-    opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=runs,
+    opts = ExportOptions(runs_dir=folder, out=out, runs_pattern=_runs_pattern(folder, runs, sweep),
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
-                         snapshots=steps, compare=reference, base_evals=list(base_evals or []),
-                         group_by=parse_group_by(group_by),
+                         snapshots=_snapshot_steps(snapshots), compare=reference,
+                         base_evals=list(base_evals or []), group_by=parse_group_by(group_by),
                          jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
         result = run_export(opts, _progress_callbacks(progress))
+    _report(result, out)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _snapshot_steps(snapshots: str | None) -> list[int] | None:
+    """``--snapshots 2000,10000`` as steps (None: the default early/mid/late)."""
+    from grokconsole.runs.errors import GrokError
+
+    if not snapshots:
+        return None
+    try:
+        return [int(s) for s in snapshots.split(",") if s.strip()]
+    except ValueError:
+        raise GrokError(f"--snapshots: expected comma-separated steps, got {snapshots!r}") from None
+
+
+def _runs_pattern(folder: Path, runs: str | None, sweep: str | None) -> str | None:
+    """The run-id pattern to export: ``--runs``, narrowed to the runs of ``--sweep`` when given."""
+    if sweep is None:
+        return runs
+    from grokconsole.runs.errors import GrokError
+    from grokconsole.runs.sweeps import sweep_run_dirs
+
+    ids = [p.run_id for p in sweep_run_dirs(folder, sweep)]
+    if runs:  # both: the sweep's runs that also match --runs
+        try:
+            rx = re.compile(runs)
+        except re.error as exc:
+            raise GrokError(f"invalid --runs regular expression {runs!r}: {exc}") from None
+        ids = [i for i in ids if rx.search(i)]
+    return "^(?:" + "|".join(re.escape(i) for i in ids) + ")$" if ids else "^$"
+
+
+def _report(result: Any, out: Path) -> None:
+    """Warnings (runs left out, what loading dropped, per-run figures that failed), then the summary."""
     for problem in result.problems:
         warn(f"left out {problem.run_id}: {problem.reason}")
     for run in result.runs:
@@ -141,5 +159,3 @@ def export_figures(
             console.print(plain(f"{o.name}: {line}"))
     console.print(plain(f"{len(result.runs)} runs used in {result.n_groups} groups {result.grouping}"))
     console.print(plain(f"{len(result.problems)} runs left out; manifest: {result.manifest}"))
-    if result.failed:
-        raise typer.Exit(1)

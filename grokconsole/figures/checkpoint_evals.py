@@ -114,11 +114,25 @@ def _signed_colors(values: list[float]) -> list[str]:
 def draw_suite(w: DiagramWriter, t: SuiteTable, *, baseline: int | None = None,
                snapshots: Sequence[int] | None = None) -> None:
     """Every single-suite diagram of one run."""
+    if not t.steps:
+        w.skip(t.suite, "no evaluated checkpoints")
+        return
+    _draw_series(w, t)
+    _draw_relative(w, t, baseline if baseline is not None else t.steps[0])
+    _draw_deltas(w, t)
+    _draw_snapshots(w, t, snapshots if snapshots else default_snapshots(t.steps))
+    _draw_domains(w, t)
+    if t.counts:
+        fig, ax = _plt().subplots(figsize=(8, 4))
+        _bars(ax, t.slices, [t.counts.get(s, 0) for s in t.slices], NEUTRAL)
+        ax.set(ylabel="examples evaluated (n)", title=f"{t.suite}: support per slice")
+        w.save(fig, f"{t.suite}/support/{t.suite}_support_n")
+
+
+def _draw_series(w: DiagramWriter, t: SuiteTable) -> None:
+    """Each slice's value, and the macro average, against the step."""
     plt = _plt()
     name, steps, slices = t.suite, t.steps, t.slices
-    if not steps:
-        w.skip(name, "no evaluated checkpoints")
-        return
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for s in slices:
         ax.plot(steps, [t.values[st].get(s, float("nan")) for st in steps], "-o", ms=3, label=s)
@@ -126,82 +140,92 @@ def draw_suite(w: DiagramWriter, t: SuiteTable, *, baseline: int | None = None,
     ax.legend(fontsize=7, ncol=2 if len(slices) > 8 else 1)
     ax.grid(alpha=0.3)
     w.save(fig, f"{name}/series/{name}_by_slice_vs_step")
-
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(steps, [macro(t, st) for st in steps], "-o", color=NEUTRAL)
     ax.set(xlabel="step", ylabel=f"macro {axis_label(t)}", title=f"{name}: macro {t.metric} vs step")
     ax.grid(alpha=0.3)
     w.save(fig, f"{name}/macro/{name}_macro_vs_step")
 
-    base = baseline if baseline is not None else steps[0]
+
+def _draw_relative(w: DiagramWriter, t: SuiteTable, base: int) -> None:
+    """The change of each slice, and of the macro average, relative to the baseline step."""
+    plt = _plt()
+    name, steps, slices = t.suite, t.steps, t.slices
     if base not in t.values:
         w.skip(f"{name}/relative", f"baseline step {base} was not evaluated")
-    elif len(steps) < 2:
+        return
+    if len(steps) < 2:
         w.skip(f"{name}/relative", "needs at least two evaluated checkpoints")
-    else:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for s in slices:
-            b = t.values[base].get(s, float("nan"))
-            ax.plot(steps, [improvement(t, t.values[st].get(s, float("nan")), b, relative=True) for st in steps],
-                    "-o", ms=3, label=s)
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="step", ylabel=f"% improvement of {t.metric} vs step {base}",
-               title=f"{name}: relative change vs step {base} (positive = better; {t.direction} is better)")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-        w.save(fig, f"{name}/relative/{name}_relative_vs_step{base}")
-        fig, ax = plt.subplots(figsize=(7, 4))
-        mb = macro(t, base)
-        ax.plot(steps, [improvement(t, macro(t, st), mb, relative=True) for st in steps], "-o", color=NEUTRAL)
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="step", ylabel=f"% improvement of macro {t.metric}",
-               title=f"{name}: macro relative change vs step {base} (positive = better)")
-        ax.grid(alpha=0.3)
-        w.save(fig, f"{name}/relative/{name}_macro_relative_vs_step{base}")
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for s in slices:
+        b = t.values[base].get(s, float("nan"))
+        ax.plot(steps, [improvement(t, t.values[st].get(s, float("nan")), b, relative=True) for st in steps],
+                "-o", ms=3, label=s)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlabel="step", ylabel=f"% improvement of {t.metric} vs step {base}",
+           title=f"{name}: relative change vs step {base} (positive = better; {t.direction} is better)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    w.save(fig, f"{name}/relative/{name}_relative_vs_step{base}")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    mb = macro(t, base)
+    ax.plot(steps, [improvement(t, macro(t, st), mb, relative=True) for st in steps], "-o", color=NEUTRAL)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlabel="step", ylabel=f"% improvement of macro {t.metric}",
+           title=f"{name}: macro relative change vs step {base} (positive = better)")
+    ax.grid(alpha=0.3)
+    w.save(fig, f"{name}/relative/{name}_macro_relative_vs_step{base}")
 
+
+def _draw_deltas(w: DiagramWriter, t: SuiteTable) -> None:
+    """Late minus early by slice, coloured by whether that is better."""
+    name, steps, slices = t.suite, t.steps, t.slices
     if len(steps) < 2:
         w.skip(f"{name}/deltas", "needs at least two evaluated checkpoints")
-    else:
-        early, late = steps[0], steps[-1]
-        deltas = [t.values[late].get(s, float("nan")) - t.values[early].get(s, float("nan")) for s in slices]
-        good = [d if t.direction == "higher" else -d for d in deltas]
-        fig, ax = plt.subplots(figsize=(8, 4))
-        _bars(ax, slices, deltas, _signed_colors(good))
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(ylabel=f"Δ {t.metric} (step {late} − step {early})",
-               title=f"{name}: delta late − early by slice ({_sign_note(t)}; green = better)")
-        w.save(fig, f"{name}/deltas/{name}_delta_step_{late}_minus_{early}_by_slice")
+        return
+    early, late = steps[0], steps[-1]
+    deltas = [t.values[late].get(s, float("nan")) - t.values[early].get(s, float("nan")) for s in slices]
+    good = [d if t.direction == "higher" else -d for d in deltas]
+    fig, ax = _plt().subplots(figsize=(8, 4))
+    _bars(ax, slices, deltas, _signed_colors(good))
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(ylabel=f"Δ {t.metric} (step {late} − step {early})",
+           title=f"{name}: delta late − early by slice ({_sign_note(t)}; green = better)")
+    w.save(fig, f"{name}/deltas/{name}_delta_step_{late}_minus_{early}_by_slice")
 
-    for snap in (snapshots if snapshots else default_snapshots(steps)):
+
+def _draw_snapshots(w: DiagramWriter, t: SuiteTable, snapshots: Sequence[int]) -> None:
+    """One bar chart of the slices per snapshot step."""
+    name, slices = t.suite, t.slices
+    for snap in snapshots:
         if snap not in t.values:
             w.skip(f"{name}/snapshots/{name}_step_{snap}_by_slice", f"step {snap} was not evaluated")
             continue
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig, ax = _plt().subplots(figsize=(8, 4))
         _bars(ax, slices, [t.values[snap].get(s, float("nan")) for s in slices], NEUTRAL)
         ax.set(ylabel=axis_label(t), title=f"{name}: step {snap} by slice")
         w.save(fig, f"{name}/snapshots/{name}_step_{snap}_by_slice")
 
+
+def _draw_domains(w: DiagramWriter, t: SuiteTable) -> None:
+    """Each domain's mean at early, mid and late steps (when the slices span several domains)."""
+    name, steps, slices = t.suite, t.steps, t.slices
     domains = sorted(set(t.domains.values()))
     if len(domains) < 2:
         w.skip(f"{name}/domains", "all slices share one domain")
-    else:
-        picks = default_snapshots(steps)
-        fig, ax = plt.subplots(figsize=(7, 4))
-        width = 0.8 / len(picks)
-        for i, st in enumerate(picks):
-            vals = [macro(t, st, [s for s in slices if t.domains.get(s) == d]) for d in domains]
-            ax.bar([j + i * width for j in range(len(domains))], vals, width, label=f"step {st}")
-        ax.set_xticks([j + width * (len(picks) - 1) / 2 for j in range(len(domains))])
-        ax.set_xticklabels(domains)
-        ax.set(ylabel=f"domain mean {axis_label(t)}", title=f"{name}: domains at early / mid / late steps")
-        ax.legend(fontsize=8)
-        w.save(fig, f"{name}/domains/{name}_domain_early_mid_late")
-
-    if t.counts:
-        fig, ax = plt.subplots(figsize=(8, 4))
-        _bars(ax, slices, [t.counts.get(s, 0) for s in slices], NEUTRAL)
-        ax.set(ylabel="examples evaluated (n)", title=f"{name}: support per slice")
-        w.save(fig, f"{name}/support/{name}_support_n")
+        return
+    picks = default_snapshots(steps)
+    fig, ax = _plt().subplots(figsize=(7, 4))
+    width = 0.8 / len(picks)
+    for i, st in enumerate(picks):
+        vals = [macro(t, st, [s for s in slices if t.domains.get(s) == d]) for d in domains]
+        ax.bar([j + i * width for j in range(len(domains))], vals, width, label=f"step {st}")
+    ax.set_xticks([j + width * (len(picks) - 1) / 2 for j in range(len(domains))])
+    ax.set_xticklabels(domains)
+    ax.set(ylabel=f"domain mean {axis_label(t)}", title=f"{name}: domains at early / mid / late steps")
+    ax.legend(fontsize=8)
+    w.save(fig, f"{name}/domains/{name}_domain_early_mid_late")
 
 
 def draw_tradeoff(w: DiagramWriter, a: SuiteTable, b: SuiteTable, *, baseline: int | None = None) -> None:
