@@ -1,15 +1,40 @@
-"""Figures 1–3 of the paper: the smoking gun, the mechanisms, the shortcut (headline n_train)."""
+"""Figures 1–3 of the paper: the smoking gun, the mechanisms, the shortcut (headline n_train).
+
+Columns come from the task specs (:mod:`grokconsole.figures.metrics`): accuracies by role, the
+IRM penalty, mechanism measures and reliance metrics by the panel the specs draw them on.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from grokconsole.figures.context import ExportContext, Skip
-from grokconsole.figures.plots import (PRETTY, band, figure_legend, group_colors, group_legend, group_title,
+from grokconsole.figures.groups import Group
+from grokconsole.figures.metrics import irm_key, label, mechanism_keys, reliance_keys, role_key
+from grokconsole.figures.plots import (band, figure_legend, group_colors, group_legend, group_title,
                                       mark_grokking, merged_legend, panel_grid, subplots, thin)
-from grokconsole.figures.style import GREY, METRIC_COLORS, condition_color
+from grokconsole.figures.style import GREY, condition_color, metric_color
 
-SHORTCUT_COLUMNS = ("center_conf", "border_conf", "shortcut_ratio")
-MECHANISM_COLUMNS = ("val_acc", "weight_norm", "feature_rank")
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def _task(group: Group) -> str | None:
+    """The group's task (a group never mixes tasks); None for runs that do not say."""
+    return (group.runs[0].task or None) if group.runs else None
+
+
+def _key(group: Group, role: str) -> str:
+    """The group's column of accuracy ``role``."""
+    return role_key(_task(group), role)
+
+
+def _column(group: Group, column: str) -> str:
+    """``column``, or the group's val accuracy column for ``"val"``."""
+    return _key(group, "val") if column == "val" else column
+
+
+def _either(columns: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(columns[:-1]), *columns[-1:])))
 
 
 def _headline_text(ctx: ExportContext) -> str:
@@ -19,29 +44,31 @@ def _headline_text(ctx: ExportContext) -> str:
 def figure1_smoking_gun(ctx: ExportContext) -> list[Path] | Skip:
     """Grokking vs standard side by side: val/OOD accuracy (left), IRM penalty (right), grokking epoch."""
     name = "figure1_smoking_gun"
-    panels = [g for g in ctx.headline_groups() if g.condition in ("grokking", "standard") and g.has("val_acc")]
+    panels = [g for g in ctx.headline_groups() if g.condition in ("grokking", "standard") and g.has(_key(g, "val"))]
     if not panels:
-        return Skip(f"no grokking or standard run logs val_acc at {_headline_text(ctx)}")
+        return Skip(f"no grokking or standard run logs its val accuracy at {_headline_text(ctx)}")
     for cond in ("grokking", "standard"):
         if cond not in [g.condition for g in panels]:
-            ctx.note(name, f"no {cond} runs with val_acc at {_headline_text(ctx)}: panel left out")
+            ctx.note(name, f"no {cond} runs with val accuracy at {_headline_text(ctx)}: panel left out")
     fig, axes = panel_grid(ctx, len(panels))
-    irm_color = METRIC_COLORS["irm_mean"]
+    irm = irm_key()
     for ax, group in zip(axes, panels):
         color = condition_color(group.condition)
-        band(ax, group.stat("val_acc"), color, "ID val accuracy")
-        if group.has("ood_acc"):
-            band(ax, group.stat("ood_acc"), color, "OOD accuracy", ls="--", alpha=0.12)
+        val, ood = _key(group, "val"), _key(group, "ood")
+        task = _task(group)
+        band(ax, group.stat(val), color, label(task, val))
+        if group.has(ood):
+            band(ax, group.stat(ood), color, label(task, ood), ls="--", alpha=0.12)
         twins = [ax]
-        if group.has("irm_mean"):
+        if irm and group.has(irm):
             ax2 = ax.twinx()
             ax2.grid(False)
-            band(ax2, group.stat("irm_mean"), irm_color, "IRM penalty", ls="-.", alpha=0.12, zorder=2)
-            ax2.set_ylabel("IRM penalty (↓ = invariant)", color=irm_color)
-            ax2.tick_params(axis="y", labelcolor=irm_color)
+            band(ax2, group.stat(irm), metric_color(irm), label(task, irm), ls="-.", alpha=0.12, zorder=2)
+            ax2.set_ylabel(f"{label(task, irm)} (↓ = invariant)", color=metric_color(irm))
+            ax2.tick_params(axis="y", labelcolor=metric_color(irm))
             twins.append(ax2)
         else:
-            ctx.note(name, f"{group.key}: no irm_mean column, right axis left out")
+            ctx.note(name, f"{group.key}: no {irm or 'IRM penalty'} column, right axis left out")
         mark_grokking(ax, group)
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("Epoch")
@@ -57,24 +84,33 @@ def figure2_mechanisms(ctx: ExportContext) -> list[Path] | Skip:
     """Val accuracy, weight norm and feature rank over training, one curve per condition."""
     name = "figure2_mechanisms"
     groups = ctx.headline_groups()
-    columns = [c for c in MECHANISM_COLUMNS if any(g.has(c) for g in groups)]
-    if not any(c in columns for c in ("weight_norm", "feature_rank")):
-        return Skip(f"no run logs weight_norm or feature_rank at {_headline_text(ctx)}")
-    for c in MECHANISM_COLUMNS:
+    measures = mechanism_keys()
+    # "val": each group's own val accuracy column; the measures are the mechanisms panel's metrics.
+    wanted = ["val", *measures]
+    columns = [c for c in wanted if any(g.has(_column(g, c)) for g in groups)]
+    if not any(c in columns for c in measures):
+        return Skip(f"no run logs {_either(measures) or 'a mechanism measure'} at {_headline_text(ctx)}")
+    for c in wanted:
         if c not in columns:
-            ctx.note(name, f"no run logs {c} at {_headline_text(ctx)}: panel left out")
+            ctx.note(name, f"no run logs {'val accuracy' if c == 'val' else c} at {_headline_text(ctx)}: "
+                           "panel left out")
     fig, axes = subplots(ctx, 1, len(columns), aspect=0.4)
     colors = group_colors(groups)
     for k, (ax, column) in enumerate(zip(axes[0], columns)):
+        keys, tasks = set(), set()
         for group in groups:
-            if not group.has(column):
+            key = _column(group, column)
+            if not group.has(key):
                 continue
+            keys.add(key)
+            tasks.add(_task(group))
             color = colors[id(group)]
-            band(ax, group.stat(column), color, group_legend(group))
+            band(ax, group.stat(key), color, group_legend(group))
             mark_grokking(ax, group, color, label=k == 0)
         ax.set_xlabel("Epoch")
-        ax.set_title(PRETTY[column])
-        if column == "val_acc":
+        only = keys.pop() if len(keys) == 1 else None
+        ax.set_title(label(tasks.pop() if len(tasks) == 1 else None, only) if only else "Val accuracy")
+        if column == "val":
             ax.set_ylim(0, 1.05)
     handles, labels = axes[0][0].get_legend_handles_labels()
     # As many columns as the figure's width holds (~110 characters): long group names take fewer.
@@ -87,15 +123,16 @@ def figure2_mechanisms(ctx: ExportContext) -> list[Path] | Skip:
 def figure3_shortcut(ctx: ExportContext) -> list[Path] | Skip:
     """Centre and border confidence and their ratio, one panel per condition, with the ratio = 1 line."""
     name = "figure3_shortcut"
-    panels = [g for g in ctx.headline_groups() if any(g.has(c) for c in SHORTCUT_COLUMNS)]
+    columns = reliance_keys()
+    panels = [g for g in ctx.headline_groups() if any(g.has(c) for c in columns)]
     if not panels:
-        return Skip(f"no run logs center_conf, border_conf or shortcut_ratio at {_headline_text(ctx)}")
+        return Skip(f"no run logs {_either(columns) or 'a shortcut-reliance metric'} at {_headline_text(ctx)}")
     fig, axes = panel_grid(ctx, len(panels), sharey=True)
-    styles = {"center_conf": "-", "border_conf": "--", "shortcut_ratio": "-."}
     for ax, group in zip(axes, panels):
-        for column in SHORTCUT_COLUMNS:
+        for i, column in enumerate(columns):
             if group.has(column):
-                band(ax, group.stat(column), METRIC_COLORS[column], PRETTY[column], ls=styles[column])
+                band(ax, group.stat(column), metric_color(column), label(_task(group), column),
+                     ls=LINE_STYLES[i % len(LINE_STYLES)])
             else:
                 ctx.note(name, f"{group.key}: no {column} column")
         ax.axhline(1.0, color=GREY, ls=":", lw=thin(), label="ratio = 1 (equal reliance)", zorder=1)

@@ -1,7 +1,9 @@
 """Each run's own ``figures/training_curves.png``: train/val/OOD accuracy, IRM penalty, grokking epoch.
 
 Hundreds of runs are drawn on one reused figure whose lines get new data, which is several
-times faster than building a figure per run.
+times faster than building a figure per run. Its lines are roles, not column names: the run's
+task spec says which column is its train, val and OOD accuracy, and which its IRM penalty
+(:mod:`grokconsole.figures.metrics`); labels are the specs' metric names.
 """
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from typing import Any
 
 from grokconsole.runs.version import __version__
 from grokconsole.figures.data import RunData
-from grokconsole.figures.style import METRIC_COLORS, SOFTWARE, Style, condition_color
+from grokconsole.figures.metrics import irm_key, metric_of, role_key
+from grokconsole.figures.plots import PRETTY
+from grokconsole.figures.style import SOFTWARE, Style, condition_color, metric_color
 
 PER_RUN_NAME = "training_curves"
 PER_RUN_DPI = 120  # at most; these are diagnostics, not paper figures
@@ -41,18 +45,22 @@ class TrainingCurves:
         self.ax2.grid(False)
         ax, ax2 = self.ax, self.ax2
         k = style.line_width / 1.2  # line widths follow the style (poster lines are thicker)
+        self.irm = irm_key()
+        irm_label = PRETTY.get(self.irm or "", "IRM penalty")
+        irm_color = metric_color(self.irm or "")
+        # Keyed by role (accuracies) or "irm": each run's spec says which column fills which line.
         self.lines: dict[str, Any] = {
-            "val_acc": ax.plot([], [], lw=1.6 * k, label="Val acc")[0],
-            "ood_acc": ax.plot([], [], lw=1.4 * k, ls="--", label="OOD acc")[0],
-            "train_acc": ax.plot([], [], color="#9CA3AF", lw=1.0 * k, label="Train acc")[0],
-            "irm_mean": ax2.plot([], [], color=METRIC_COLORS["irm_mean"], lw=1.4 * k, ls="-.", label="IRM penalty")[0],
+            "val": ax.plot([], [], lw=1.6 * k)[0],
+            "ood": ax.plot([], [], lw=1.4 * k, ls="--")[0],
+            "train": ax.plot([], [], color="#9CA3AF", lw=1.0 * k)[0],
+            "irm": ax2.plot([], [], color=irm_color, lw=1.4 * k, ls="-.", label=irm_label)[0],
         }
         self.vline = ax.axvline(0, color="#111827", ls=":", lw=1.0 * k, label="grokking epoch")
         ax.set_xlabel("Epoch")
         ax.set_ylabel("Accuracy")
         ax.set_ylim(0, 1.05)
-        ax2.set_ylabel("IRM penalty", color=METRIC_COLORS["irm_mean"])
-        ax2.tick_params(axis="y", labelcolor=METRIC_COLORS["irm_mean"])
+        ax2.set_ylabel(irm_label, color=irm_color)
+        ax2.tick_params(axis="y", labelcolor=irm_color)
         self._backgrounds: dict[Any, Any] = {}  # (limits, legend entries) -> rendered background
 
     def stamp(self, run: RunData) -> str:
@@ -64,16 +72,20 @@ class TrainingCurves:
 
         color = condition_color(run.condition)
         shown = []
+        columns = self._columns(run)
         for name, line in self.lines.items():
-            if run.has(name):
-                line.set_data(run.epochs, run.columns[name])
+            column = columns.get(name)
+            if column and run.has(column):
+                line.set_data(run.epochs, run.columns[column])
+                if name != "irm":
+                    line.set_label(_accuracy_label(run.task or None, column))
                 line.set_visible(True)
                 shown.append(line)
             else:
                 line.set_data([], [])
                 line.set_visible(False)
-        self.lines["val_acc"].set_color(color)
-        self.lines["ood_acc"].set_color(color)
+        self.lines["val"].set_color(color)
+        self.lines["ood"].set_color(color)
         if run.grokking_epoch is not None:
             self.vline.set_xdata([run.grokking_epoch, run.grokking_epoch])
             self.vline.set_visible(True)
@@ -82,10 +94,10 @@ class TrainingCurves:
             self.vline.set_visible(False)
         lo, hi = float(np.min(run.epochs)), float(np.max(run.epochs))
         self.ax.set_xlim(lo, hi if hi > lo else lo + 1)
-        irm_visible = self.lines["irm_mean"].get_visible()
+        irm_visible = self.lines["irm"].get_visible()
         self.ax2.set_visible(irm_visible)
         if irm_visible:
-            irm = run.columns["irm_mean"]
+            irm = run.columns[columns["irm"]]
             irm = irm[np.isfinite(irm)]
             self.ax2.set_ylim(min(0.0, float(irm.min())), _nice_ceiling(float(irm.max()) * 1.05))
         n = run.n_train if run.n_train is not None else "?"
@@ -98,6 +110,10 @@ class TrainingCurves:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
             self._backgrounds[key] = self._draw_background(shown, irm_visible)
         return self._blit_and_save(self._backgrounds[key], shown, path, run)
+
+    def _columns(self, run: RunData) -> dict[str, str | None]:
+        """The run's column for each line: its spec's accuracy columns by role, and the IRM penalty."""
+        return {**{role: role_key(run.task or None, role) for role in ("val", "ood", "train")}, "irm": self.irm}
 
     def _draw_background(self, shown: list[Any], irm_visible: bool) -> Any:
         """Axes, ticks, labels and legend: drawn once for all runs that share limits and legend entries."""
@@ -134,6 +150,12 @@ class TrainingCurves:
         import matplotlib.pyplot as plt
 
         plt.close(self.fig)
+
+
+def _accuracy_label(task: str | None, column: str) -> str:
+    """The legend entry of an accuracy line: the spec's short name of the column ("val acc", "OOD acc")."""
+    m = metric_of(task, column)
+    return f"{m.short or column} acc" if m is not None else column
 
 
 def _nice_ceiling(value: float) -> float:

@@ -12,17 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.runs.version import __version__
+from grokconsole.views.taskviews import metric_specs
 
 # Fixed colours: the user's seeds use blue for grokking and red for standard.
 CONDITION_COLORS = {"grokking": "#2563EB", "standard": "#DC2626"}
 PALETTE = ("#059669", "#7C3AED", "#D97706", "#0891B2", "#DB2777", "#4B5563", "#65A30D", "#9333EA")
-METRIC_COLORS = {
-    "irm_mean": "#F59E0B", "weight_norm": "#10B981", "feature_rank": "#F59E0B",
-    "center_conf": "#2563EB", "border_conf": "#DC2626", "shortcut_ratio": "#F59E0B",
-    "train_acc": "#6B7280",
-}
+# A metric's figure colour is the paper shade of the terminal colour its spec gives it.
+SHADES = {"blue": "#2563EB", "red": "#DC2626", "green": "#059669", "orange": "#F59E0B", "yellow": "#D97706",
+          "cyan": "#0891B2", "magenta": "#DB2777"}
 GREY = "#6B7280"
 SOFTWARE = f"grokconsole {__version__}"
+
+
+def metric_color(column: str) -> str:
+    """The figure colour of a history column: its spec's colour in the paper palette, else grey."""
+    m = metric_specs().get(column)
+    return SHADES.get(m.color, GREY) if m is not None else GREY
 
 
 def condition_key(condition: str) -> tuple[int, str]:

@@ -7,7 +7,9 @@ Written as CSV (full precision, empty cell = no value), Markdown and LaTeX (3 si
 decimals, "—" = no value). Per-run definitions follow the user's older plotting script
 (``experiments/plot_results.py``): ``irm_drop_epoch`` is the epoch of the largest one-step change of ``irm_mean``;
 ``epoch_gap = |grokking_epoch − irm_drop_epoch|``; ``irm_drop_pct`` is the fall from the first
-IRM value to the smallest, in percent of the first.
+IRM value to the smallest, in percent of the first. The columns behind them come from the task
+specs (:mod:`grokconsole.figures.metrics`): the run's val and OOD accuracy by role, the IRM
+penalty and the shortcut ratio by the panel the specs draw them on.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
+from grokconsole.figures.metrics import irm_key, ratio_key, role_key
 
 IDENTITY = ("task", "condition", "n_train")
 NUMERIC = ("best_val_acc", "best_ood_acc", "memorization_epoch", "grokking_epoch", "irm_drop_epoch", "epoch_gap",
@@ -56,10 +59,12 @@ def run_row(run: RunData) -> dict[str, Any]:
     import numpy as np
 
     cols, epochs = run.columns, run.epochs
-    val = _finite(cols.get("val_acc"))
-    ood = _finite(cols.get("ood_acc"))
+    task = run.task or None
+    val = _finite(cols.get(role_key(task, "val")))
+    ood = _finite(cols.get(role_key(task, "ood")))
     irm_drop_epoch = irm_drop_pct = NAN
-    irm = cols.get("irm_mean")
+    irm_column, ratio_column = irm_key(), ratio_key()
+    irm = cols.get(irm_column) if irm_column else None
     if irm is not None and np.isfinite(irm).any():
         ok = np.isfinite(irm)
         irm_ok, ep_ok = irm[ok], epochs[ok]
@@ -70,7 +75,7 @@ def run_row(run: RunData) -> dict[str, Any]:
             irm_drop_epoch = float(ep_ok[int(np.argmax(step)) + 1])
     grok = _none(run.grokking_epoch)
     gap = abs(grok - irm_drop_epoch) if math.isfinite(grok) and math.isfinite(irm_drop_epoch) else NAN
-    ratio = _finite(cols.get("shortcut_ratio"))
+    ratio = _finite(cols.get(ratio_column) if ratio_column else None)
     return {
         "run_id": run.run_id, "task": run.task or None, "condition": run.condition,
         "n_train": run.n_train, "seed": run.seed,

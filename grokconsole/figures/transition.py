@@ -6,7 +6,8 @@ from pathlib import Path
 from grokconsole.runs.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
-from grokconsole.figures.plots import PRETTY, band, legend_below, marker, seeds_text, shade, subplots, thin
+from grokconsole.figures.metrics import label as metric_label
+from grokconsole.figures.plots import band, legend_below, marker, seeds_text, shade, subplots, thin
 from grokconsole.figures.style import condition_color, condition_key
 
 
@@ -62,7 +63,8 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                         mec="white", mew=0.6, zorder=6)
         ax.set_xlabel("Epoch")
         only = targets.pop() if len(targets) == 1 else None
-        ax.set_ylabel(PRETTY.get(only, only) if only else "Target metric (per task)")
+        tasks = {run.task or None for g in members for run in g.runs}
+        ax.set_ylabel(metric_label(tasks.pop() if len(tasks) == 1 else None, only) if only else "Target metric (per task)")
         ax.set_title(cond, fontweight="bold")
         ax.set_ylim(-0.02, 1.05)
         legend_below(ax, ncols=1)

@@ -146,6 +146,9 @@ class TaskSpec:
 
 ACCURACY_PANEL = PanelSpec("accuracy", "accuracy", ylim=(0.0, 1.02), grouped_skip=("train_acc",))
 MECHANISMS_PANEL = PanelSpec("mechanisms", "mechanisms")
+# The shift tasks' panels, here because the paper figures draw them by panel (not by column name).
+IRM_PANEL = PanelSpec("irm", "IRM penalty", log_toggle=True)
+RELIANCE_PANEL = PanelSpec("reliance", "shortcut reliance")
 LOSS_PANEL = PanelSpec("loss", "loss")
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, MetricSpec, PanelSpec,
-                                       SuiteSpec, accuracy_metrics)
+from grokconsole.tasks.spec import (ACCURACY_PANEL, IRM_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, RELIANCE_PANEL,
+                                       MetricSpec, SuiteSpec, accuracy_metrics)
 
 SHIFT_DEFAULTS: dict[str, Any] = {
     "objective": "erm", "irm_lambda": 100.0, "irm_anneal_steps": 100,
@@ -19,9 +19,7 @@ SHIFT_DEFAULTS: dict[str, Any] = {
 }
 SHIFT_CHOICES: dict[str, tuple[str, ...]] = {"objective": ("erm", "irm")}
 
-IRM_PANEL = PanelSpec("irm", "IRM penalty", log_toggle=True)
-SHORTCUT_PANEL = PanelSpec("reliance", "shortcut reliance")
-SHIFT_PANELS = (ACCURACY_PANEL, IRM_PANEL, MECHANISMS_PANEL, SHORTCUT_PANEL)
+SHIFT_PANELS = (ACCURACY_PANEL, IRM_PANEL, MECHANISMS_PANEL, RELIANCE_PANEL)
 SHIFT_METRICS = accuracy_metrics(ood=True) + (
     MetricSpec("ood_loss", "OOD loss", "OOD loss", direction="lower", role="loss"),
     MetricSpec("irm_mean", "IRM penalty", "IRM", "irm", direction="lower", color="orange"),
