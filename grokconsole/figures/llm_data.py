@@ -18,7 +18,7 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.base_models import BASE_STEP, MODEL_FILE, model_identity
 from grokconsole.figures.context import ExportContext
-from grokconsole.tasks.registry import all_specs, result_schema
+from grokconsole.tasks.registry import result_schema, tasks_that_can
 
 # The records below come from a task's result schema, found through the registry (this module
 # names no task): ``LlmResults`` (a source's results by step), ``AccuracyCell``, ``IclPoint``.
@@ -30,8 +30,7 @@ IclPoint = Any
 def llm_tasks() -> tuple[str, ...]:
     """The tasks whose runs hold language-model results: those whose spec can ``generate`` and
     whose package has a result schema."""
-    return tuple(name for name, spec in all_specs().items()
-                 if spec.can("generate") and result_schema(name) is not None)
+    return tuple(name for name in tasks_that_can("generate") if result_schema(name) is not None)
 COT_COLOR = "#2563EB"
 PLAIN_COLOR = "#D97706"
 BASE_COLORS = {8: "#059669", 9: "#7C3AED", 10: "#DC2626"}

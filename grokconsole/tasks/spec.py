@@ -125,10 +125,6 @@ class TaskSpec:
                 return m.key
         return None
 
-    def log_panels(self) -> tuple[str, ...]:
-        """The panels the console's log-scale key switches (those declared with ``log_toggle``)."""
-        return tuple(p.name for p in self.panels if p.log_toggle)
-
     def panel_metrics(self, panel: str) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.panel == panel)
 
