@@ -11,28 +11,38 @@ STATUS_STYLE = {"queued": "dim cyan", "running": "bold cyan", "finished": "green
                 "crashed": "bold red"}
 
 
+# From here on a number is shown in exponent form: fixed decimals of 1e308 fill a screen.
+EXPONENT_FROM = 1e9
+
+
 def fmt_num(value: Any, digits: int = 3) -> str:
-    """A number for a table cell; '—' when missing."""
+    """A number for a table cell; '—' when missing; ``inf``, ``1e+308`` for overflowed values."""
     if value is None:
         return "—"
     try:
         f = float(value)
     except (TypeError, ValueError):
         return str(value)
+    except OverflowError:  # an integer beyond any float
+        return ">1e308" if value > 0 else "<-1e308"
     if f != f:
         return "—"
-    if f.is_integer() and abs(f) < 1e9:
+    if abs(f) >= EXPONENT_FROM:
+        return f"{f:.{digits}g}"
+    if f.is_integer():
         return str(int(f))
     return f"{f:.{digits}f}"
 
 
 def fmt_acc(value: Any) -> str:
-    """An accuracy with three decimals; '—' when missing."""
+    """An accuracy with three decimals; '—' when missing; ``inf``, ``1e+308`` for overflowed values."""
     try:
         f = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return "—"
-    return "—" if f != f else f"{f:.3f}"
+    if f != f:
+        return "—"
+    return f"{f:.3g}" if abs(f) >= EXPONENT_FROM else f"{f:.3f}"
 
 
 def status_text(status: str) -> str:

@@ -154,3 +154,12 @@ def test_a_bad_or_huge_last_line_keeps_the_rows_before_it(tmp_path: Path, last: 
     assert res.exit_code == 0 and str(shown) in res.output
     res = invoke("show", PLAIN, "--runs-dir", str(runs))
     assert res.exit_code == 0 and str(shown) in res.output
+
+
+def test_overflowed_numbers_fit_a_table_cell() -> None:
+    from grokconsole.views.formatting import fmt_acc, fmt_num
+
+    for value, shown in ((1e308, "1e+308"), (math.inf, "inf"), (-math.inf, "-inf"), (0.5, "0.500")):
+        assert fmt_acc(value) == shown and fmt_num(value) == shown
+    assert fmt_num(10 ** 400) == ">1e308" and fmt_acc(10 ** 400) == "—"
+    assert fmt_num(12) == "12" and fmt_acc(math.nan) == "—"
