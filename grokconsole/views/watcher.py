@@ -7,7 +7,8 @@ changed summary or ``run.json``. Full columns are kept only while the run is *lo
 (plotted); otherwise a run costs a few stats per poll.
 
 Grokking is flagged from three sources: the summary's ``grokking_epoch``, a ``grokking``
-event, and the core detector fed with new rows (for scripts that write no events).
+event, and the grokking detector (:mod:`grokconsole.runs.detection`, watching the target of the
+run's task spec) fed with new rows (for scripts that write no events).
 """
 from __future__ import annotations
 

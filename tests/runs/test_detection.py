@@ -256,3 +256,13 @@ def test_window_method_is_reported_beside_the_default_detector() -> None:
     plain = GrokDetector(DetectionConfig.from_config({"detect_method": "default"}))
     assert not any(ev["event"] == "val_jump" for row in rows for ev in plain.update(row))
     assert DetectionConfig.from_config({"detect_method": "window", "detect_jump_window": 7}).jump_window == 7
+
+
+def test_the_target_is_a_parameter_the_config_can_override() -> None:
+    assert DetectionConfig.from_config({}).target_metric is None  # the default rule
+    assert DetectionConfig.from_config({}, target="val_acc").target_metric == "val_acc"
+    told = DetectionConfig.from_config({"detect_target_metric": "ood_acc"}, target="val_acc")
+    assert told.target_metric == "ood_acc"
+    rows = [{"epoch": e, "train_acc": 1.0, "val_acc": 0.1, "ood_acc": 0.1} for e in range(0, 50, 10)]
+    assert analyze(rows, DetectionConfig(target_metric="val_acc")).target_metric == "val_acc"
+    assert analyze(rows).target_metric == "ood_acc"
