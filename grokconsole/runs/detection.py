@@ -79,7 +79,7 @@ class DetectionConfig:
         """Read ``detect_*`` keys of a run config (``detect_window=5`` sets ``window``).
 
         ``target`` is the run's task spec's target metric, for a config that does not record
-        ``detect_target_metric`` (a run launched before it was recorded); the config's own key
+        ``detect_target_metric`` (one written by hand or by a script); the config's own key
         wins, and without either the default rule applies.
         """
         kwargs: dict[str, Any] = {"target_metric": target} if target else {}
