@@ -77,7 +77,7 @@ def _column(raw: list[Any]) -> tuple[Any, int] | None:
 
     try:
         return np.array(raw, dtype=float), 0
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         pass
     values = [as_float(v) if (v is None or isinstance(v, (int, float))) else math.nan for v in raw]
     bad = sum(1 for v in raw if v is not None and not isinstance(v, (int, float)))
@@ -101,7 +101,7 @@ def to_columns(rows: list[dict[str, Any]], notes: list[str] | None = None) -> di
     try:  # every row has every key and only numbers: one matrix, one conversion
         matrix = np.array(list(map(itemgetter(*keys), rows)), dtype=float).reshape(len(rows), len(keys))
         cols = {key: matrix[:, i] for i, key in enumerate(keys)}
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         for key in keys:
             got = _column([r.get(key) for r in rows])
             if got is not None:

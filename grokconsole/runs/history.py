@@ -153,15 +153,18 @@ def read_legacy_history(path: Path) -> list[dict[str, Any]]:
 
 
 def as_float(value: Any) -> float:
-    """A history value as a float: missing, null, bools and junk become NaN (bools become 0/1)."""
+    """A history value as a float: missing, null and junk become NaN, bools 0/1, integers too large
+    for a float ±inf."""
     if value is None:
         return math.nan
     if isinstance(value, bool):
         return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, float):
+        return value
     try:
         return float(value)
+    except OverflowError:  # an integer beyond any float (JSON allows 1 followed by 400 zeros)
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         return math.nan
 

@@ -30,7 +30,8 @@ runner = CliRunner()
 PLAIN = "20260101-000000-modarith-grokking-n500-s0"
 OTHER = "20260101-000001-modarith-grokking-n500-s1"
 DEEP = "[" * 100_000 + "]" * 100_000
-OVERFLOWED = ['{"epoch": %d, "train_acc": 1.0, "val_acc": 1e308, "ood_acc": 1e308, "irm_mean": 1e308}',
+OVERFLOWED = ['{"epoch": %d, "train_acc": 1.0, "val_acc": 1e308, "ood_acc": ' + "1" + "0" * 400  # an integer no float holds
+              + ', "irm_mean": 1e308}',
               '{"epoch": %d, "train_acc": 1.0, "val_acc": Infinity, "ood_acc": Infinity, "irm_mean": Infinity}',
               '{"epoch": %d, "train_acc": 1.0, "val_acc": -Infinity, "ood_acc": NaN, "irm_mean": -Infinity}']
 
@@ -74,11 +75,13 @@ def test_tracker_log_of_an_overflowed_metric_is_written_not_raised(tmp_path: Pat
             tr.log(epoch=e, train_acc=1.0, val_acc=0.1)
         tr.log(epoch=100, train_acc=1.0, val_acc=1e308)
         tr.log(epoch=110, train_acc=1.0, val_acc=math.inf)
+        tr.log(epoch=120, train_acc=1.0, val_acc=10 ** 400)  # an integer no float holds
     lines = (tr.run_dir / "results" / "history.jsonl").read_text().splitlines()
-    assert json.loads(lines[-2])["val_acc"] == 1e308 and json.loads(lines[-1])["val_acc"] is None
+    assert json.loads(lines[-3])["val_acc"] == 1e308 and json.loads(lines[-2])["val_acc"] is None
+    assert json.loads(lines[-1])["val_acc"] == 10 ** 400
     state = json.loads((tr.run_dir / "run.json").read_text())
     assert state["status"] == "finished"
-    assert tr.detector.result.skipped == 2  # seen as logged; the file holds null for inf (strict JSON)
+    assert tr.detector.result.skipped == 3  # seen as logged; the file holds null for inf (strict JSON)
 
 
 def test_export_ls_and_watch_survive_overflowed_values(tmp_path: Path) -> None:
