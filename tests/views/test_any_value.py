@@ -40,7 +40,7 @@ def invoke(*args: str):  # noqa: ANN201
     return runner.invoke(app, list(args), env={"COLUMNS": "250"})
 
 
-def _append(root: Path, lines: list[str]) -> None:
+def append_lines(root: Path, lines: list[str]) -> None:
     with open(root / "results" / "history.jsonl", "a") as fh:
         fh.write("".join(line + "\n" for line in lines))
 
@@ -48,8 +48,11 @@ def _append(root: Path, lines: list[str]) -> None:
 def overflowed_runs(runs: Path) -> Path:
     """A run that memorized and never generalized, then logged 1e308, ±Infinity and NaN; and a normal one."""
     root = make_run(runs, PLAIN, grok_at=None, summary=False)
-    _append(root, [OVERFLOWED[i % 3] % (410 + 10 * i) for i in range(12)])
-    make_run(runs, OTHER, seed=1)
+    append_lines(root, [OVERFLOWED[i % 3] % (410 + 10 * i) for i in range(12)])
+    other = make_run(runs, OTHER, seed=1)
+    # Ordinary values at the same epochs: a mean and a std over the two seeds meet 1e308.
+    append_lines(other, ['{"epoch": %d, "train_acc": 1.0, "val_acc": 0.5, "ood_acc": 0.5, "irm_mean": 0.5}'
+                    % (410 + 10 * i) for i in range(12)])
     return root
 
 
@@ -135,7 +138,7 @@ def test_a_deeply_nested_line_is_named_and_skipped(tmp_path: Path) -> None:
     w.start()
     w.poll()
     assert build_plot_data(w, ViewSpec(selected=PLAIN)).panels
-    _append(root, [DEEP])  # as the last line, with no summary: the listing shows the row before it
+    append_lines(root, [DEEP])  # as the last line, with no summary: the listing shows the row before it
     rec = load_run(RunPaths(root))
     assert rec.last_row["epoch"] == 190 and "the last line is not a JSON object" in (rec.error or "")
 
@@ -149,7 +152,7 @@ BIG = "x" * 50_000_000
 def test_a_bad_or_huge_last_line_keeps_the_rows_before_it(tmp_path: Path, last: str, shown: int) -> None:
     runs = tmp_path / "runs"
     root = make_run(runs, PLAIN, summary=False)
-    _append(root, [last])
+    append_lines(root, [last])
     rec = load_run(RunPaths(root))
     assert rec.last_row["epoch"] == shown
     assert ("the last line is not a JSON object" in (rec.error or "")) == (shown == 400)
