@@ -91,3 +91,10 @@ def test_which_tasks_can_is_answered_by_the_registry() -> None:
     assert not tasks.can("no-such-task", "features") and not tasks.can(None, "generate")
     with pytest.raises(ValueError, match="unknown capability"):
         tasks.tasks_that_can("fly")
+
+
+def test_the_recorded_target_never_splits_seeds_into_groups() -> None:
+    from grokconsole.views.grouping import settings_of
+
+    recorded = settings_of({"lr": 0.1, "detect_target_metric": "val_acc"}, task="modarith", condition="g", n_train=1)
+    assert recorded == settings_of({"lr": 0.1}, task="modarith", condition="g", n_train=1)
