@@ -13,20 +13,19 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.runs.base_models import MODEL_FILE, base_eval_folder, model_identity
 from grokconsole.runs.folder import RunPaths
-from grokconsole.tasks.registry import all_specs, find_spec
+from grokconsole.tasks.registry import can, tasks_that_can
 
 
 def task_generates(task: str) -> bool:
     """Whether the task's models generate text (its suites are generation suites)."""
-    spec = find_spec(task)
-    return spec is not None and spec.can("generate")
+    return can(task, "generate")
 
 
 def generation_task() -> str:
     """The default task of ``--base-model``: the first whose models generate text."""
-    for name, spec in all_specs().items():
-        if spec.can("generate"):
-            return name
+    generating = tasks_that_can("generate")
+    if generating:
+        return generating[0]
     raise GrokError("--base-model needs a language-model task, and none is installed")
 
 
@@ -38,7 +37,7 @@ def base_model_folder(model_dir: str | None, out: Path | None, runs_dir: Path, t
     from grokconsole.llm.paths import check_model_folder
 
     if not task_generates(task):
-        generating = [name for name, spec in all_specs().items() if spec.can("generate")]
+        generating = tasks_that_can("generate")
         raise GrokError(f"--base-model needs a language-model task (--task {' | '.join(generating) or 'none'}), "
                         f"not {task!r}")
     if model_dir is not None:

@@ -24,7 +24,7 @@ from grokconsole.runs.evalfiles import EvalPaths
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.tasks.generation import GenerationOptions
-from grokconsole.tasks.registry import all_specs, task_spec
+from grokconsole.tasks.registry import task_spec, tasks_that_can
 from grokconsole.runs.samples import read_samples, write_samples
 from grokconsole.tasks.suites import GenerationContext, SuiteResult, get_suite
 from grokconsole.train.device import resolve_device
@@ -74,7 +74,7 @@ class GenerationEvaluator:
         self.run_dir: Path | None = None if self.base else run.root
         if self.base:
             info = read_json(run.root / MODEL_FILE)
-            task = str(info.get("task") or next(n for n, s in all_specs().items() if s.can("generate")))
+            task = str(info.get("task") or tasks_that_can("generate")[0])
             self.config: dict[str, Any] = {**task_spec(task).defaults, "task": task,
                                            "model_path": info.get("model_path") or ""}
             self.steps = [BASE_STEP]

@@ -18,7 +18,7 @@ from grokconsole.tasks.generation import (DEFAULT_BATCH, DEFAULT_ICL_GROUP, DEFA
                                            GenerationOptions, parse_shots)
 from grokconsole.runs.folder import RunPaths
 from grokconsole.tasks.spec import SuiteSpec
-from grokconsole.tasks.registry import all_specs, find_spec
+from grokconsole.tasks.registry import all_specs, can, find_spec, tasks_that_can
 
 INTERVENTIONS = ("m4", "m5")
 DEFAULT_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -167,13 +167,12 @@ def task_suites(task: str) -> dict[str, SuiteSpec]:
 
 def intervenable_tasks() -> tuple[str, ...]:
     """Tasks whose spec declares ``features`` (environments and an OOD split: M4/M5 apply)."""
-    return tuple(name for name, spec in all_specs().items() if spec.can("features"))
+    return tasks_that_can("features")
 
 
 def check_interventions(task: str, run_id: str) -> None:
     """GrokError unless the run's task supports the M4/M5 feature interventions."""
-    spec = find_spec(task)
-    if spec is None or not spec.can("features"):
+    if not can(task, "features"):
         raise GrokError(f"--intervene needs a task with environments and an OOD split "
                         f"({', '.join(intervenable_tasks())}); run {run_id} is {task!r}")
 

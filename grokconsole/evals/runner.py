@@ -23,7 +23,7 @@ from grokconsole.runs.evalfiles import EvalPaths
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import append_jsonl, read_json
 from grokconsole.runs.lifecycle import now_iso
-from grokconsole.tasks.registry import find_spec
+from grokconsole.tasks.registry import can
 
 __all__ = ["EvalRequest", "evaluate_run", "open_evaluator"]
 
@@ -31,8 +31,8 @@ __all__ = ["EvalRequest", "evaluate_run", "open_evaluator"]
 def open_evaluator(run: RunPaths, req: EvalRequest) -> Evaluator:
     """The evaluator of the run's kind of task, chosen by what its spec says the task can do."""
     config = read_json(run.config, default=None)
-    spec = find_spec(config.get("task")) if isinstance(config, dict) else None
-    if is_base_eval_folder(run.root) or (spec is not None and spec.can("generate")):
+    task = config.get("task") if isinstance(config, dict) else None
+    if is_base_eval_folder(run.root) or can(task, "generate"):
         from grokconsole.evals.generation_evaluator import GenerationEvaluator
 
         return GenerationEvaluator(run, req)

@@ -15,11 +15,11 @@ import torch
 from grokconsole.evals import interventions as iv
 from grokconsole.evals.checkpoints import Checkpoints, StepOutcome
 from grokconsole.evals.request import EvalRequest
-from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.runs.evalfiles import M5_GLOB, EvalPaths
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json, write_json_atomic
 from grokconsole.tasks.api import make_task
-from grokconsole.tasks.registry import find_spec
+from grokconsole.tasks.registry import can
 from grokconsole.tasks.splits import EvalContext, EvalSplit, eval_splits
 from grokconsole.tasks.suites import get_suite
 from grokconsole.train.device import resolve_device
@@ -31,7 +31,7 @@ def _m4_rows(ep: EvalPaths) -> list[dict[str, Any]]:
 
 
 def _m5_done(ep: EvalPaths, step: int) -> bool:
-    for f in ep.mechinterp.glob("m5_steering_epoch*.json"):
+    for f in ep.mechinterp.glob(M5_GLOB):
         data = read_json(f, default={})
         if isinstance(data, dict) and data.get("step") == step:
             return True
@@ -84,8 +84,7 @@ class SplitEvaluator:
         self.config = read_json(run.config)
         self.interventions = req.interventions
         if req.interventions:
-            spec = find_spec(self.config.get("task"))
-            if spec is None or not spec.can("features"):
+            if not can(self.config.get("task"), "features"):
                 raise RuntimeError(f"interventions need a task with the 'features' capability, "
                                    f"not {self.config.get('task')!r}")
         threads = int(self.config.get("threads") or 0)

@@ -204,8 +204,10 @@ def _catch_up(rec: RunRecord) -> None:
     if epoch is None or (was is not None and as_float(was) >= as_float(epoch)):
         return
     rec.summary = {**rec.summary, "epoch": epoch, **({"step": step} if step is not None else {})}
-    if rec.status not in ("running", "queued"):
-        rec.notes.append(f"results/summary.json stops at epoch {'—' if was is None else f'{as_float(was):g}'}; "
+    # A summary that records no epoch at all (a Tracker script's, a hand-made one) stopped nowhere:
+    # its epoch is filled in without a note.
+    if was is not None and rec.status not in ("running", "queued"):
+        rec.notes.append(f"results/summary.json stops at epoch {as_float(was):g}; "
                          f"the history goes on to epoch {as_float(epoch):g}: figures from the history")
 
 
