@@ -171,8 +171,12 @@ class WatchApp(App[None]):
             table.update_runs([(view, view.run_id in self.marked) for view in message.views])
             self._update_header()
         for notice in res.notices:
+            if notice.kind == "diverged":
+                self.notify(f"✗ {notice.run_id} diverged at {notice.detail}: the run ended failed",
+                            title="diverged", severity="error", timeout=20, markup=False)
+                continue
             epoch = f" at epoch {notice.epoch:g}" if notice.epoch is not None else ""
-            self.notify(f"⚑ grokking detected in {notice.run_id}{epoch}", title="grokking", timeout=12)
+            self.notify(f"⚑ grokking detected in {notice.run_id}{epoch}", title="grokking", timeout=12, markup=False)
         self._report_problems(message.views, res.skipped, res.problem)
         self.polls += 1
 

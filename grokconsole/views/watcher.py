@@ -50,11 +50,13 @@ def file_sig(path: os.PathLike[str] | str) -> tuple[int, int, int] | None:
 
 @dataclass
 class GrokNotice:
-    """Grokking newly seen in a run."""
+    """News of a run the console announces: grokking newly seen, or a divergence."""
 
     run_id: str
     epoch: float | None
     source: str  # "event" | "detector" | "summary" | "history"
+    kind: str = "grokking"  # grokking | diverged
+    detail: str = ""  # diverged: at which step and on which value
 
 
 @dataclass
@@ -65,6 +67,7 @@ class RunDelta:
     changed: bool = False
     reset: bool = False
     notice: GrokNotice | None = None
+    alerts: list[GrokNotice] = field(default_factory=list)  # divergences seen in this poll
 
 
 @dataclass
@@ -210,6 +213,10 @@ class WatchedRun:
             for ev in res.rows:
                 if ev.get("event") == "grokking":
                     self._flag(_num(ev.get("epoch")), "event", quiet, delta)
+                elif ev.get("event") == "diverged" and not quiet:
+                    delta.alerts.append(GrokNotice(self.run_id, _num(ev.get("epoch")), "event", "diverged",
+                                                   f"step {ev.get('step')} ({ev.get('metric')} {ev.get('value')})"))
+                    delta.changed = True
         if now - self._checked_files >= FILES_SECONDS and self._poll_files(now):
             delta.changed = True
             self._flag(_num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)

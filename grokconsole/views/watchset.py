@@ -220,6 +220,7 @@ class Watcher:
                     res.changed.append(key)
                 if delta.notice:
                     res.notices.append(delta.notice)
+                res.notices.extend(delta.alerts)
         res.seconds = time.perf_counter() - t0
         res.cpu_seconds = time.thread_time() - c0
         return res

@@ -1,6 +1,8 @@
 """Pilot tests of ``grok watch``: every key, selection, filter, grouping, live grokking."""
 from __future__ import annotations
 
+import json
+
 import re
 import subprocess
 import sys
@@ -265,6 +267,17 @@ async def test_live_grokking_notifies_within_two_refreshes(make_app, runs: Path)
         at = next(i for i, (m, _) in enumerate(app.notes) if LIVE in m)
         assert app.note_polls[at] + 1 - polls <= 2  # shown by the first or second poll after the write
         assert cell(app, LIVE, "grok") == "⚑ 200" and cell(app, LIVE, "epoch") == "240/400"
+
+
+async def test_a_divergence_is_announced(make_app, runs: Path) -> None:
+    app = make_app(refresh=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        with open(runs / LIVE / "results" / "events.jsonl", "a") as fh:
+            fh.write(json.dumps({"event": "diverged", "epoch": 3, "step": 30, "metric": "train_loss",
+                                 "value": "nan"}) + "\n")
+        await wait_for(pilot, lambda: any(LIVE + " diverged at step 30 (train_loss nan)" in m for m, _ in app.notes),
+                       timeout=3)
 
 
 async def test_new_run_folder_appears(make_app, runs: Path) -> None:
