@@ -64,6 +64,10 @@ def show(
         summary["status"] = rec.status
     if summary:
         console.print(_kv_table("summary", summary))
+    leads = rec.summary.get("leads")
+    if isinstance(leads, dict) and leads:  # how many epochs before grokking each progress measure moved
+        console.print(_kv_table("leads (epochs before grokking)",
+                                {k: "—" if v is None else v for k, v in leads.items()}))
     final = rec.last_row or rec.summary.get("final")  # the summary's, unless the history went further
     if final:
         console.print(_kv_table("final metrics", final))

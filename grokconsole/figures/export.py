@@ -29,6 +29,7 @@ from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms
 from grokconsole.figures.intervention import figure_intervention_comparison
 from grokconsole.figures.kshot import figure_kshot_icl
 from grokconsole.figures.llm_delta import figure_delta_by_base, figure_delta_by_digits, table_delta_accuracy
+from grokconsole.figures.progress import figure_progress_measures
 from grokconsole.figures.style import get_style
 from grokconsole.figures.tables import table1_ablations
 from grokconsole.figures.transition import figure_phase_transition
@@ -43,6 +44,7 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("figure2_mechanisms", figure2_mechanisms),
     FigureSpec("figure3_shortcut", figure3_shortcut),
     FigureSpec("figure_phase_transition", figure_phase_transition),
+    FigureSpec("figure_progress_measures", figure_progress_measures),
     FigureSpec("figure_intervention_comparison", figure_intervention_comparison),
     FigureSpec("table1_ablations", table1_ablations),
     FigureSpec("checkpoint_evals", figure_checkpoint_evals),

@@ -115,7 +115,7 @@ def _type_name(value: Any) -> str:
 
 
 _KINDS: dict[str, str] = {**{k: "number" for k in _NUMBER_KEYS + _ROW_NUMBER_KEYS}, **{k: "text" for k in _TEXT_KEYS},
-                          "grokked": "bool", "final": "object"}
+                          "grokked": "bool", "final": "object", "leads": "object"}
 _WANT = {"number": "a number", "text": "a string", "bool": "true or false", "object": "an object"}
 
 

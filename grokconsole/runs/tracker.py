@@ -26,7 +26,8 @@ from typing import Any
 
 from grokconsole.runs.detection import DetectionConfig, GrokDetector, fit_transition
 from grokconsole.runs.errors import GrokError, is_disk_error
-from grokconsole.runs.history import HistoryWriter, as_float, truncate_history_after
+from grokconsole.runs.history import HistoryWriter, as_float, load_history, truncate_history_after
+from grokconsole.runs.leads import progress_leads
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
 from grokconsole.runs.lifecycle import Lifecycle, now_iso
 from grokconsole.runs.provenance import provenance
@@ -62,7 +63,8 @@ class Tracker:
 
     def __init__(self, task: str = "custom", condition: str = "grokking", config: dict[str, Any] | None = None,
                  *, run_dir: str | Path | None = None, runs_dir: str | Path = "runs", name: str | None = None,
-                 detection: DetectionConfig | None = None, own_lifecycle: bool | None = None) -> None:
+                 detection: DetectionConfig | None = None, own_lifecycle: bool | None = None,
+                 progress_metrics: tuple[str, ...] = ()) -> None:
         config = dict(config or {})
         env_dir = os.environ.get(ENV_RUN_DIR)
         created = False
@@ -99,6 +101,8 @@ class Tracker:
         self._writer: HistoryWriter | None = None
         self._notes: dict[str, Any] = {}
         self._peak_floor: dict[str, float] = {}
+        # Columns whose lead over the grokking epoch the final summary records (runs.leads).
+        self.progress_metrics = tuple(progress_metrics)
         self.finished = False
         if own_lifecycle is None:
             own_lifecycle = created
@@ -194,6 +198,9 @@ class Tracker:
             if fitted is not None:
                 detection.transition_midpoint, detection.transition_width = fitted[2], fitted[3]
         fields = {**self._notes, **self._peak_memory(), **(extra or {})}
+        if fit and self.progress_metrics and detection.grokking_epoch is not None:
+            fields["leads"] = progress_leads(load_history(self.paths), self.progress_metrics,
+                                             detection.grokking_epoch)
         summary = self.builder.build(self.config, detection, status=status,
                                      wall_time=round(self.elapsed(), 3), extra=fields)
         write_json_atomic(self.paths.summary, summary)

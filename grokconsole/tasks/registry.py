@@ -15,7 +15,7 @@ from typing import Any
 
 from grokconsole.runs.detection import DetectionConfig
 from grokconsole.runs.errors import GrokError
-from grokconsole.tasks.spec import CAPABILITIES, TaskSpec
+from grokconsole.tasks.spec import CAPABILITIES, PROGRESS_PANEL, TaskSpec
 
 _SPECS: dict[str, TaskSpec] | None = None
 _PACKAGE = "grokconsole.tasks"
@@ -171,3 +171,10 @@ def result_schema(name: Any) -> Any:
     if find_spec(name) is None:
         return None
     return task_module(str(name), "results")
+
+
+def progress_metrics(config: Any) -> tuple[str, ...]:
+    """The columns a run's task draws on the progress-measures panel (their leads over the
+    grokking epoch go into the summary); none for a run without a spec."""
+    spec = find_spec(config.get("task")) if isinstance(config, dict) else None
+    return tuple(m.key for m in spec.panel_metrics(PROGRESS_PANEL.name)) if spec is not None else ()

@@ -142,6 +142,9 @@ class TaskSpec:
 
 ACCURACY_PANEL = PanelSpec("accuracy", "accuracy", ylim=(0.0, 1.02), grouped_skip=("train_acc",))
 MECHANISMS_PANEL = PanelSpec("mechanisms", "mechanisms")
+# Progress measures (Nanda et al. 2023): quantities that move before the target jumps. The trainer
+# records, for each metric a task draws here, its lead over the grokking epoch (runs.leads).
+PROGRESS_PANEL = PanelSpec("progress", "progress measures", log_toggle=True)
 # The shift tasks' panels, here because the paper figures draw them by panel (not by column name).
 IRM_PANEL = PanelSpec("irm", "IRM penalty", log_toggle=True)
 RELIANCE_PANEL = PanelSpec("reliance", "shortcut reliance")

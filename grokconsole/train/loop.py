@@ -36,7 +36,7 @@ from grokconsole.runs.signals import EXIT_STOPPED, StopFlag
 from grokconsole.runs.tracker import Diverged, Tracker
 from grokconsole.tasks.api import Task, make_task
 from grokconsole.tasks.metrics import weight_norm
-from grokconsole.tasks.registry import detection_config
+from grokconsole.tasks.registry import detection_config, progress_metrics
 from grokconsole.train import checkpoint as ckpt
 from grokconsole.train.cadence import Cadence
 from grokconsole.train.compiled import CompiledForward, global_flags_restored
@@ -308,7 +308,8 @@ def train(run_dir: Path, resume: bool = False) -> int:
     config = read_json(paths.config)
     # The detector watches the task spec's target (a config from before the target was recorded too).
     tracker = Tracker(run_dir=paths.root, own_lifecycle=True,
-                      detection=detection_config(config) if isinstance(config, dict) else None)
+                      detection=detection_config(config) if isinstance(config, dict) else None,
+                      progress_metrics=progress_metrics(config))
     if stop.set:
         return _stopped_while_starting(paths, tracker, resume)
     try:

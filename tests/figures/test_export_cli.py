@@ -162,6 +162,7 @@ def test_manifest(exported: dict[str, Any]) -> None:
     assert {f["name"]: f["status"] for f in m["figures"]} == {**{n: "written" for n in FIGURES},
                                                               "table1_ablations": "written",
                                                               "checkpoint_evals": "skipped",
+                                                              "figure_progress_measures": "skipped",
                                                               **{n: "skipped" for n in LLM_OUTPUTS + EI_OUTPUTS}}
     listed = {f["path"] for f in m["files"]}
     assert {f"{n}.{e}" for n in FIGURES for e in ("png", "pdf")} <= listed

@@ -4,11 +4,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, MetricSpec, PanelSpec,
+from grokconsole.tasks.spec import (ACCURACY_PANEL, MECHANISM_METRICS, MECHANISMS_PANEL, PROGRESS_PANEL, MetricSpec,
                                        SuiteSpec, TaskSpec, accuracy_metrics)
 
 # Nanda et al. 2023's progress measures (tasks/modarith/progress.py): they move before val_acc jumps.
-PROGRESS_PANEL = PanelSpec("progress", "progress measures", log_toggle=True)
 PROGRESS_METRICS = (
     MetricSpec("fourier_gini", "Fourier sparsity of the embeddings (Gini)", "gini", "progress", color="magenta",
                right=True),
