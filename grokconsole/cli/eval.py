@@ -17,7 +17,7 @@ import typer
 
 from grokconsole.cli.common import RUNS_DIR_HELP, console, echo, handle_errors, plain, status_label
 from grokconsole.cli.eval_samples import show_samples
-from grokconsole.cli.eval_base import base_model_folder, generation_task, task_generates, write_model_file
+from grokconsole.evals.base_folder import base_model_folder, generation_task, task_generates, write_model_file
 from grokconsole.runs.checkpoint_files import periodic_checkpoints
 from grokconsole.runs.errors import GrokError
 from grokconsole.evals.request import (CheckpointSpec, EvalRequest, check_checkpoints, check_interventions, parse_alphas,

@@ -3,7 +3,7 @@
 An untuned model has no run folder, so it gets a results folder of its own (default
 ``RUNS_DIR/base_models/<slug>``, see :mod:`grokconsole.runs.base_models`) holding ``model.json`` and the
 usual ``eval/`` layout; ``grok export-figures`` reads it as the baseline of the runs tuned from
-that model. Torch-free, like the rest of the command line.
+that model. Torch-free: ``grok eval`` and a sweep file's ``[eval] base_model`` check it alike.
 """
 from __future__ import annotations
 
