@@ -15,6 +15,10 @@ from grokconsole.runs.env import default_runs_dir
 
 if TYPE_CHECKING:
     from grokconsole.launch.request import PreparedRun
+    from grokconsole.launch.slurm import SlurmBackend
+    from grokconsole.launch.sweep import Plan
+    from grokconsole.launch.sweepeval import EvalPlan
+    from grokconsole.runs.folder import RunPaths
 
 ACTIONS = ("status", "cancel")
 # Above this many runs a launch asks first (or needs --yes): a grid grows by products, and a
@@ -79,7 +83,7 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
     from grokconsole.launch import sweep as sw
     from grokconsole.launch.backends import get_backend
     from grokconsole.launch.slurm import SlurmBackend
-    from grokconsole.launch.start import start
+    from grokconsole.launch.sweepeval import missing_evals, plan_eval
     from grokconsole.launch.sweepfile import expand, load_sweep, prepare_points
 
     spec = load_sweep(path)
@@ -92,14 +96,12 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
             if "threads" not in spec.sets and "threads" not in spec.grid:
                 point.request.sets.append(f"threads={max(1, sw.default_parallel() // parallel)}")
     prepared = prepare_points(points)
+    stage = plan_eval(spec.eval, [p.config for p in prepared], runs, spec.where) if spec.eval else None
     todo = sw.plan(points, prepared, runs, spec.name)
+    finished = [rec.paths for _, rec in todo.kept if rec.status == "finished"]
+    evals = missing_evals(finished, stage) if stage is not None else []
     if dry_run:
-        for point, _ in todo.launch:
-            echo("would launch  {name}", name=point.request.name)
-        for point, rec in todo.kept:
-            echo("[dim]has a run    {name}: {run} ({status})[/]", name=point.request.name, run=rec.run_id,
-                 status=rec.status)
-        console.print(f"{len(points)} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run")
+        _dry_run(todo, evals, len(points))
         return
     started = [p for _, p in todo.launch]
     _confirm_size(spec.name, started, runs, yes)
@@ -107,23 +109,56 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
     if executor == "slurm":
         backend = SlurmBackend(spec.slurm)
         backend.check_available()
-    if started:
-        if backend is None:
-            paths = sw.launch_local(started, runs, spec.name, parallel)
-        else:
-            paths = start(started, backend)
-        for p in paths:
-            console.print(plain(p.run_id))
+    if started or evals:
+        _start(started, evals, stage, runs, spec.name, parallel, backend)
     how = f"on SLURM ({executor})" if backend is not None else f"locally, at most {parallel} at once"
     console.print(plain(f"sweep {spec.name}: {len(todo.launch)} launched {how}, {len(todo.kept)} already had a run "
                         f"(grok sweep status {spec.name})"))
+    if stage is not None:
+        console.print(plain(f"eval: {', '.join(stage.run_request.suites)} of each run that finishes"
+                            + (f"; {len(evals)} eval(s) due now" if evals else "")))
     if follow:
         raise typer.Exit(_follow(runs, spec.name))
 
 
+def _dry_run(todo: Plan, evals: list[tuple[RunPaths, list[str]]], total: int) -> None:
+    for point, _ in todo.launch:
+        echo("would launch  {name}", name=point.request.name)
+    for point, rec in todo.kept:
+        echo("[dim]has a run    {name}: {run} ({status})[/]", name=point.request.name, run=rec.run_id,
+             status=rec.status)
+    for paths, _ in evals:
+        echo("would evaluate {what}", what=paths.run_id if paths.config.exists() else f"the untuned model ({paths.root})")
+    console.print(f"{total} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run"
+                  + (f", {len(evals)} eval(s) due" if evals else ""))
+
+
+def _start(started: list[PreparedRun], evals: list[tuple[RunPaths, list[str]]], stage: EvalPlan | None,
+           runs: Path, name: str, parallel: int, backend: SlurmBackend | None) -> None:
+    """Create and start the runs (and the evals): locally through the sweep's queue, or on SLURM
+    as one job array plus one eval job per run depending on it."""
+    from grokconsole.launch import sweep as sw
+    from grokconsole.launch.start import start
+    from grokconsole.launch.sweepeval import create_base_folders
+    from grokconsole.runs.lifecycle import read_run_state
+
+    run_argv = stage.run_request.to_argv() if stage is not None else None
+    if stage is not None:
+        create_base_folders(evals, stage)
+    if backend is None:
+        paths = sw.launch_local(started, runs, name, parallel, eval_argv=run_argv, evals=evals)
+    else:
+        paths = start(started, backend) if started else []
+        if run_argv is not None:
+            after = [(p, run_argv, getattr(read_run_state(p.root), "job_id", None)) for p in paths]
+            backend.submit_evals([*after, *((p, argv, None) for p, argv in evals)], runs)
+    for p in paths:
+        console.print(plain(p.run_id))
+
+
 def _status(runs: Path, name: str) -> None:
     from grokconsole.cli.fasttable import Cell, render
-    from grokconsole.launch.sweep import point_rows
+    from grokconsole.launch.sweep import eval_label, point_rows
 
     rows = point_rows(runs, name)
     if not rows:
@@ -134,13 +169,15 @@ def _status(runs: Path, name: str) -> None:
     console.print(markup("sweep {name}: {n} points · ", name=name, n=len(rows)) + plain("  ").join(
         plain(f"{n} {s}", STATUS_STYLE.get(s, "")) for s, n in sorted(counts.items())))
     axes = list(rows[0][0])
-    headers = [*axes, "run", "status", "epoch", "val", "grok"]
+    headers = [*axes, "run", "status", "epoch", "val", "grok", "eval"]
     table = []
     for point, rec in rows:
         grok = rec.summary.get("grokking_epoch")
+        stage = eval_label(rec.paths)
         table.append([*(Cell(str(point.get(a, "—"))) for a in axes), Cell(rec.run_id),
                       Cell(rec.status, STATUS_STYLE.get(rec.status, "")), Cell(fmt_num(rec.last_row.get("epoch"))),
-                      Cell(fmt_acc(rec.last_row.get("val_acc"))), Cell(fmt_num(grok))])
+                      Cell(fmt_acc(rec.last_row.get("val_acc"))), Cell(fmt_num(grok)),
+                      Cell(stage, STATUS_STYLE.get(stage, ""))])
     n = len(axes)
     render(console, headers, table, {n + 2, n + 3, n + 4}, title=f"sweep {name} in {runs}")
 

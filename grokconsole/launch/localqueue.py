@@ -6,8 +6,15 @@ so it outlives the terminal). The scheduler records its pid in each queued ``run
 queued run whose scheduler has died reads ``crashed``, and a re-run of the sweep starts it
 again), then starts runs in order as slots free up. Before starting a run it re-reads its
 ``run.json``: a run stopped or removed while it waited (``grok stop``, ``grok sweep cancel``) is
-skipped. SIGTERM stops it from starting anything more. It exits when the queue is empty;
-it never waits for the last runs to finish, which own their folders like any other run.
+skipped. SIGTERM stops it from starting anything more.
+
+A sweep with an evaluation stage (``[eval]``) gives a job its eval job's options (``eval``): the
+scheduler then watches the run and, once it has ``finished``, starts ``grok eval``'s job on it
+(a failed, crashed or stopped run gets none); evals that can start at once (``evals``: runs that
+finished before, the untuned model) wait only for a slot. An eval job holds a slot like a run,
+and evals go before runs still queued, so results come as runs end. Without evals the scheduler
+exits when the queue is empty; with them, once every watched run has ended and its eval started.
+It never waits for the last jobs to finish, which own their folders like any other run.
 """
 from __future__ import annotations
 
@@ -18,8 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+from grokconsole.runs.errors import GrokError
+from grokconsole.runs.evalfiles import eval_status
 from grokconsole.runs.lifecycle import effective_status, process_start_ticks, read_run_state
 from grokconsole.runs.folder import RunPaths
+from grokconsole.evals.request import CheckpointSpec, EvalRequest, check_checkpoints
 from grokconsole.launch.backend import Job
 from grokconsole.launch.commands import queue_argv
 from grokconsole.launch.local import LocalBackend
@@ -28,11 +38,15 @@ from grokconsole.launch.records import write_queued
 POLL_SECONDS = 0.2
 
 
-def write_queue(path: Path, jobs: list[Job], parallel: int) -> None:
-    """The scheduler's input: the jobs in launch order and how many may run at once."""
+def write_queue(path: Path, jobs: list[Job], parallel: int, *, eval_argv: list[str] | None = None,
+                evals: list[tuple[RunPaths, list[str]]] = ()) -> None:
+    """The scheduler's input: the jobs in launch order, how many may run at once, the eval job's
+    options for each run that finishes (``eval_argv``) and evals to start as soon as a slot frees."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"parallel": parallel, "jobs": [{"root": str(j.paths.root.resolve()), "command": j.command,
-                                            "resume": j.resume} for j in jobs]}
+    data = {"parallel": parallel,
+            "jobs": [{"root": str(j.paths.root.resolve()), "command": j.command, "resume": j.resume,
+                      "eval": eval_argv} for j in jobs],
+            "evals": [{"root": str(p.root.resolve()), "argv": argv} for p, argv in evals]}
     path.write_text(json.dumps(data))
 
 
@@ -53,10 +67,44 @@ def _still_queued(paths: RunPaths) -> bool:
     return state is not None and state.status == "queued"
 
 
+def _start_eval(paths: RunPaths, argv: list[str]) -> bool:
+    """Start a run's eval job; a refusal (no checkpoint, an eval already running) is logged, not fatal."""
+    from grokconsole.launch import process
+
+    try:
+        spec = EvalRequest.from_argv(argv).checkpoints
+        if paths.config.exists():  # an untuned model's folder has no checkpoints to check
+            check_checkpoints(paths, spec if spec.kind == "steps" else CheckpointSpec("all"))
+        pid = process.start_eval(paths, argv)
+    except GrokError as exc:
+        print(f"eval of {paths.run_id} not started: {exc}", flush=True)
+        return False
+    print(f"eval of {paths.run_id} started (pid {pid})", flush=True)
+    return True
+
+
+def _ended_runs(watching: dict[Path, tuple[RunPaths, list[str]]]) -> list[tuple[RunPaths, list[str]]]:
+    """Take the watched runs that have ended; return those that finished (their evals are due)."""
+    due = []
+    for root, (paths, argv) in list(watching.items()):
+        state = read_run_state(root) if root.is_dir() else None
+        status = effective_status(state) if state is not None else "removed"
+        if status in ("queued", "running"):
+            continue
+        del watching[root]
+        if status == "finished":
+            due.append((paths, argv))
+        else:
+            print(f"{paths.run_id} ended {status}: its eval is not started", flush=True)
+    return due
+
+
 def run_queue(queue_file: Path) -> int:
     data = json.loads(Path(queue_file).read_text())
     parallel = max(1, int(data["parallel"]))
     jobs = [Job(RunPaths(Path(j["root"])), j.get("command"), bool(j.get("resume"))) for j in data["jobs"]]
+    eval_of = {Path(j["root"]): j["eval"] for j in data["jobs"] if j.get("eval")}
+    due = [(RunPaths(Path(e["root"])), list(e["argv"])) for e in data.get("evals", [])]
     stop = False
 
     def _on_term(signum: int, frame: object) -> None:
@@ -70,17 +118,27 @@ def run_queue(queue_file: Path) -> int:
         if _still_queued(job.paths):
             write_queued(job.paths, job.kind, "local", pid=me, ticks=ticks)
     backend = LocalBackend()
-    pending, started = list(jobs), []
-    while pending and not stop:
-        running = sum(1 for p in started if effective_status(read_run_state(p.root)) == "running")
+    pending, started, evaluating = list(jobs), [], []
+    watching: dict[Path, tuple[RunPaths, list[str]]] = {}
+    while (pending or due or watching) and not stop:
+        due += _ended_runs(watching)
+        running = (sum(1 for p in started if effective_status(read_run_state(p.root)) == "running")
+                   + sum(1 for p in evaluating if eval_status(p) == "running"))
+        while running < parallel and due and not stop:
+            paths, argv = due.pop(0)
+            if _start_eval(paths, argv):
+                evaluating.append(paths)
+                running += 1
         while running < parallel and pending and not stop:
             job = pending.pop(0)
             if not _still_queued(job.paths):
                 continue
             backend.submit([job])
             started.append(job.paths)
+            if job.paths.root in eval_of:
+                watching[job.paths.root] = (job.paths, eval_of[job.paths.root])
             running += 1
-        if pending:
+        if pending or due or watching:
             time.sleep(POLL_SECONDS)
     return 0
 

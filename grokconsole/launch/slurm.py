@@ -1,4 +1,5 @@
-"""The SLURM backend: run folders become one job array through submitit.
+"""The SLURM backend: run folders become one job array through submitit; a sweep's evals become
+jobs of their own, each depending on its run's.
 
 Submission is held (``sbatch --hold``) until every run's ``run.json`` records its job id as
 ``queued``, then released: a job can never start before its folder names it. Nothing here waits
@@ -10,8 +11,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from grokconsole.runs.errors import GrokError
+from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.lifecycle import RunState
 from grokconsole.launch.backend import Job, Submission, job_argv
 from grokconsole.launch.records import write_ended, write_queued
@@ -81,6 +84,32 @@ class SlurmBackend:
             write_queued(job.paths, kind, self.name, job_id=job_id)
         _scontrol("release", ids[0].split("_")[0])
         return [Submission(job.paths, self.name, job_id=job_id) for job, job_id in zip(jobs, ids)]
+
+    def submit_evals(self, evals: list[tuple[RunPaths, list[str], str | None]], runs_dir: Path) -> list[str]:
+        """Submit one ``grok eval`` job per (folder, eval options, training job id or None); a job
+        with a training job waits for it to end well (``afterok``; SLURM drops it when that
+        becomes impossible). The job itself checks that the run finished before evaluating it."""
+        if not evals:
+            return []
+        self.check_available()
+        import submitit
+
+        from grokconsole.launch.slurm_job import run_eval_job
+
+        ids = []
+        for paths, argv, after in evals:
+            executor = submitit.SlurmExecutor(folder=Path(runs_dir) / SUBMITIT_DIR / "%j", python=sys.executable)
+            extra = dict(self.params.additional)
+            if after:
+                extra.update(dependency=f"afterok:{after}", kill_on_invalid_dep="yes")
+            executor.update_parameters(**self.params.executor_parameters(), additional_parameters=extra)
+            try:
+                ids.append(str(executor.submit(run_eval_job, str(paths.root.resolve()), argv).job_id))
+            except Exception as exc:  # submitit raises its own errors for sbatch failures
+                first = str(exc).strip().splitlines()
+                raise GrokError(f"sbatch of the eval of {paths.run_id} failed: "
+                                f"{first[-1] if first else type(exc).__name__}") from None
+        return ids
 
 
 def scancel_many(job_ids: list[str]) -> bool:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from grokconsole.runs.env import ENV_BACKEND, ENV_JOB_ID
-from grokconsole.runs.lifecycle import read_run_state
+from grokconsole.runs.evalfiles import eval_status
+from grokconsole.runs.lifecycle import effective_status, read_run_state
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.signals import EXIT_STOPPED
 from grokconsole.launch.commands import child_env
@@ -57,6 +59,31 @@ def run_job(run_dir: str, argv: list[str]) -> int:
     code = proc.wait()
     _record_unrecorded_end(paths, proc.pid, code)
     return code
+
+
+def run_eval_job(folder: str, argv: list[str]) -> int:
+    """A sweep's eval of one folder (a run, or an untuned model's results folder) under its own job.
+
+    The job depends on the run's (``afterok``), but a run that ends failed still ends its job well,
+    so the run's own record decides: an eval starts only on a run that finished. The eval job is
+    started as ``grok eval`` starts it (its lifecycle in ``eval/run.json``) and waited for: the
+    SLURM job ends with it."""
+    from grokconsole.launch import process
+
+    paths = RunPaths(Path(folder))
+    if paths.config.exists():
+        state = read_run_state(paths.root)
+        if state is None or effective_status(state) != "finished":
+            return 0
+    os.environ[ENV_BACKEND] = "slurm"
+    os.environ[ENV_JOB_ID] = _job_id()
+    pid = process.start_eval(paths, argv)
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:  # already reaped: its own record tells how it ended
+        while eval_status(paths) == "running":
+            time.sleep(5)
+        return 0
 
 
 def _record_unrecorded_end(paths: RunPaths, pid: int, code: int) -> None:

@@ -3,9 +3,10 @@
 A point is launched when it has no run yet or its latest run failed or crashed; any other run
 (queued, running, finished, stopped) counts as done or under way, so re-running a sweep file
 never duplicates a run. Locally at most ``parallel`` runs go at once: up to that many start
-straight away; when there are more, every folder is written ``queued`` and the small detached
-scheduler of :mod:`grokconsole.launch.localqueue` starts them. On SLURM the whole sweep is one
-job array.
+straight away; when there are more, or the file has an evaluation stage, every folder is written
+``queued`` and the small detached scheduler of :mod:`grokconsole.launch.localqueue` starts them
+(and each finished run's eval job). On SLURM the whole sweep is one job array, each eval a job
+that depends on its run's (``afterok``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from grokconsole.runs.discovery import RunRecord, load_run
 from grokconsole.runs.errors import GrokError
+from grokconsole.runs.evalfiles import eval_status
 from grokconsole.runs.jsonio import read_json
 from grokconsole.runs.lifecycle import read_run_state
 from grokconsole.runs.folder import RunPaths
@@ -71,16 +73,20 @@ def plan(points: list[SweepPoint], prepared: list[PreparedRun], runs_dir: Path, 
     return out
 
 
-def launch_local(prepared: list[PreparedRun], runs_dir: Path, name: str, parallel: int) -> list[RunPaths]:
-    """Start at most ``parallel`` runs now; queue the rest for a detached scheduler."""
-    if len(prepared) <= parallel:
+def launch_local(prepared: list[PreparedRun], runs_dir: Path, name: str, parallel: int, *,
+                 eval_argv: list[str] | None = None, evals: list[tuple[RunPaths, list[str]]] = ()) -> list[RunPaths]:
+    """Start at most ``parallel`` runs now; queue the rest for a detached scheduler.
+
+    With an evaluation stage (``eval_argv``: the eval job's options for each run that finishes;
+    ``evals``: eval jobs due now) everything goes through the scheduler, which watches the runs."""
+    if len(prepared) <= parallel and eval_argv is None and not evals:
         return start(prepared)
     jobs = [Job(paths, p.command) for paths, p in zip(create_folders(prepared), prepared)]
     for job in jobs:
         write_queued(job.paths, job.kind, "local")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     queue_file = Path(runs_dir) / SWEEPS_DIR / f"{name}-{stamp}.json"
-    write_queue(queue_file, jobs, parallel)
+    write_queue(queue_file, jobs, parallel, eval_argv=eval_argv, evals=list(evals))
     start_scheduler(queue_file)
     return [j.paths for j in jobs]
 
@@ -168,6 +174,14 @@ def cancel(runs_dir: Path, name: str) -> CancelResult:
         except GrokError as exc:
             result.problems.append(str(exc))
     return result
+
+
+def eval_label(paths: RunPaths) -> str:
+    """A point's eval stage in a word: its eval job's status, or ``—`` when it has none."""
+    try:
+        return eval_status(paths) or "—"
+    except GrokError:
+        return "unreadable"
 
 
 def point_rows(runs_dir: Path, name: str) -> list[tuple[dict[str, Any], RunRecord]]:

@@ -13,6 +13,9 @@
     epochs = 1500
     [slurm]                    # resources for --executor slurm
     time_min = 120
+    [eval]                     # grok eval on each run once it finishes (grokconsole.launch.sweepeval)
+    suites = ["env_acc"]
+    checkpoints = "last"
 
 Expanding creates nothing: every point becomes a ``LaunchRequest`` and is prepared (resolved and
 validated) before any run starts, so a bad value anywhere fails with one line naming the point.
@@ -32,6 +35,7 @@ from grokconsole.runs.folder import check_name
 from grokconsole.runs.sweeps import POINT_KEY, SWEEP_KEY, point_key
 from grokconsole.launch.request import LaunchRequest, PreparedRun, prepare
 from grokconsole.launch.slurm_params import SlurmParams
+from grokconsole.launch.sweepeval import EvalStage, parse_eval
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +44,7 @@ else:  # pragma: no cover
 
 # Options of `grok run` that a sweep may fix at the top level or vary in [grid].
 RUN_OPTIONS = ("task", "condition", "n_train", "seed", "epochs", "preset", "device", "data_dir")
-TOP_LEVEL = ("name", *RUN_OPTIONS, "grid", "set", "slurm")
+TOP_LEVEL = ("name", *RUN_OPTIONS, "grid", "set", "slurm", "eval")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]")
 MAX_TAIL = 100
 
@@ -55,6 +59,12 @@ class SweepSpec:
     sets: dict[str, Any]             # config keys fixed for every point
     slurm: SlurmParams = field(default_factory=SlurmParams)
     path: Path | None = None
+    eval: EvalStage | None = None    # [eval]: what grok eval does to each run that finishes
+
+    @property
+    def where(self) -> str:
+        """How errors name the file."""
+        return str(self.path) if self.path else "sweep"
 
 
 @dataclass
@@ -134,7 +144,7 @@ def parse_sweep(data: dict[str, Any], path: Path | None = None) -> SweepSpec:
     if not isinstance(slurm, dict):
         raise GrokError(f"{where}: [slurm] must be a table")
     return SweepSpec(name, fixed, {k: list(v) for k, v in grid.items()}, dict(sets),
-                     SlurmParams.from_mapping(slurm, f"{where}: [slurm]"), path)
+                     SlurmParams.from_mapping(slurm, f"{where}: [slurm]"), path, parse_eval(data.get("eval"), where))
 
 
 def _set_text(key: str, value: Any) -> str:
