@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from grokconsole.runs.errors import GrokError
+from grokconsole.launch.sweepeval import plan_eval
 from grokconsole.launch.sweepfile import expand, load_sweep, parse_sweep, prepare_points, run_tail
 from tests.launch.helpers import write_sweep
 
@@ -77,12 +78,33 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "commands").glob("*.toml
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_sweep_files_validate(path: Path, tmp_path: Path) -> None:
-    """Every sweep file in commands/ expands and every point passes the launch checks."""
+    """Every sweep file in commands/ expands, every point passes the launch checks and the
+    evaluation stage, where there is one, passes grok eval's."""
     spec = load_sweep(path)
     prepared = prepare_points(expand(spec, tmp_path / "runs"))
     assert prepared and all(p.config["sweep"] == spec.name for p in prepared)
+    if spec.eval is not None:
+        plan = plan_eval(spec.eval, [p.config for p in prepared], tmp_path / "runs", spec.where)
+        assert plan.run_request.suites
     assert not (tmp_path / "runs").exists()
 
 
 def test_the_shipped_sweep_files_are_found() -> None:
-    assert {"modarith.toml", "expert_iteration.toml"} <= {p.name for p in SHIPPED}
+    assert {"modarith.toml", "expert_iteration.toml", "base_addition.toml"} <= {p.name for p in SHIPPED}
+
+
+def test_base_addition_is_the_seed_003_plan(tmp_path: Path) -> None:
+    """Bases 8/9/10 × CoT or not, evaluated at 2/3/4 digits at the last checkpoint; the untuned
+    model's accuracy and k-shot curves with both kinds of demonstrations."""
+    spec = load_sweep(Path(__file__).resolve().parents[2] / "commands" / "base_addition.toml")
+    prepared = prepare_points(expand(spec, tmp_path / "runs"))
+    assert sorted((p.config["base"], p.config["cot"]) for p in prepared) == [
+        (b, c) for b in (8, 9, 10) for c in (False, True)]
+    assert {p.config["eval_digits"] for p in prepared} == {"2,3,4"}
+    plan = plan_eval(spec.eval, [p.config for p in prepared], tmp_path / "runs", spec.where)
+    assert plan.run_request.suites == ("accuracy",) and plan.run_request.checkpoints.kind == "last"
+    (base,) = plan.base
+    assert base.model_path is None and base.request.suites == ("accuracy", "icl")
+    assert base.request.generation.shots == (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
+    assert base.request.generation.icl_demos == "both"
+    assert not (tmp_path / "runs").exists()
