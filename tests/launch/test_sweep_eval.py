@@ -1,0 +1,111 @@
+"""A sweep file's evaluation stage ([eval]): refused before launch like grok eval refuses, each
+run's eval started when it finishes (never when it fails), re-runs start only missing evals."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from grokconsole.runs.evalfiles import EvalPaths
+from grokconsole.runs.folder import RunPaths
+from grokconsole.runs.jsonio import write_json_atomic
+from grokconsole.runs.lifecycle import read_run_state
+from grokconsole.launch.backend import Job
+from grokconsole.launch.localqueue import run_queue, write_queue
+from grokconsole.launch.records import write_queued
+from tests.launch.helpers import all_ended, grok, statuses, wait_until, write_sweep
+
+EVAL = '\n[eval]\nsuites = ["operand_acc"]\ncheckpoints = "last"\n'
+
+
+def _with_eval(path: Path, text: str = EVAL) -> Path:
+    path.write_text(path.read_text() + text)
+    return path
+
+
+@pytest.mark.parametrize("table, message", [
+    ('suites = ["nope"]', "[eval] unknown suite 'nope' for task 'modarith'; choose from operand_acc, operand_loss"),
+    ('checkpoints = "sometimes"', "[eval] bad --checkpoints 'sometimes'"),
+    ('checkpoints = "e50"', "[eval] checkpoints takes all, last or steps"),
+    ('base_model = ["accuracy"]', "[eval] base_model evaluates an untuned language model; task 'modarith' has none"),
+    ('shots = [1, 2]', "[eval] shots, icl_demos, icl_group, problems and batch are for language-model tasks"),
+    ('suite = ["operand_acc"]', "[eval] unknown key 'suite'"),
+])
+def test_a_bad_eval_stage_is_one_line_and_creates_nothing(tmp_path: Path, table: str, message: str) -> None:
+    runs = tmp_path / "runs"
+    sweep = _with_eval(write_sweep(tmp_path / "s.toml", "bad", {"seed": [0, 1]}), f"\n[eval]\n{table}\n")
+    res = grok("sweep", str(sweep), "-j", "2", "--runs-dir", str(runs))
+    assert res.returncode == 2
+    assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not runs.exists()
+
+
+def test_base_model_suites_are_checked_for_the_language_model_task(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('name = "ba"\ntask = "baseadd"\n[grid]\nbase = [8]\n[eval]\nsuites = ["accuracy"]\n'
+                     'base_model = ["icl", "kshot"]\n')
+    res = grok("sweep", str(sweep), "--runs-dir", str(runs))
+    assert res.returncode == 2 and "unknown suite 'kshot' for task 'baseadd'" in res.stderr
+    assert not runs.exists()
+
+
+@pytest.mark.e2e
+def test_each_run_is_evaluated_after_it_ends_and_a_rerun_starts_none(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    sweep = _with_eval(write_sweep(tmp_path / "s.toml", "ev", {"seed": [0, 1]}, {"epochs": 30}))
+    res = grok("sweep", str(sweep), "-j", "2", "--runs-dir", str(runs))
+    assert res.returncode == 0, res.stderr
+    assert "2 launched" in res.stdout and "eval: operand_acc of each run that finishes" in res.stdout
+    wait_until(lambda: all_ended(runs), timeout=180)
+    folders = [RunPaths(runs / r) for r in statuses(runs)]
+    wait_until(lambda: all((EvalPaths(p).run_json.exists() and read_run_state(EvalPaths(p).root).status
+                            not in ("queued", "running")) for p in folders), timeout=180)
+    for paths in folders:
+        run, ev = read_run_state(paths.root), read_run_state(EvalPaths(paths).root)
+        assert run.status == "finished" and ev.status == "finished"
+        assert ev.start >= run.end  # started once the run had ended
+        (step,) = [p.name for p in EvalPaths(paths).by_checkpoint.iterdir()]  # "last": one checkpoint
+        assert (EvalPaths(paths).by_checkpoint / step / "operand_acc.json").is_file()
+
+    status = grok("sweep", "status", "ev", "--runs-dir", str(runs))
+    assert status.returncode == 0 and "eval" in status.stdout
+    assert status.stdout.count("finished") == 5  # the counts line, then each row: the run and its eval
+
+    before = {p.run_id: EvalPaths(p).run_json.read_text() for p in folders}
+    again = grok("sweep", str(sweep), "-j", "2", "--runs-dir", str(runs))
+    assert again.returncode == 0 and "0 launched" in again.stdout and "due now" not in again.stdout
+    assert {p.run_id: EvalPaths(p).run_json.read_text() for p in folders} == before
+
+    # An eval that failed is due again, and only it.
+    victim = folders[0]
+    state = json.loads(EvalPaths(victim).run_json.read_text())
+    write_json_atomic(EvalPaths(victim).run_json, {**state, "status": "failed", "exit_code": 1})
+    dry = grok("sweep", str(sweep), "--runs-dir", str(runs), "--dry-run")
+    assert f"would evaluate {victim.run_id}" in dry.stdout and "1 eval(s) due" in dry.stdout
+
+
+def test_a_failed_run_gets_no_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The queue watches each run; one that ends failed is never evaluated, one that finishes is."""
+    runs = tmp_path / "runs"
+    jobs = []
+    for name, code in (("bad", 3), ("good", 0)):
+        paths = RunPaths(runs / name)
+        paths.root.mkdir(parents=True)
+        write_json_atomic(paths.config, {"run_id": name, "task": "modarith"})
+        job = Job(paths, [sys.executable, "-c", f"import sys; sys.exit({code})"])
+        write_queued(paths, job.kind, "local")
+        jobs.append(job)
+    queue = runs / ".sweeps" / "q.json"
+    write_queue(queue, jobs, 2, eval_argv=["--checkpoints", "last", "--suite", "operand_acc"])
+    assert run_queue(queue) == 0
+    assert read_run_state(jobs[0].paths.root).status == "failed"
+    assert read_run_state(jobs[1].paths.root).status == "finished"
+    out = capsys.readouterr().out
+    assert "bad ended failed: its eval is not started" in out
+    # The finished one is due; its eval is refused by grok eval's own check (a command that saved
+    # no checkpoint), which the queue logs.
+    assert "eval of good not started: run good has no checkpoints" in out
+    assert not EvalPaths(jobs[0].paths).root.exists() and not EvalPaths(jobs[1].paths).run_json.exists()
