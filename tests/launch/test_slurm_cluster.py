@@ -102,3 +102,20 @@ def test_slurm_sweep_end_to_end(cluster: None, tmp_path: Path) -> None:
     pending = subprocess.run(["squeue", "-h", "-r", "-j", f"{job},{job}", "-t", "PENDING", "-o", "%i"],
                              capture_output=True, text=True, timeout=30)
     assert pending.returncode == 0 and pending.stdout.split() == []  # nothing of the array waits any more
+
+
+def test_slurm_sweep_evaluates_each_run_in_a_job_that_depends_on_it(cluster: None, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    sweep = write_sweep(tmp_path / "ev.toml", "sle", {"seed": [0]}, {"epochs": 20}, {"time_min": 5})
+    sweep.write_text(sweep.read_text() + '[eval]\nsuites = ["operand_acc"]\ncheckpoints = "last"\n')
+    res = grok("sweep", str(sweep), "-x", "slurm", "--runs-dir", str(runs))
+    assert res.returncode == 0, res.stderr
+    (run,) = statuses(runs)
+    train_job = _run_json(runs / run)["job_id"]
+    scripts = [p.read_text() for p in (runs / ".submitit").rglob("*_submission.sh")]
+    assert any(f"--dependency=afterok:{train_job}" in s for s in scripts)  # the eval waits for the run
+    wait_until(lambda: (runs / run / "eval" / "run.json").exists() and all_ended(runs)
+               and _run_json(runs / run / "eval")["status"] not in ("queued", "running"), timeout=240)
+    ev = _run_json(runs / run / "eval")
+    assert ev["status"] == "finished" and ev["backend"] == "slurm" and ev["job_id"] != train_job
+    assert list((runs / run / "eval" / "by_checkpoint").glob("step_*/operand_acc.json"))
