@@ -44,7 +44,8 @@ def sweep(
 
     Re-running the same file launches only points with no run or a failed/crashed one.
     Examples: [bold]grok sweep commands/modarith.toml -j 2[/] ·
-    [bold]grok sweep commands/causalgrok.toml --executor slurm[/] · [bold]grok sweep status causalgrok[/] ·
+    [bold]grok sweep commands/causalgrok.toml --executor slurm[/] ·
+    [bold]grok sweep commands/base_addition.toml -j 2[/] · [bold]grok sweep status causalgrok[/] ·
     [bold]grok sweep cancel causalgrok[/]
     """
     runs = runs_dir or default_runs_dir()
