@@ -42,7 +42,9 @@ def sweep(
 ) -> None:
     """Launch every point of a grid (locally, at most -j at once, or as one SLURM job array).
 
-    Re-running the same file launches only points with no run or a failed/crashed one.
+    Re-running the same file launches only points with no run or a failed/crashed one. An [eval]
+    table evaluates each run when it finishes (and the untuned model once); re-runs start only
+    missing evals.
     Examples: [bold]grok sweep commands/modarith.toml -j 2[/] ·
     [bold]grok sweep commands/causalgrok.toml --executor slurm[/] ·
     [bold]grok sweep commands/base_addition.toml -j 2[/] · [bold]grok sweep status causalgrok[/] ·
