@@ -42,7 +42,7 @@ def sweep(
 ) -> None:
     """Launch every point of a grid (locally, at most -j at once, or as one SLURM job array).
 
-    Re-running the same file launches only points with no run or a failed/crashed one. An [eval]
+    Re-running the same file launches only points with no run or a failed/crashed one. An \\[eval]
     table evaluates each run when it finishes (and the untuned model once); re-runs start only
     missing evals.
     Examples: [bold]grok sweep commands/modarith.toml -j 2[/] ·
