@@ -109,3 +109,18 @@ def test_a_failed_run_gets_no_eval(tmp_path: Path, capsys: pytest.CaptureFixture
     # no checkpoint), which the queue logs.
     assert "eval of good not started: run good has no checkpoints" in out
     assert not EvalPaths(jobs[0].paths).root.exists() and not EvalPaths(jobs[1].paths).run_json.exists()
+
+
+def test_base_addition_dry_run_lists_the_untuned_model_until_it_is_evaluated(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shipped = Path(__file__).resolve().parents[2] / "commands" / "base_addition.toml"
+    dry = grok("sweep", str(shipped), "--runs-dir", str(runs), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "6 points: 6 to launch" in dry.stdout and "1 eval(s) due" in dry.stdout
+    assert f"would evaluate the untuned model ({runs / 'base_models' / 'builtin'})" in dry.stdout
+    assert not runs.exists()
+    done = EvalPaths(RunPaths(runs / "base_models" / "builtin"))
+    done.root.mkdir(parents=True)
+    write_json_atomic(done.run_json, {"status": "finished", "kind": "eval", "exit_code": 0})
+    again = grok("sweep", str(shipped), "--runs-dir", str(runs), "--dry-run")
+    assert "would evaluate" not in again.stdout and "eval(s) due" not in again.stdout
