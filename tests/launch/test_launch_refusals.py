@@ -61,7 +61,7 @@ def test_the_disk_estimate_is_measured_on_finished_runs(tmp_path: Path, three_po
 def test_yes_launches_a_big_sweep(tmp_path: Path, three_points: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     launched: list[int] = []
     monkeypatch.setattr("grokconsole.launch.sweep.launch_local",
-                        lambda prepared, *a: launched.append(len(prepared)) or [])
+                        lambda prepared, *a, **kw: launched.append(len(prepared)) or [])
     res = invoke("sweep", str(three_points), "--runs-dir", str(tmp_path / "runs"), "--yes")
     assert res.exit_code == 0, res.output
     assert launched == [3] and "3 launched" in res.output
