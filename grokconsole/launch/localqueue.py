@@ -29,7 +29,7 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import eval_status
 from grokconsole.runs.lifecycle import effective_status, process_start_ticks, read_run_state
 from grokconsole.runs.folder import RunPaths
-from grokconsole.evals.request import CheckpointSpec, EvalRequest, check_checkpoints
+from grokconsole.evals.request import EvalRequest, check_checkpoints
 from grokconsole.launch.backend import Job
 from grokconsole.launch.commands import queue_argv
 from grokconsole.launch.local import LocalBackend
@@ -72,9 +72,8 @@ def _start_eval(paths: RunPaths, argv: list[str]) -> bool:
     from grokconsole.launch import process
 
     try:
-        spec = EvalRequest.from_argv(argv).checkpoints
         if paths.config.exists():  # an untuned model's folder has no checkpoints to check
-            check_checkpoints(paths, spec if spec.kind == "steps" else CheckpointSpec("all"))
+            check_checkpoints(paths, EvalRequest.from_argv(argv).checkpoints)
         pid = process.start_eval(paths, argv)
     except GrokError as exc:
         print(f"eval of {paths.run_id} not started: {exc}", flush=True)
@@ -83,12 +82,22 @@ def _start_eval(paths: RunPaths, argv: list[str]) -> bool:
     return True
 
 
+def _eval_running(paths: RunPaths) -> bool:
+    try:
+        return eval_status(paths) == "running"
+    except GrokError:  # an unreadable eval/run.json holds no slot and must not end the queue
+        return False
+
+
 def _ended_runs(watching: dict[Path, tuple[RunPaths, list[str]]]) -> list[tuple[RunPaths, list[str]]]:
     """Take the watched runs that have ended; return those that finished (their evals are due)."""
     due = []
     for root, (paths, argv) in list(watching.items()):
-        state = read_run_state(root) if root.is_dir() else None
-        status = effective_status(state) if state is not None else "removed"
+        try:
+            state = read_run_state(root) if root.is_dir() else None
+        except GrokError:  # an unreadable run.json: the run cannot be known to have finished
+            state = None
+        status = effective_status(state) if state is not None else "gone or unreadable"
         if status in ("queued", "running"):
             continue
         del watching[root]
@@ -123,7 +132,7 @@ def run_queue(queue_file: Path) -> int:
     while (pending or due or watching) and not stop:
         due += _ended_runs(watching)
         running = (sum(1 for p in started if effective_status(read_run_state(p.root)) == "running")
-                   + sum(1 for p in evaluating if eval_status(p) == "running"))
+                   + sum(1 for p in evaluating if _eval_running(p)))
         while running < parallel and due and not stop:
             paths, argv = due.pop(0)
             if _start_eval(paths, argv):
