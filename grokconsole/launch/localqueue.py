@@ -97,14 +97,14 @@ def _ended_runs(watching: dict[Path, tuple[RunPaths, list[str]]]) -> list[tuple[
             state = read_run_state(root) if root.is_dir() else None
         except GrokError:  # an unreadable run.json: the run cannot be known to have finished
             state = None
-        status = effective_status(state) if state is not None else "gone or unreadable"
+        status = effective_status(state) if state is not None else "removed or unreadable"
         if status in ("queued", "running"):
             continue
         del watching[root]
         if status == "finished":
             due.append((paths, argv))
         else:
-            print(f"{paths.run_id} ended {status}: its eval is not started", flush=True)
+            print(f"{paths.run_id}: {status}, so its eval is not started", flush=True)
     return due
 
 

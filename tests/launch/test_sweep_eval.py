@@ -104,7 +104,7 @@ def test_a_failed_run_gets_no_eval(tmp_path: Path, capsys: pytest.CaptureFixture
     assert read_run_state(jobs[0].paths.root).status == "failed"
     assert read_run_state(jobs[1].paths.root).status == "finished"
     out = capsys.readouterr().out
-    assert "bad ended failed: its eval is not started" in out
+    assert "bad: failed, so its eval is not started" in out
     # The finished one is due; its eval is refused by grok eval's own check (a command that saved
     # no checkpoint), which the queue logs.
     assert "eval of good not started: run good has no checkpoints" in out
