@@ -191,7 +191,8 @@ def _cancel(runs: Path, name: str) -> None:
     result = cancel(runs, name)
     for problem in result.problems:
         warn(problem)
-    console.print(plain(f"sweep {name}: {len(result.stopped)} running stopped, {len(result.removed)} queued removed"))
+    console.print(plain(f"sweep {name}: {len(result.stopped)} running stopped, {len(result.removed)} queued removed"
+                        + (f", {len(result.evals_stopped)} eval job(s) stopped" if result.evals_stopped else "")))
 
 
 def _follow(runs: Path, name: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -139,12 +139,14 @@ class CancelResult:
     stopped: list[str]
     removed: list[str]
     problems: list[str]
+    evals_stopped: list[str] = field(default_factory=list)
 
 
 def cancel(runs_dir: Path, name: str) -> CancelResult:
-    """Stop the sweep's running runs and remove its queued ones (scancel on SLURM)."""
+    """Stop the sweep's running runs and eval jobs and remove its queued runs (scancel on SLURM;
+    a queued eval job there goes with the run it depends on)."""
     from grokconsole.launch.slurm import scancel_many
-    from grokconsole.launch.stop import stop_run, stop_schedulers
+    from grokconsole.launch.stop import stop_eval, stop_run, stop_schedulers
 
     found = sweep_runs(runs_dir, name)
     if not found:
@@ -173,6 +175,13 @@ def cancel(runs_dir: Path, name: str) -> CancelResult:
             result.stopped.append(rec.run_id)
         except GrokError as exc:
             result.problems.append(str(exc))
+    for rec in records:
+        if rec.run_id not in (*result.removed, *result.evals_stopped) and eval_label(rec.paths) == "running":
+            try:
+                stop_eval(rec.paths)
+                result.evals_stopped.append(rec.run_id)
+            except GrokError as exc:
+                result.problems.append(str(exc))
     return result
 
 

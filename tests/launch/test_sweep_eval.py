@@ -124,3 +124,19 @@ def test_base_addition_dry_run_lists_the_untuned_model_until_it_is_evaluated(tmp
     write_json_atomic(done.run_json, {"status": "finished", "kind": "eval", "exit_code": 0})
     again = grok("sweep", str(shipped), "--runs-dir", str(runs), "--dry-run")
     assert "would evaluate" not in again.stdout and "eval(s) due" not in again.stdout
+
+
+@pytest.mark.e2e
+def test_cancel_stops_a_running_eval(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    sweep = _with_eval(write_sweep(tmp_path / "s.toml", "evc", {"seed": [0]},
+                                   {"epochs": 200, "checkpoint_every": 1, "keep_checkpoints": 200}),
+                       '\n[eval]\ncheckpoints = "all"\n')
+    assert grok("sweep", str(sweep), "--runs-dir", str(runs)).returncode == 0
+    (run,) = wait_until(lambda: list(statuses(runs)), timeout=30)
+    paths = RunPaths(runs / run)
+    wait_until(lambda: EvalPaths(paths).progress.exists(), timeout=240)  # evaluating checkpoints
+    res = grok("sweep", "cancel", "evc", "--runs-dir", str(runs))
+    assert res.returncode == 0, res.stderr
+    assert "0 running stopped, 0 queued removed, 1 eval job(s) stopped" in res.stdout
+    wait_until(lambda: read_run_state(EvalPaths(paths).root).status == "stopped", timeout=60)
