@@ -125,13 +125,15 @@ def _launch(path: Path, runs: Path, executor: str, jobs: int | None, follow: boo
 
 
 def _dry_run(todo: Plan, evals: list[tuple[RunPaths, list[str]]], total: int) -> None:
+    from grokconsole.launch.sweepeval import eval_target
+
     for point, _ in todo.launch:
         echo("would launch  {name}", name=point.request.name)
     for point, rec in todo.kept:
         echo("[dim]has a run    {name}: {run} ({status})[/]", name=point.request.name, run=rec.run_id,
              status=rec.status)
     for paths, _ in evals:
-        echo("would evaluate {what}", what=paths.run_id if paths.config.exists() else f"the untuned model ({paths.root})")
+        echo("would evaluate {what}", what=eval_target(paths))
     console.print(f"{total} points: {len(todo.launch)} to launch, {len(todo.kept)} already have a run"
                   + (f", {len(evals)} eval(s) due" if evals else ""))
 

@@ -34,6 +34,7 @@ from grokconsole.launch.backend import Job
 from grokconsole.launch.commands import queue_argv
 from grokconsole.launch.local import LocalBackend
 from grokconsole.launch.records import write_queued
+from grokconsole.launch.sweepeval import eval_target
 
 POLL_SECONDS = 0.2
 
@@ -76,9 +77,9 @@ def _start_eval(paths: RunPaths, argv: list[str]) -> bool:
             check_checkpoints(paths, EvalRequest.from_argv(argv).checkpoints)
         pid = process.start_eval(paths, argv)
     except GrokError as exc:
-        print(f"eval of {paths.run_id} not started: {exc}", flush=True)
+        print(f"eval of {eval_target(paths)} not started: {exc}", flush=True)
         return False
-    print(f"eval of {paths.run_id} started (pid {pid})", flush=True)
+    print(f"eval of {eval_target(paths)} started (pid {pid})", flush=True)
     return True
 
 

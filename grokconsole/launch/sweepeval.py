@@ -190,3 +190,8 @@ def create_base_folders(evals: list[tuple[RunPaths, list[str]]], plan: EvalPlan)
     for base in plan.base:
         if base.paths.root in starting:
             write_model_file(base.paths.root, base.model_path, base.task)
+
+
+def eval_target(paths: RunPaths) -> str:
+    """How logs and listings name what an eval is of: the run, or the untuned model's folder."""
+    return paths.run_id if paths.config.exists() else f"the untuned model ({paths.root})"
