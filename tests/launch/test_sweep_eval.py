@@ -140,3 +140,16 @@ def test_cancel_stops_a_running_eval(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "0 running stopped, 0 queued removed, 1 eval job(s) stopped" in res.stdout
     wait_until(lambda: read_run_state(EvalPaths(paths).root).status == "stopped", timeout=60)
+
+
+def test_the_slurm_eval_job_evaluates_only_a_finished_run(tmp_path: Path) -> None:
+    """afterok cannot tell a failed run from a finished one (the job wrapper ends well either way):
+    the eval job reads the run's own record first."""
+    from grokconsole.launch.slurm_job import run_eval_job
+
+    paths = RunPaths(tmp_path / "runs" / "bad")
+    paths.root.mkdir(parents=True)
+    write_json_atomic(paths.config, {"run_id": "bad", "task": "modarith"})
+    write_json_atomic(paths.run_json, {"status": "failed", "kind": "train", "exit_code": 1})
+    assert run_eval_job(str(paths.root), ["--checkpoints", "last", "--suite", "operand_acc"]) == 0
+    assert not EvalPaths(paths).root.exists()
