@@ -131,12 +131,6 @@ def apply_finetuning(model: Any, mode: str, *, lora_r: int = 16, lora_alpha: int
         raise GrokError(f"LoRA: {str(exc).splitlines()[0]}") from None
 
 
-def trainable_parameters(model: Any) -> tuple[int, int]:
-    """(trainable, total) parameter counts."""
-    total = sum(p.numel() for p in model.parameters())
-    return sum(p.numel() for p in model.parameters() if p.requires_grad), total
-
-
 def save_finetuned(model: Any, tokenizer: Any, folder: Path) -> None:
     """A LoRA model writes its adapter (``adapter_config.json`` + ``adapter_model.safetensors``,
     naming the base model's folder), loadable with ``PeftModel.from_pretrained(base, folder)``;

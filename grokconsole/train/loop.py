@@ -306,10 +306,8 @@ def train(run_dir: Path, resume: bool = False) -> int:
     stop = StopFlag()  # first: a `grok stop` sent while the process was starting is a stop
     paths = RunPaths(Path(run_dir))
     config = read_json(paths.config)
-    # The detector watches the task spec's target (a config from before the target was recorded too).
-    tracker = Tracker(run_dir=paths.root, own_lifecycle=True,
-                      detection=detection_config(config) if isinstance(config, dict) else None,
-                      progress_metrics=progress_metrics(config))
+    tracker = Tracker(run_dir=paths.root, own_lifecycle=True, progress_metrics=progress_metrics(config),
+                      detection=detection_config(config) if isinstance(config, dict) else None)
     if stop.set:
         return _stopped_while_starting(paths, tracker, resume)
     try:
