@@ -82,6 +82,8 @@ def export_figures(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core, at most 4).")] = None,
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Group runs by these config keys, e.g. condition,n_train,lr (default: every setting that differs; the task always).")] = None,
     sweep: Annotated[Optional[str], typer.Option("--sweep", help="Only the runs of this sweep (grok sweep).")] = None,
+    phase: Annotated[Optional[str], typer.Option("--phase", help="Phase-diagram axes, e.g. x=weight_decay,y=n_train (default: a sweep's two grid keys, else the two numeric settings that differ).")] = None,
+    phase_metric: Annotated[str, typer.Option("--phase-metric", help="Phase-diagram cells: delay | generalization | ood.")] = "delay",
 ) -> None:
     """Write paper figures 1–3, the phase-transition and intervention figures, table 1 and a manifest.
 
@@ -94,6 +96,7 @@ def export_figures(
 
     from grokconsole.runs.errors import GrokError
     from grokconsole.views.grouping import parse_group_by
+    from grokconsole.views.phase import check_metric, parse_phase
     from grokconsole.figures.export import ExportOptions, default_jobs, parse_formats, run_export
     from grokconsole.runs.folder import resolve_run
 
@@ -105,6 +108,7 @@ def export_figures(
                          formats=parse_formats(fmt), n_train=n_train, style=style, dpi=dpi, per_run=per_run,
                          snapshots=_snapshot_steps(snapshots), compare=reference,
                          base_evals=list(base_evals or []), group_by=parse_group_by(group_by),
+                         phase=parse_phase(phase), phase_metric=check_metric(phase_metric),
                          jobs=jobs or default_jobs())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:

@@ -35,6 +35,8 @@ class ExportContext:
     compare: Path | None = None  # a reference run for stage-vs-stage diagrams (--compare)
     base_evals: list[Path] = field(default_factory=list)  # untuned-model result folders (grok eval --base-model)
     grouping: str = ""  # how runs were grouped, in words (manifest)
+    phase: tuple[str, str] | None = None  # --phase x=KEY,y=KEY; None: a sweep's grid keys, else what differs
+    phase_metric: str = "delay"  # --phase-metric: delay | generalization | ood
     notes: dict[str, list[str]] = field(default_factory=dict)
     summaries: dict[str, list[str]] = field(default_factory=dict)
 

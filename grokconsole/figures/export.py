@@ -20,15 +20,17 @@ from grokconsole.runs.version import __version__
 from grokconsole.runs.discovery import scan_runs_dir
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.jsonio import write_json_atomic
+from grokconsole.views.phase import check_phase
 from grokconsole.figures.checkpoint_figure import figure_checkpoint_evals
 from grokconsole.figures.expert_iteration import figure_expert_iteration, table_expert_iteration
 from grokconsole.figures.context import ExportContext
 from grokconsole.figures.data import LoadProblem, RunData
-from grokconsole.figures.groups import grouping_of, groups_of, headline_n
+from grokconsole.figures.groups import grouping_of, groups_of, headline_n, run_settings
 from grokconsole.figures.headline import figure1_smoking_gun, figure2_mechanisms, figure3_shortcut
 from grokconsole.figures.intervention import figure_intervention_comparison
 from grokconsole.figures.kshot import figure_kshot_icl
 from grokconsole.figures.llm_delta import figure_delta_by_base, figure_delta_by_digits, table_delta_accuracy
+from grokconsole.figures.phase import figure_phase_diagram, table_phase_diagram
 from grokconsole.figures.progress import figure_progress_measures
 from grokconsole.figures.style import get_style
 from grokconsole.figures.tables import table1_ablations
@@ -54,6 +56,8 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("table_delta_accuracy", table_delta_accuracy),
     FigureSpec("figure_expert_iteration", figure_expert_iteration),
     FigureSpec("table_expert_iteration", table_expert_iteration),
+    FigureSpec("figure_phase_diagram", figure_phase_diagram),
+    FigureSpec("table_phase_diagram", table_phase_diagram),
 ]
 
 
@@ -76,6 +80,8 @@ class ExportOptions:
     compare: Path | None = None
     base_evals: list[Path] = field(default_factory=list)  # extra base-model result folders (--base-evals)
     group_by: tuple[str, ...] | None = None  # --group-by; None: every setting that differs
+    phase: tuple[str, str] | None = None  # --phase x=KEY,y=KEY; None: chosen from the runs
+    phase_metric: str = "delay"  # --phase-metric
     jobs: int = field(default_factory=lambda: default_jobs())
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
 
@@ -204,7 +210,9 @@ def _manifest(opts: ExportOptions, ctx: ExportContext, problems: list[LoadProble
                     "formats": list(opts.formats), "n_train": opts.n_train, "style": opts.style,
                     "dpi": opts.dpi, "per_run": opts.per_run,
                     "base_evals": [str(p) for p in ctx.base_evals],
-                    "group_by": list(opts.group_by) if opts.group_by is not None else None},
+                    "group_by": list(opts.group_by) if opts.group_by is not None else None,
+                    "phase": {"x": opts.phase[0], "y": opts.phase[1]} if opts.phase else None,
+                    "phase_metric": opts.phase_metric},
         "headline_n_train": ctx.headline,
         "grouping": ctx.grouping,
         "groups": [{"group": g.key, "values": dict(g.values.items), "runs": [r.run_id for r in g.runs]}
@@ -249,6 +257,8 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     if not runs and not base_evals:
         shown = "; ".join(f"{p.run_id}: {p.reason}" for p in problems[:3])
         raise GrokError(f"none of the {len(run_dirs)} runs in {opts.runs_dir} could be loaded ({shown})")
+    if opts.phase is not None:  # a typo in --phase is the user's to fix, not a figure that failed
+        check_phase(opts.phase, [run_settings(r) for r in runs])
     grouping = grouping_of(runs, opts.group_by)
     groups = groups_of(grouping)
     headline = headline_n(groups, opts.n_train)
@@ -257,7 +267,7 @@ def run_export(opts: ExportOptions, cb: Callbacks | None = None) -> ExportResult
     ctx = ExportContext(runs=ordered, groups=groups, headline=headline, out=opts.out, formats=list(opts.formats),
                         style=style, dpi=opts.dpi, per_run=opts.per_run, headline_fixed=opts.n_train is not None,
                         snapshots=opts.snapshots, compare=opts.compare, base_evals=base_evals,
-                        grouping=grouping.describe())
+                        grouping=grouping.describe(), phase=opts.phase, phase_metric=opts.phase_metric)
     cb.figures_total(len(FIGURES) + (len(ordered) if opts.per_run else 0))
     with plt.rc_context(style.rc()):
         outcomes, per_run = draw_all(ctx, list(FIGURES), opts.jobs, cb.figure_done)
