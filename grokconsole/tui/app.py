@@ -24,7 +24,7 @@ from grokconsole.views.watchset import Watcher
 from grokconsole.tui.messages import PlotReady, PollDone
 from grokconsole.tui.plotmodel import (MAX_GROUP_RUNS, SMOOTHING, X_AXES, ViewSpec, build_plot_data,
                                        log_panel_titles)
-from grokconsole.tui.widgets import PlotGrid, RunTable, StatusHeader
+from grokconsole.tui.widgets import PhaseText, PlotGrid, RunTable, StatusHeader
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 GROUPED_REDRAW_SECONDS = 2.0
@@ -82,6 +82,7 @@ class WatchApp(App[None]):
         yield StatusHeader(id="header")
         with Vertical(id="main"):
             yield RunTable(id="runs")
+            yield PhaseText(id="phase")
             yield PlotGrid(id="plots")
         yield Input(placeholder="regex over run name and config — Enter applies, empty clears, Esc cancels",
                     id="filter")
@@ -92,6 +93,7 @@ class WatchApp(App[None]):
         # Kept as attributes: a modal screen on top must not hide them from poll updates.
         self.run_table = self.query_one(RunTable)
         self.plot_grid = self.query_one(PlotGrid)
+        self.phase_text = self.query_one(PhaseText)
         self.status_header = self.query_one(StatusHeader)
         self.filter_box = self.query_one("#filter", Input)
         self.small_note = self.query_one("#too-small", Static)
@@ -215,6 +217,7 @@ class WatchApp(App[None]):
         if message.data.version != self.spec.version:
             return  # a newer view was asked for meanwhile
         self.plot_grid.show_data(message.data)
+        self.phase_text.show_lines(message.data.phase)
         self.plots_drawn += 1
         self.drawn_version = message.data.version
         if message.data.grouped_by != self.grouped_by:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grokconsole.views.grouping import Grouping, format_value, group_items, settings_of
+from grokconsole.views.phase import choose_axes, phase_grids, run_outcome, text_grid
 from grokconsole.views.series import Series, downsample_minmax, ema_debiased, log10_safe, mean_std
 from grokconsole.tasks.spec import MetricSpec
 from grokconsole.views.taskviews import PanelView, panel_layout, run_panels, unit_of
@@ -20,6 +21,7 @@ SMOOTHING = (0.0, 0.6, 0.9)
 X_AXES = ("epoch", "log epoch", "wall time")
 RUN_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "red", "orange", "white")
 MAX_GROUP_RUNS = 64  # runs loaded at most for a grouped view
+MAX_PHASE_PANELS = 2  # phase-diagram grids shown in the grouped view (the rest are counted)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class PlotData:
     xlabel: str = "epoch"
     note: str = ""
     grouped_by: str = ""  # grouped view: the keys that tell the groups apart (header text)
+    phase: list[str] = field(default_factory=list)  # grouped view: the phase-diagram text grid, when two keys vary
 
 
 def log_panel_titles() -> tuple[str, ...]:
@@ -96,6 +99,9 @@ class _Run:
     grok: float | None
     settings: dict[str, Any]
     drawn: dict[str, tuple[MetricSpec, ...]]
+    config: dict[str, Any] = field(default_factory=dict)
+    memorization: float | None = None
+    finished: bool = True  # neither running nor queued: a run that has not grokked by now never did
 
 
 def _label(m: MetricSpec) -> str:
@@ -167,7 +173,10 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
                 tag = f"{str(cond)[:4]} n{n} s{rec.get('seed', '?')}"
                 settings = settings_of(rec.config, task=rec.get("task"), condition=cond, n_train=n)
                 drawn = {view.panel.name: view.metrics for view in run_panels(rec.get("task"))}
-                snapshot.append(_Run(tag, cols, run.grok_epoch, settings, drawn))
+                mem = rec.summary.get("memorization_epoch")
+                snapshot.append(_Run(tag, cols, run.grok_epoch, settings, drawn, rec.config,
+                                     float(mem) if isinstance(mem, (int, float)) and not isinstance(mem, bool) else None,
+                                     rec.status not in ("running", "queued")))
                 units.add(unit_of(rec.get("task")))
     data = PlotData(version=spec.version)
     if not snapshot:
@@ -191,7 +200,27 @@ def build_plot_data(watcher: Watcher, spec: ViewSpec) -> PlotData:
         data.note = f"{len(grouping.groups)} group(s) by {data.grouped_by}"
         if len(spec.marked or spec.visible) > MAX_GROUP_RUNS:
             data.note += f"; the first {MAX_GROUP_RUNS} runs (mark runs with space to choose)"
+        data.phase = phase_lines(snapshot)
     return data
+
+
+def phase_lines(snapshot: list[_Run]) -> list[str]:
+    """The grouped runs' phase diagram as text (:mod:`grokconsole.views.phase`), empty unless two
+    numeric settings vary; a cell fills in as its runs grok or finish."""
+    axes = choose_axes([r.settings for r in snapshot], [r.config for r in snapshot])
+    if isinstance(axes, str):
+        return []
+    grids = phase_grids(snapshot, lambda r: r.settings, lambda r: run_outcome(
+        "delay", memorization=r.memorization, grokking=r.grok, ood=None, finished=r.finished), axes, "delay")
+    lines = [f"phase: median grokking delay (epochs) by {axes.x} × {axes.y}; n seeds, ✗ never generalized, "
+             "… running"]
+    for grid in grids[:MAX_PHASE_PANELS]:
+        if grid.label:
+            lines.append(f"[{grid.label}]")
+        lines += text_grid(grid)
+    if len(grids) > MAX_PHASE_PANELS:
+        lines.append(f"… and {len(grids) - MAX_PHASE_PANELS} more panels (grok export-figures draws them all)")
+    return lines
 
 
 def group_tag(settings: dict[str, Any], named: tuple[str, ...]) -> str:
