@@ -29,6 +29,7 @@ SIZES_IN = {
 TABLES = ("table1_ablations", "table1_ablations_grouped")
 LLM_OUTPUTS = ("figure_kshot_icl", "figure_delta_by_base", "figure_delta_by_digits", "table_delta_accuracy")
 EI_OUTPUTS = ("figure_expert_iteration", "table_expert_iteration")  # drawn only from method=… runs
+PHASE_OUTPUTS = ("figure_phase_diagram", "table_phase_diagram")  # drawn only where two numeric settings vary
 
 runner = CliRunner()
 
@@ -163,7 +164,7 @@ def test_manifest(exported: dict[str, Any]) -> None:
                                                               "table1_ablations": "written",
                                                               "checkpoint_evals": "skipped",
                                                               "figure_progress_measures": "skipped",
-                                                              **{n: "skipped" for n in LLM_OUTPUTS + EI_OUTPUTS}}
+                                                              **{n: "skipped" for n in LLM_OUTPUTS + EI_OUTPUTS + PHASE_OUTPUTS}}
     listed = {f["path"] for f in m["files"]}
     assert {f"{n}.{e}" for n in FIGURES for e in ("png", "pdf")} <= listed
     for f in m["files"]:

@@ -46,7 +46,8 @@ def test_missing_inputs_skip_figures_with_reasons(native_only: Path, tmp_path: P
     assert set(manifest["skipped"]) == {"figure3_shortcut", "figure_intervention_comparison", "checkpoint_evals",
                                         "figure_kshot_icl", "figure_delta_by_base", "figure_delta_by_digits",
                                         "table_delta_accuracy", "figure_expert_iteration", "table_expert_iteration",
-                                        "figure_progress_measures"}
+                                        "figure_progress_measures", "figure_phase_diagram", "table_phase_diagram"}
+    assert "fewer than two numeric settings" in manifest["skipped"]["figure_phase_diagram"]
     assert "no expert-iteration or SFT runs" in manifest["skipped"]["figure_expert_iteration"]
     assert "no run of baseadd" in manifest["skipped"]["figure_delta_by_base"]
     assert "grok eval" in manifest["skipped"]["checkpoint_evals"]
