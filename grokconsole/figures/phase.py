@@ -10,6 +10,7 @@ cell spanning the geometric midpoints to its neighbours.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,5 +232,7 @@ def table_phase_diagram(ctx: ExportContext) -> list[Path] | Skip:
     axes = grids[0].axes
     caption = (f"Phase diagram over {axes.x} and {axes.y}: {METRIC_TITLES[grids[0].metric]}, median over seeds "
                "(never: no seed generalized)").replace("_", "\\_").replace("→", "$\\to$")
-    texts = {"csv": to_csv(rows, columns), "md": to_markdown(header, body), "tex": to_latex(header, body, caption)}
+    tex = re.sub(r"\\begin\{tabular\}\{[lr]*\}", lambda _m: "\\begin{tabular}{" + "l" * (len(columns) - 4)
+                 + "rrrr}", to_latex(header, body, caption), count=1)  # settings left, counts and median right
+    texts = {"csv": to_csv(rows, columns), "md": to_markdown(header, body), "tex": tex}
     return write_table(ctx.out, TABLE, texts)
