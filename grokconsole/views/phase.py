@@ -195,10 +195,11 @@ def phase_grids(items: Sequence[T], settings: Callable[[T], Mapping[str, Any]], 
             out = outcome(member)
             if out.value is not None and math.isfinite(out.value):
                 cell.values.append(float(out.value))
-            elif out.generalized or not out.finished:
-                cell.pending += 1  # generalized with no value yet (e.g. no OOD row), or still running
-            else:
+            elif not out.finished:
+                cell.pending += 1
+            elif not out.generalized:
                 cell.never += 1
+            # a run that generalized but has no value (no OOD column) has nothing to add to a median
         grids.append(PhaseGrid(axes, metric, label, xs, ys, cells))
     return grids
 

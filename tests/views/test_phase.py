@@ -117,3 +117,12 @@ def test_metrics_and_log_axes() -> None:
     assert run_outcome("ood", memorization=10, grokking=None, ood=0.4, finished=False).value is None
     assert spans_decades([1e-3, 1e-2, 1e-1]) and not spans_decades([100, 200, 1000])
     assert not spans_decades([0.0, 1.0, 100.0])  # zero on an axis: no log scale
+
+
+def test_a_generalized_run_without_a_value_counts_neither_way() -> None:
+    axes = PhaseAxes("weight_decay", "n_train", "test")
+    items = [(config(0.1, 100, 0), Outcome(None, True)), (config(0.1, 100, 1), Outcome(0.8, True)),
+             (config(0.1, 100, 2), Outcome(None, False))]
+    (grid,) = phase_grids(items, lambda i: settings(i[0]), lambda i: i[1], axes, "ood")
+    cell = grid.cell(0.1, 100)
+    assert (cell.values, cell.never, cell.pending, cell.n) == ([0.8], 1, 0, 2)
