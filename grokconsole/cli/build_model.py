@@ -14,12 +14,14 @@ from grokconsole.runs.errors import GrokError
 def build_model(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Pre-training steps (default: the shipped model's).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Stage-1 pre-training steps (default: the shipped model's).")] = None,
+    long_steps: Annotated[Optional[int], typer.Option("--long-steps", help="Stage-2 steps: long contexts, traces of 1-4 digits (default: the shipped model's).")] = None,
+    stage1: Annotated[Optional[Path], typer.Option("--stage1", help="A folder holding this recipe's stage-1 model: continue it with stage 2 only.")] = None,
     threads: Annotated[int, typer.Option("--threads", help="Torch threads (0: one per core).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a folder that already holds a model.")] = False,
 ) -> None:
     """Pre-train the built-in tiny model (a small Llama-style LM with a character tokenizer) on
-    addition in many bases, and save it as a Hugging Face folder usable with
+    addition in many bases, in two stages (docs/llm.md), and save it as a Hugging Face folder usable with
     [bold]--set model_path=FOLDER[/]. The package already ships the model built with the defaults.
     """
     from grokconsole.llm.paths import BUILTIN_NAME, cache_dir
@@ -27,6 +29,10 @@ def build_model(
     folder = (out or cache_dir() / BUILTIN_NAME).expanduser()
     if steps is not None and steps < 1:
         raise GrokError(f"--steps must be ≥ 1, got {steps}")
+    if long_steps is not None and long_steps < 0:
+        raise GrokError(f"--long-steps must be ≥ 0, got {long_steps}")
+    if stage1 is not None and not (stage1.expanduser() / "config.json").is_file():
+        raise GrokError(f"--stage1 {stage1}: not a model folder (no config.json)")
     if threads < 0:
         raise GrokError(f"--threads must be ≥ 0, got {threads}")
     if folder.exists() and not folder.is_dir():
@@ -42,13 +48,15 @@ def build_model(
     from grokconsole.llm.tinybuild import BuildConfig, build
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    cfg = BuildConfig(seed=seed) if steps is None else BuildConfig(seed=seed, steps=steps)
+    overrides = {k: v for k, v in (("steps", steps), ("long_steps", long_steps)) if v is not None}
+    cfg = BuildConfig(seed=seed, **overrides)
+    first = 0 if stage1 is None else cfg.steps
     columns = (TextColumn("pre-training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("build", total=cfg.steps, loss="—")
+        bar = progress.add_task("build", total=cfg.steps + cfg.long_steps, completed=first, loss="—")
         result = build(folder, cfg, progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"),
-                       quality=_quality)
+                       quality=_quality, stage1=stage1.expanduser() if stage1 else None)
     echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,
          seconds=f"{result.seconds:.0f}")
 
@@ -62,5 +70,6 @@ def _quality(folder: Path) -> dict[str, object]:
     q = measure_quality(model, tokenizer)
     console.print(f"2-digit exact match, zero-shot: base 8 {q['b8_d2']:.2f}, base 9 {q['b9_d2']:.2f}, "
                   f"base 10 {q['b10_d2']:.2f}; k-shot base 8: "
-                  + ", ".join(f"k={k} {v:.2f}" for k, v in q["kshot_b8"].items()))
+                  + ", ".join(f"k={k} {v:.2f}" for k, v in q["kshot_b8"].items())
+                  + f"; base 10 with the trace, 3 digits {q['b10_d3_cot']:.2f}, 4 digits {q['b10_d4_cot']:.2f}")
     return q

@@ -1,18 +1,29 @@
 """The builder of the built-in tiny base model: a small Llama-style causal LM and a character
-tokenizer, pre-trained on addition in many bases so that both fine-tuning and in-context examples
-matter.
+tokenizer, pre-trained on addition in many bases so that fine-tuning, in-context examples and a
+chain-of-thought trace all matter.
 
-Pre-training data: each sequence is ``examples`` solved sums (one per line, then EOS) in one hidden
-base — base 10 with probability ``base10_fraction``, otherwise uniform in ``min_base``..``max_base`` —
-with 1- or 2-digit operands, all plain or all chain-of-thought (``cot_fraction``). The loss is on
-every completion, so the model learns to answer with 0, 1, …, examples-1 solved sums before it:
-with none it must guess the base (base 10 is its best guess), with a few it reads the base from
-them. Base-8 2-digit sums thus start well below base-10 ones (room for fine-tuning), and 3- and
-4-digit sums were never seen (the length-generalization target).
+Pre-training runs in up to two stages (the shipped model is stage 1 only: ``long_steps`` = 0;
+bench/README.md measures what stage 2 gives and what it does not). In both, each sequence holds
+solved sums (one per line, then EOS) in one hidden base — base 10 with probability ``base10_fraction``, otherwise uniform in
+``min_base``..``max_base`` — all plain or all chain-of-thought, and the loss is on every
+completion, so the model learns to answer after 0, 1, 2, … solved sums: with none it must guess
+the base (base 10 is its best guess), with a few it reads the base from them. Base-8 sums thus
+start well below base-10 ones (room for fine-tuning).
 
-Everything is drawn from ``seed`` (Python RNG for the data, torch RNG for the weights), so a build
-is reproducible: the same seed gives the same losses step by step (up to float reduction order
-across thread counts).
+* Stage 1 (``steps``): 1- and 2-digit operands, ``examples`` plain sums or ``cot_examples``
+  traced ones per sequence, mixed in each batch: the model learns addition in a hidden base.
+* Stage 2 (``long_steps``, a fresh optimizer, ``grok build-model --long-steps N``, which can
+  continue a stage-1 model with ``--stage1 DIR``): one format and operand length per batch; plain
+  sums of 1..``plain_max_digits`` digits, ``long_examples`` per sequence, traced sums of
+  1..``cot_max_digits`` digits, as many per sequence as fit in ``long_cot_tokens``. The trace has
+  one step per column, so the model learns to write as many steps as the numbers have digits
+  (meant to let a trace learned on 2-digit sums in a new base carry over to 3 and 4 digits), and it
+  sees up to 16 demonstrations of either kind before a sum (what k-shot prompts up to k = 16
+  hold). Answer-only sums stay at 1–2 digits: longer ones are the length-generalization target.
+
+Everything is drawn from ``seed`` (Python RNG for the data, one stream per stage, torch RNG for
+the weights), so a build is reproducible: the same seed gives the same losses step by step (up to
+float reduction order across thread counts).
 """
 from __future__ import annotations
 
@@ -59,6 +70,17 @@ class BuildConfig:
     max_base: int = 16
     one_digit_fraction: float = 0.2
     max_positions: int = 1024
+    # Stage 2: long contexts and traces as long as the numbers (module docstring).
+    long_steps: int = 0            # the shipped model: stage 1 only (docs/llm.md, bench/README.md)
+    long_batch_size: int = 8
+    long_lr: float = 1e-3
+    long_warmup_steps: int = 20
+    long_examples: int = 17        # plain sums per sequence: k-shot contexts for k = 0..16
+    long_cot_tokens: int = 520     # a traced sequence holds as many sums as fit (17 of 2 digits)
+    long_cot_fraction: float = 0.6
+    long_one_digit_fraction: float = 0.1
+    plain_max_digits: int = 2
+    cot_max_digits: int = 4
 
 
 def char_tokenizer(alphabet: str = ALPHABET) -> PreTrainedTokenizerFast:
@@ -108,10 +130,15 @@ def encode_segments(segments: list[tuple[str, bool]], vocab: dict[str, int]) -> 
 
 
 def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
-    """A right-padded batch of pre-training sequences with next-token labels."""
-    rows = [encode_segments(pretraining_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)]
+    """A right-padded stage-1 batch of pre-training sequences with next-token labels."""
+    return pad_rows([encode_segments(pretraining_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)],
+                    vocab[PAD])
+
+
+def pad_rows(rows: list[tuple[list[int], list[int]]], pad: int) -> dict[str, torch.Tensor]:
+    """Token ids and labels, right-padded into one batch."""
     width = max(len(ids) for ids, _ in rows)
-    input_ids = torch.full((len(rows), width), vocab[PAD], dtype=torch.long)
+    input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
     labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, (ids, lab) in enumerate(rows):
@@ -121,11 +148,36 @@ def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> d
     return {"input_ids": input_ids, "labels": labels, "attention_mask": mask}
 
 
-def lr_factor(step: int, cfg: BuildConfig) -> float:
+def long_segments(rng: random.Random, cfg: BuildConfig, cot: bool, digits: int) -> list[tuple[str, bool]]:
+    """One stage-2 sequence: sums of one base, format and operand length, as the demonstrations of
+    a k-shot prompt share the query's."""
+    base = 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
+    n = cfg.long_examples
+    if cot:
+        line = 13 * digits + 4  # prompt, one 9-character step per column, answer, separator
+        n = max(1, min(cfg.long_examples, cfg.long_cot_tokens // line))
+    out: list[tuple[str, bool]] = []
+    for i in range(n):
+        p = sample_problem(rng, base, digits)
+        out += [(p.prompt(cot), False), (p.completion(cot), True), (SEPARATOR if i < n - 1 else EOS, True)]
+    return out
+
+
+def make_long_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
+    """A stage-2 batch: one format and operand length for all its sequences, so they are about
+    equally long and padding wastes little."""
+    cot = rng.random() < cfg.long_cot_fraction
+    top = cfg.cot_max_digits if cot else cfg.plain_max_digits
+    digits = 1 if top <= 1 or rng.random() < cfg.long_one_digit_fraction else rng.randint(2, top)
+    return pad_rows([encode_segments(long_segments(rng, cfg, cot, digits), vocab) for _ in range(cfg.long_batch_size)],
+                    vocab[PAD])
+
+
+def lr_factor(step: int, warmup_steps: int) -> float:
     """Linear warm-up, then inverse square-root decay."""
-    if step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    return math.sqrt(cfg.warmup_steps / max(1, step))
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return math.sqrt(warmup_steps / max(1, step))
 
 
 @dataclass
@@ -142,82 +194,123 @@ Snapshot = Callable[[int, LlamaForCausalLM, PreTrainedTokenizerFast], None]
 
 
 def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None = None,
-               snapshot: Snapshot | None = None, snapshot_every: int = 0,
+               snapshot: Snapshot | None = None, snapshot_every: int = 0, stage1: Path | None = None,
                ) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast, list[float]]:
-    """Build and pre-train the model in memory; ``progress(step, loss)`` after each step and
-    ``snapshot(step, model, tokenizer)`` every ``snapshot_every`` steps."""
+    """Build and pre-train the model in memory, both stages; ``progress(step, loss)`` after each
+    step and ``snapshot(step, model, tokenizer)`` every ``snapshot_every`` steps (counted over both
+    stages). ``stage1``: a folder holding this recipe's stage-1 model, loaded instead of training
+    stage 1 (its losses are then not in the returned list)."""
     torch.manual_seed(cfg.seed)
     tokenizer = char_tokenizer()
     vocab = tokenizer.get_vocab()
-    model = LlamaForCausalLM(model_config(cfg, tokenizer))
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
-    rng = random.Random(f"tinybuild/{cfg.seed}")
     losses: list[float] = []
-    for step in range(cfg.steps):
-        batch = make_batch(rng, cfg, vocab)
-        loss = model(**batch).loss
+
+    def report(model: LlamaForCausalLM, loss: float) -> None:
+        losses.append(loss)
+        step = len(losses) + (cfg.steps if stage1 is not None else 0)
+        if progress is not None:
+            progress(step, loss)
+        if snapshot is not None and snapshot_every and step % snapshot_every == 0:
+            model.eval()
+            snapshot(step, model, tokenizer)
+            model.train()
+
+    if stage1 is None:
+        model = LlamaForCausalLM(model_config(cfg, tokenizer))
+        rng = random.Random(f"tinybuild/{cfg.seed}")
+        _train(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
+    else:
+        model = LlamaForCausalLM.from_pretrained(stage1)
+    rng2 = random.Random(f"tinybuild/{cfg.seed}/stage2")
+    _train(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg, lambda: make_long_batch(rng2, cfg, vocab),
+           report)
+    model.eval()
+    return model, tokenizer, losses
+
+
+def _train(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg: BuildConfig,
+           batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[LlamaForCausalLM, float], None]) -> None:
+    """One stage: a fresh AdamW, warm-up then inverse square-root decay, gradient clipping."""
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warmup))
+    for _ in range(steps):
+        loss = model(**batches()).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         sched.step()
-        losses.append(float(loss.detach()))
-        if progress is not None:
-            progress(step + 1, losses[-1])
-        if snapshot is not None and snapshot_every and (step + 1) % snapshot_every == 0:
-            model.eval()
-            snapshot(step + 1, model, tokenizer)
-            model.train()
-    model.eval()
-    return model, tokenizer, losses
+        report(model, float(loss.detach()))
 
 
 def build(out_dir: Path, cfg: BuildConfig, progress: Callable[[int, float], None] | None = None,
-          quality: Callable[[Path], dict[str, Any]] | None = None) -> BuildResult:
+          quality: Callable[[Path], dict[str, Any]] | None = None, stage1: Path | None = None) -> BuildResult:
     """Train and save model + tokenizer + ``build.json`` into ``out_dir`` (a folder
-    ``AutoModelForCausalLM``/``AutoTokenizer`` load); ``quality(out_dir)`` adds measured figures."""
+    ``AutoModelForCausalLM``/``AutoTokenizer`` load); ``quality(out_dir)`` adds measured figures.
+    ``stage1``: a folder holding this recipe's stage-1 model (its ``build.json``, if any, supplies
+    the stage's losses and time), continued with stage 2 only."""
     start = time.perf_counter()
-    model, tokenizer, losses = train_tiny(cfg, progress)
+    model, tokenizer, losses = train_tiny(cfg, progress, stage1=stage1)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     result = BuildResult(out_dir=out_dir, config=cfg, losses=losses, seconds=time.perf_counter() - start)
+    first = losses[: cfg.steps] if stage1 is None else []
+    long = losses[len(first):]
     info: dict[str, Any] = {
         "builder": "grokconsole.llm.tinybuild", "config": asdict(cfg), "seconds": round(result.seconds, 1),
         "n_params": sum(p.numel() for p in model.parameters()),
-        "loss_first": losses[:5], "loss_last": sum(losses[-50:]) / max(1, len(losses[-50:])),
+        "loss_first": first[:5], "loss_last": _tail_mean(first),
+        "long_loss_first": long[:5], "long_loss_last": _tail_mean(long),
         "torch": torch.__version__,
     }
+    if stage1 is not None:
+        before = json.loads((stage1 / BUILD_INFO).read_text()) if (stage1 / BUILD_INFO).is_file() else {}
+        info.update(loss_first=before.get("loss_first", []), loss_last=before.get("loss_last"),
+                    stage1={"loaded": True, "seconds": before.get("seconds"), "note": before.get("note")})
     if quality is not None:
         info["quality"] = quality(out_dir)
     (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return result
 
 
-QUALITY_SHOTS = (0, 1, 2, 4, 8, 12)
+def _tail_mean(losses: list[float], n: int = 50) -> float | None:
+    return sum(losses[-n:]) / len(losses[-n:]) if losses else None
+
+
+QUALITY_SHOTS = (0, 1, 2, 4, 8, 16)
+
+
+def _exact(model: Any, tokenizer: Any, prompts: list[str], queries: list[Problem], cot: bool) -> float:
+    from grokconsole.llm.addition import is_correct
+    from grokconsole.llm.generate import generate
+
+    need = max(len(q.completion(cot)) for q in queries) + 2
+    texts = generate(model, tokenizer, prompts, max_new_tokens=need)
+    return sum(is_correct(t, q, cot) for t, q in zip(texts, queries)) / max(1, len(queries))
 
 
 def measure_quality(model: Any, tokenizer: Any, n: int = 100, seed: int = 12345,
                     shots: tuple[int, ...] = QUALITY_SHOTS) -> dict[str, Any]:
-    """Exact match of 2-digit sums: zero-shot in bases 8/9/10 (plain and chain-of-thought), and
-    accuracy vs the number of in-context examples k in bases 8 and 9 (plain)."""
-    from grokconsole.llm.generate import generate
-    from grokconsole.llm.addition import is_correct, kshot_prompts, make_problems
+    """Exact match: 2-digit sums zero-shot in bases 8/9/10 (plain and chain-of-thought), 3- and
+    4-digit base-10 sums with the trace, and accuracy vs the number of in-context examples k in
+    bases 8 and 9 (plain and chain-of-thought demonstrations; groups of 10 queries share theirs)."""
+    from grokconsole.llm.addition import icl_prompts, make_problems
 
     out: dict[str, Any] = {"n": n}
     for base in (8, 9, 10):
         queries = make_problems(base, 2, n, seed)
         for cot in (False, True):
-            texts = generate(model, tokenizer, [q.prompt(cot) for q in queries], max_new_tokens=40 if cot else 6)
-            key = f"b{base}_d2{'_cot' if cot else ''}"
-            out[key] = sum(is_correct(t, q, cot) for t, q in zip(texts, queries)) / n
+            out[f"b{base}_d2{'_cot' if cot else ''}"] = _exact(model, tokenizer, [q.prompt(cot) for q in queries],
+                                                               queries, cot)
+    for digits in (3, 4):
+        queries = make_problems(10, digits, n, seed)
+        out[f"b10_d{digits}_cot"] = _exact(model, tokenizer, [q.prompt(True) for q in queries], queries, True)
     for base in (8, 9):
         queries = make_problems(base, 2, n, seed)
-        curve = {}
-        for k in shots:
-            texts = generate(model, tokenizer, kshot_prompts(queries, k, cot=False, seed=seed), max_new_tokens=6)
-            curve[str(k)] = sum(is_correct(t, q, False) for t, q in zip(texts, queries)) / n
-        out[f"kshot_b{base}"] = curve
+        for cot in (False, True):
+            out[f"kshot_b{base}{'_cot' if cot else ''}"] = {
+                str(k): _exact(model, tokenizer, icl_prompts(queries, k, cot, seed, group=10), queries, cot)
+                for k in shots}
     return out

@@ -1,13 +1,16 @@
-"""The built-in tiny model: the builder still follows the shipped model's recipe, and the shipped
-model still has its measured quality (zero-shot base-10 sums, a rising k-shot curve)."""
+"""The built-in tiny model: the builder still follows the shipped model's recipe, its stage-2 data
+has the shape the recipe promises, and the shipped model still has its measured quality
+(zero-shot base-10 sums, traces as long as the numbers, rising k-shot curves)."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
+from grokconsole.llm.addition import COT_MARK, SEPARATOR
 from grokconsole.llm.paths import BUILTIN_MODEL_DIR
-from grokconsole.llm.tinybuild import BUILD_INFO, BuildConfig, train_tiny
+from grokconsole.llm.tinybuild import BUILD_INFO, EOS, BuildConfig, long_segments, train_tiny
 
 
 def _info() -> dict:
@@ -25,8 +28,23 @@ def test_builder_reproduces_the_first_steps() -> None:
     # (the learning-rate schedule does not depend on the total, so these steps are the shipped
     # build's first steps). Tolerance: float reduction order differs across thread counts.
     expected = _info()["loss_first"][:3]
-    _, _, losses = train_tiny(BuildConfig(steps=3))
+    _, _, losses = train_tiny(BuildConfig(steps=3, long_steps=0))
     assert losses == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4])
+def test_stage2_traces_follow_the_length_and_hold_16_demonstrations(digits: int) -> None:
+    cfg = BuildConfig()
+    segments = long_segments(random.Random(0), cfg, cot=True, digits=digits)
+    prompts = [text for text, target in segments if not target]
+    completions = [text for text, target in segments if target and text not in (SEPARATOR, EOS)]
+    assert all(p.endswith(COT_MARK) and len(p) == 2 * digits + 2 for p in prompts)
+    assert all(c.split("|")[0].count(",") == digits - 1 for c in completions)  # one step per column
+    assert segments[-1] == (EOS, True)
+    if digits == 2:
+        assert len(prompts) == 17   # a query after 16 traced demonstrations
+    plain = long_segments(random.Random(0), cfg, cot=False, digits=2)
+    assert sum(1 for _, target in plain if not target) == cfg.long_examples == 17
 
 
 def test_shipped_model_quality() -> None:
