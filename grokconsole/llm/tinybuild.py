@@ -81,6 +81,7 @@ class BuildConfig:
     long_one_digit_fraction: float = 0.1
     plain_max_digits: int = 2
     cot_max_digits: int = 4
+    long_mixed_fraction: float = 0.0  # traced batches whose sums each draw their own length
 
 
 def char_tokenizer(alphabet: str = ALPHABET) -> PreTrainedTokenizerFast:
@@ -163,9 +164,31 @@ def long_segments(rng: random.Random, cfg: BuildConfig, cot: bool, digits: int) 
     return out
 
 
+def mixed_segments(rng: random.Random, cfg: BuildConfig) -> list[tuple[str, bool]]:
+    """A stage-2 traced sequence whose sums each have their own length (1..``cot_max_digits``),
+    as many as fit in ``long_cot_tokens``: the number of trace steps can then only be read from
+    the operands, not copied from the sums before."""
+    base = 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
+    out: list[tuple[str, bool]] = []
+    used = 0
+    while True:
+        digits = rng.randint(1, cfg.cot_max_digits)
+        line = 13 * digits + 4
+        if out and used + line > cfg.long_cot_tokens:
+            break
+        p = sample_problem(rng, base, digits)
+        used += line
+        out += [(p.prompt(True), False), (p.completion(True), True), (SEPARATOR, True)]
+    out[-1] = (EOS, True)
+    return out
+
+
 def make_long_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
     """A stage-2 batch: one format and operand length for all its sequences, so they are about
     equally long and padding wastes little."""
+    if cfg.long_mixed_fraction and rng.random() < cfg.long_mixed_fraction:
+        return pad_rows([encode_segments(mixed_segments(rng, cfg), vocab) for _ in range(cfg.long_batch_size)],
+                        vocab[PAD])
     cot = rng.random() < cfg.long_cot_fraction
     top = cfg.cot_max_digits if cot else cfg.plain_max_digits
     digits = 1 if top <= 1 or rng.random() < cfg.long_one_digit_fraction else rng.randint(2, top)

@@ -10,7 +10,7 @@ import pytest
 
 from grokconsole.llm.addition import COT_MARK, SEPARATOR
 from grokconsole.llm.paths import BUILTIN_MODEL_DIR
-from grokconsole.llm.tinybuild import BUILD_INFO, EOS, BuildConfig, long_segments, train_tiny
+from grokconsole.llm.tinybuild import BUILD_INFO, EOS, BuildConfig, long_segments, mixed_segments, train_tiny
 
 
 def _info() -> dict:
@@ -58,3 +58,11 @@ def test_shipped_model_quality() -> None:
         assert q[key] >= recorded[key] - 0.15, key   # 60 problems here, 100 when recorded
     curve = q["kshot_b8"]
     assert curve["8"] >= 0.6 and curve["8"] > curve["0"] + 0.25   # in-context examples matter
+
+
+def test_mixed_sequences_vary_the_length_within_the_budget() -> None:
+    cfg = BuildConfig()
+    segments = mixed_segments(random.Random(1), cfg)
+    prompts = [text for text, target in segments if not target]
+    assert len({len(p) for p in prompts}) > 1 and all(p.endswith(COT_MARK) for p in prompts)
+    assert sum(len(text) for text, _ in segments[:-1]) <= cfg.long_cot_tokens and segments[-1] == (EOS, True)
