@@ -21,6 +21,7 @@ import torch
 
 from grokconsole.llm.decoding import Decoding, pick, record_active
 from grokconsole.llm.kvcache import new_static_cache, prefill_in_parts, record_static, static_ok, static_proven
+from grokconsole.llm.library import library_chunk, library_ok
 from grokconsole.llm.packed import packed_generate, packing_ok
 from grokconsole.llm.prefixes import PrefixPlan, plan_prefixes
 
@@ -85,7 +86,7 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[str]) -> list[list[int]]:
 def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int,
              batch_size: int = DEFAULT_BATCH, temperature: float = 0.0,
              generator: torch.Generator | None = None, stop_at_newline: bool = True,
-             samples_per_prompt: int = 1, share_prefixes: bool = True) -> list[str]:
+             samples_per_prompt: int = 1, share_prefixes: bool = True, library: bool = True) -> list[str]:
     """One completion per prompt, in prompt order, without the stop token (text after a newline is
     cut). ``temperature`` 0 is greedy; above 0 samples with ``generator`` (on the model's device).
     ``share_prefixes`` prefills a long prefix common to several prompts once (same completions).
@@ -94,6 +95,10 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
     i at ``i*k … i*k+k-1``): the k copies are rows of their own that share the whole prompt, so
     where prefixes are shared (the static-cache path) each prompt is read once for its k samples
     (expert iteration samples several completions per problem; the prompt is most of the compute).
+
+    ``library``: greedy chunks whose prompts share no prefix go to transformers' batched
+    ``model.generate`` (:mod:`grokconsole.llm.library`: as fast as our loop there, which only wins
+    by packing shared prefixes); False keeps every chunk in our loop. Same completions either way.
     """
     if not prompts:
         return []
@@ -119,12 +124,16 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
     # then share a chunk, and the chunk's rows that start alike share their prefix.
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
     out: list[str] = [""] * len(encoded)
+    library = library and static and library_ok(model, temperature, samples_per_prompt)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         rows = [encoded[i] for i in chunk]
         tokens = None
         if static:
             plan = plan_prefixes(rows) if share_prefixes else PrefixPlan([-1] * len(rows), [0] * len(rows))
+            if library and not (plan.clusters() and packing_ok(model)):
+                tokens, library = _library_tokens(model, rows, dec)
+        if static and tokens is None:
             try:
                 tokens = _static_chunk(model, rows, plan, dec)
             except (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, IndexError):
@@ -139,6 +148,16 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
         for i, text in zip(chunk, texts):
             out[i] = text.split("\n", 1)[0] if stop_at_newline else text
     return out
+
+
+def _library_tokens(model: Any, rows: list[list[int]], dec: Decoding) -> tuple[list[list[int]] | None, bool]:
+    """A chunk that shares no prefix through ``model.generate`` (as fast as ours there:
+    :mod:`grokconsole.llm.library`); (None, False) where the model's ``generate`` refuses it, and
+    the later chunks then take our loop."""
+    try:
+        return library_chunk(model, rows, dec), True
+    except (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, IndexError):
+        return None, False
 
 
 def _left_padded(rows: list[list[int]], width: int, pad: int, start: list[int]) -> tuple[torch.Tensor, ...]:

@@ -22,11 +22,12 @@ def _one_at_a_time(model, tok, prompts: list[str], max_new: int) -> list[list[in
     return out
 
 
+@pytest.mark.parametrize("library", [True, False])
 @pytest.mark.parametrize("fixture", ["tiny_llama_dir", "tiny_gpt2_dir"])
-def test_batched_greedy_matches_generate(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_batched_greedy_matches_generate(fixture: str, library: bool, request: pytest.FixtureRequest) -> None:
     folder: Path = request.getfixturevalue(fixture)
     model, tok = load_model(folder)
-    ours = generate(model, tok, PROMPTS, max_new_tokens=12, batch_size=4, stop_at_newline=False)
+    ours = generate(model, tok, PROMPTS, max_new_tokens=12, batch_size=4, stop_at_newline=False, library=library)
     for prompt, text, ref in zip(PROMPTS, ours, _one_at_a_time(model, tok, PROMPTS, 12)):
         if tok.eos_token_id in ref:
             ref = ref[: ref.index(tok.eos_token_id)]
@@ -115,10 +116,10 @@ def test_prefill_in_parts_changes_nothing(fixture: str, request: pytest.FixtureR
     calls: list[int] = []
     model.register_forward_pre_hook(lambda module, args: calls.append(1))
     monkeypatch.setattr(kvcache, "PREFILL_TOKENS", 10**9)
-    whole = generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False)
+    whole = generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False, library=False)
     n_whole = len(calls)
     monkeypatch.setattr(kvcache, "PREFILL_TOKENS", 8)  # one row per part
-    assert generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False) == whole
+    assert generate(model, tok, prompts, max_new_tokens=8, stop_at_newline=False, library=False) == whole
     assert len(calls) - n_whole > n_whole + 10  # the parts did run
     refs = _one_at_a_time(model, tok, PROMPTS, 8)
     for prompt, text, ref in zip(PROMPTS, whole[30:], refs):
@@ -159,7 +160,8 @@ def test_finished_rows_leave_a_static_batch() -> None:
     newline = [i for i in range(len(tok)) if "\n" in tok.decode([i])]
     prompts = [p for a, b in ((35, 27), (7, 5), (123, 456), (60, 61), (1, 2), (77, 66)) for p in
                (f"{a}+{b}=", f"{a}+{b}:")]
-    ours = generate(model, tok, prompts, max_new_tokens=24, batch_size=8)
+    ours = generate(model, tok, prompts, max_new_tokens=24, batch_size=8, library=False)
+    assert generate(model, tok, prompts, max_new_tokens=24, batch_size=8) == ours  # through model.generate
     refs = []
     for p in prompts:
         enc = tok(p, return_tensors="pt")
@@ -168,3 +170,27 @@ def test_finished_rows_leave_a_static_batch() -> None:
         refs.append(tok.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
     assert len({len(r) for r in refs}) > 3  # rows finish at different steps
     assert ours == [r.split("\n", 1)[0] for r in refs]
+
+
+def test_chunks_sharing_nothing_go_to_model_generate(tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Greedy chunks without a shared prefix are decoded by model.generate (as fast as ours there);
+    k-shot chunks, sampling, and models whose generation config would change its output stay in
+    our loop. Completions are the same on every path."""
+    import grokconsole.llm.generate as gen
+
+    model, tok = load_model(tiny_llama_dir)
+    used: list[int] = []
+    real = gen.library_chunk
+    monkeypatch.setattr(gen, "library_chunk", lambda model, rows, dec: used.append(len(rows)) or real(model, rows, dec))
+    assert generate(model, tok, PROMPTS, max_new_tokens=8) == generate(model, tok, PROMPTS, max_new_tokens=8,
+                                                                        library=False)
+    assert used == [len(PROMPTS)]
+    used.clear()
+    kshot = _kshot(True)[:30]
+    assert generate(model, tok, kshot, max_new_tokens=6) == generate(model, tok, kshot, max_new_tokens=6, library=False)
+    assert used == []  # every chunk packs a shared prefix
+    generate(model, tok, PROMPTS, max_new_tokens=4, temperature=1.0, generator=torch.Generator().manual_seed(0))
+    assert used == []
+    model.generation_config.repetition_penalty = 1.3  # ours ignores it; model.generate would not
+    generate(model, tok, PROMPTS, max_new_tokens=4)
+    assert used == []
