@@ -2,8 +2,8 @@
 the procedural iteration, the evaluation's problems/s, and each run's peak GPU memory.
 
 Everything is read from the run folders the script made (nothing is re-measured):
-``results/summary.json`` (``wall_time``, ``peak_gpu_mb``), ``history.jsonl`` (the step counter
-of the last row) and ``eval/progress.jsonl`` (``prompts`` and ``seconds`` per checkpoint).
+``results/summary.json`` (``wall_time``, ``peak_gpu_mb``), ``results/history.jsonl`` (``step``
+and ``time`` of its rows) and ``eval/progress.jsonl`` (``prompts`` and ``seconds`` per checkpoint).
 
     python bench/_gpu_check_report.py LABEL BASEADD_RUN PROCEDURAL_RUN
 """
@@ -26,21 +26,16 @@ def _summary(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _steps(run: Path) -> int | None:
-    """Optimizer steps the run took: the last history row's step counter."""
-    rows = _jsonl(run / "history.jsonl")
-    for row in reversed(rows):
-        if isinstance(row.get("step"), (int, float)):
-            return int(row["step"])
-    return None
-
-
 def _step_time(run: Path) -> str:
-    """Wall time per optimizer step, evaluations and loading included (an upper bound)."""
-    wall, steps = _summary(run).get("wall_time"), _steps(run)
-    if not isinstance(wall, (int, float)) or not steps:
-        return f"wall {wall} s, steps {steps}"
-    return f"{1000 * wall / steps:.0f} ms/step ({steps} steps in {wall:.1f} s, evaluations and loading included)"
+    """Wall time per optimizer step between the first and the last history row (the training
+    between them and the last row's evaluation; for procedural, the iteration's sampling too)."""
+    rows = [r for r in _jsonl(run / "results" / "history.jsonl")
+            if isinstance(r.get("step"), (int, float)) and isinstance(r.get("time"), (int, float))]
+    if len(rows) < 2 or rows[-1]["step"] <= rows[0]["step"]:
+        return f"no timed steps (wall {_summary(run).get('wall_time')} s)"
+    steps, seconds = rows[-1]["step"] - rows[0]["step"], rows[-1]["time"] - rows[0]["time"]
+    return (f"{1000 * seconds / steps:.0f} ms/step ({steps} steps in {seconds:.1f} s, the last evaluation "
+            f"included; run wall {_summary(run).get('wall_time')} s)")
 
 
 def _eval_rate(run: Path) -> str:

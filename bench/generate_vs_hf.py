@@ -1,9 +1,9 @@
 """Our batched generation (``grokconsole.llm.generate``) against transformers' batched
 ``model.generate``, on the same prompts, batch size and left padding.
 
-Both sides decode greedily with a static cache: ours (``library=False``: never routed to the
-library) through ``kvcache``/``packed`` (shared
-prefixes packed, finished rows leaving the batch), the library's through
+Both sides decode greedily with a static cache: ours (``generate(..., library=False)``, never
+routed to the library) through ``kvcache``/``packed`` (shared prefixes packed, finished rows
+leaving the batch), the library's through
 ``model.generate(..., do_sample=False, cache_implementation="static")`` on a left-padded batch,
 stopping at EOS or any token whose text holds a newline (as ours). The two sides alternate in one
 process, ``--reps`` times each, so the load of a shared machine hits both alike; the medians give
