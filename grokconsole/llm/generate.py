@@ -1,9 +1,11 @@
 """Batched generation: greedy or sampled, with a KV cache and left padding, for any causal LM.
 
-Why not ``model.generate``: for small models its per-step overhead dominates; this loop is a few
-tensor operations per step. Prompts are sorted by length and cut into chunks, so each chunk pads
-little; every chunk runs until all its rows have stopped (EOS, or a token whose text holds a
-newline) or ``max_new_tokens``. Position ids are counted from each row's first real token, so a
+Greedy chunks whose prompts share no prefix go to transformers' batched ``model.generate``
+(:mod:`grokconsole.llm.library`): measured against it, this loop is as fast there and faster only
+where it packs a shared prefix (k-shot prompts), samples, or draws several samples per prompt.
+Prompts are sorted by length and cut into chunks, so each chunk pads little; every chunk runs
+until all its rows have stopped (EOS, or a token whose text holds a newline) or
+``max_new_tokens``. Position ids are counted from each row's first real token, so a
 left-padded row sees the same positions as it would alone.
 
 Where the model allows it (:mod:`grokconsole.llm.kvcache`), a chunk's cache is preallocated and
