@@ -9,9 +9,10 @@ stopping at EOS or any token whose text holds a newline (as ours). The two sides
 process, ``--reps`` times each, so the load of a shared machine hits both alike; the medians give
 problems/s and the ratio, and the completions (cut at the first newline) are compared.
 
-Prompts are those of ``grok eval``'s baseadd suites: 0-shot (``accuracy``, base 10, 2 digits) and
-8-shot plain (``icl``, base 9, 2 digits, groups of 25 sharing their demonstrations). Models: the
-built-in tiny model (float32) and a ~120 M-parameter Llama folder in bf16 built under /tmp by
+Prompts are those of ``grok eval``'s baseadd suites: 0-shot (``accuracy``, base 10, 2 digits;
+and with the CoT trace, base 8, 3 digits: completions of very different lengths) and 8-shot plain
+(``icl``, base 9, 2 digits, groups of 25 sharing their demonstrations). Models: the built-in tiny
+model (float32) and a ~120 M-parameter Llama folder in bf16 built under /tmp by
 ``bench/llm_memory.py``'s builder (random weights: the completions are noise, but the same noise
 on both sides).
 
@@ -32,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-CASES = (("0-shot, base 10, 2 digits", 10, 2, 0), ("8-shot plain, base 9, 2 digits, groups of 25", 9, 2, 8))
+CASES = (("0-shot, base 10, 2 digits", 10, 2, 0, False), ("0-shot CoT, base 8, 3 digits", 8, 3, 0, True),
+         ("8-shot plain, base 9, 2 digits, groups of 25", 9, 2, 8, False))
 
 
 def hf_batched(model: Any, tok: Any, prompts: list[str], need: int, batch: int, stop_ids: list[int]) -> list[str]:
@@ -75,10 +77,11 @@ def compare(label: str, model_dir: str | None, n: int, batch: int, reps: int, de
     stops = stop_tokens(tok, model)
     stop_ids = (stops.eos | stops.newline).nonzero().squeeze(1).tolist()
     rows = []
-    for case, base, digits, k in CASES:
+    for case, base, digits, k, cot in CASES:
         problems = make_problems(base, digits, n, EVAL_SEED)
-        prompts = icl_prompts(problems, k, False, EVAL_SEED, 25)
-        need = max(len(tok(p.answer, add_special_tokens=False)["input_ids"]) for p in problems) + NEW_TOKEN_MARGIN
+        prompts = icl_prompts(problems, k, cot, EVAL_SEED, 25)
+        need = max(len(tok(p.completion(cot), add_special_tokens=False)["input_ids"]) for p in problems)
+        need += NEW_TOKEN_MARGIN
         ours_fn = lambda: generate(model, tok, prompts, max_new_tokens=need, batch_size=batch,  # noqa: E731
                                    library=False)
         hf_fn = lambda: hf_batched(model, tok, prompts, need, batch, stop_ids)  # noqa: E731
