@@ -96,6 +96,8 @@ def _iterations_text(values: list[float | None]) -> str:
 
 def figure_expert_iteration(ctx: ExportContext) -> list[Path] | Skip:
     """Train / val / test accuracy vs iteration, expert iteration and SFT side by side."""
+    from matplotlib.ticker import MaxNLocator
+
     found = method_groups(ctx)
     if not found:
         return Skip("no expert-iteration or SFT runs (runs whose config names method=expert_iteration|sft "
@@ -118,6 +120,7 @@ def figure_expert_iteration(ctx: ExportContext) -> list[Path] | Skip:
         ctx.summary(NAME, f"{METHOD_TITLES[method]} · {setting}: jump iterations {_iterations_text(per_run)}")
         ax.set_title(f"{METHOD_TITLES[method]}\n{setting} ({seeds_text(group)})")
         ax.set_xlabel("Iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # no iteration 0.5
         ax.set_ylim(-0.02, 1.05)
         # The curves share one legend under the figure; each panel names its own markers.
         marks = [(h, lab) for h, lab in zip(*ax.get_legend_handles_labels()) if lab not in CURVE_LABELS]

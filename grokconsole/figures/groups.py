@@ -19,7 +19,8 @@ from grokconsole.figures.data import RunData
 
 @dataclass
 class Stat:
-    """Mean, std and number of seeds of one column over a group's epoch grid."""
+    """Mean, std and number of seeds of one column over a group's x grid (epochs, or steps for a
+    group counted in steps: :attr:`Group.unit`)."""
 
     epochs: Any
     mean: Any
@@ -41,6 +42,8 @@ class Group:
     runs: list[RunData]
     values: GroupKey = field(default_factory=lambda: GroupKey(()))
     named: tuple[str, ...] = ()
+    # The named keys that tell this group from the groups of its own task (None: all of ``named``).
+    telling: tuple[str, ...] | None = None
     _cache: dict[str, Stat | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -49,8 +52,13 @@ class Group:
             f"{self.condition}_n{self.n_train if self.n_train is not None else '?'}"
 
     def label(self, omit: tuple[str, ...] = ()) -> str:
-        """The named keys of this group (``task=modarith, lr=0.003``), less ``omit``."""
-        return self.values.label(k for k in self.named if k not in omit)
+        """The keys that tell this group apart (``modarith, lr=0.003``), less ``omit``.
+
+        Among runs of several tasks every key one task lacks differs (``lora_r=—`` beside an image
+        task), so a group names only what differs within its task, and the task.
+        """
+        keys = self.named if self.telling is None else self.telling
+        return self.values.label(k for k in keys if k not in omit)
 
     @property
     def n_seeds(self) -> int:
@@ -68,6 +76,17 @@ class Group:
     def grokking_epochs(self) -> list[float]:
         return [r.grokking_epoch for r in self.runs if r.grokking_epoch is not None]
 
+    @property
+    def unit(self) -> str:
+        """``steps`` when every seed is counted in steps (a group never mixes tasks), else ``epochs``."""
+        return "steps" if self.runs and all(r.unit == "steps" for r in self.runs) else "epochs"
+
+    def grokking_xs(self) -> list[float]:
+        """The seeds' grokking epochs on the group's x axis (steps for a group counted in steps)."""
+        steps = self.unit == "steps"
+        return [r.to_x(r.grokking_epoch) if steps else r.grokking_epoch
+                for r in self.runs if r.grokking_epoch is not None]
+
 
 def _stat(runs: list[RunData], column: str) -> Stat | None:
     import numpy as np
@@ -75,10 +94,13 @@ def _stat(runs: list[RunData], column: str) -> Stat | None:
     with_col = [r for r in runs if r.has(column)]
     if not with_col:
         return None
-    grid = np.unique(np.concatenate([r.epochs for r in with_col]))
+    steps = all(r.unit == "steps" for r in runs)
+    xs = [r.xs if steps else r.epochs for r in with_col]
+    rows = [np.isfinite(x) for x in xs]  # a row without a step has no place on a step axis
+    grid = np.unique(np.concatenate([x[keep] for x, keep in zip(xs, rows)]))
     matrix = np.full((len(with_col), len(grid)), np.nan)
     for i, run in enumerate(with_col):
-        matrix[i, np.searchsorted(grid, run.epochs)] = run.columns[column]
+        matrix[i, np.searchsorted(grid, xs[i][rows[i]])] = run.columns[column][rows[i]]
     count = np.isfinite(matrix).sum(axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
@@ -107,9 +129,14 @@ def grouping_of(runs: list[RunData], group_by: tuple[str, ...] | None = None) ->
 def groups_of(grouping: Grouping[RunData]) -> list[Group]:
     """A :class:`Group` per bucket of ``grouping``, in its order (task, condition, n_train, the other
     keys); runs inside sorted by seed then id."""
-    return [Group(_common([r.condition for r in members], "mixed"), _common([r.n_train for r in members], None),
-                  members, key, grouping.named)
-            for key, members in grouping.groups]
+    out = [Group(_common([r.condition for r in members], "mixed"), _common([r.n_train for r in members], None),
+                 members, key, grouping.named)
+           for key, members in grouping.groups]
+    for group in out:
+        peers = [g for g in out if g.values.get("task") == group.values.get("task")]
+        group.telling = tuple(k for k in grouping.named
+                              if k == "task" or len({repr(g.values.get(k)) for g in peers}) > 1)
+    return out
 
 
 def headline_n(groups: list[Group], requested: int | None) -> int | None:

@@ -1,4 +1,5 @@
-"""Each run's own ``figures/training_curves.png``: train/val/OOD accuracy, IRM penalty, grokking epoch.
+"""Each run's own ``figures/training_curves.png``: train/val/OOD accuracy, IRM penalty, grokking epoch
+(against steps for a run counted in optimizer steps).
 
 Hundreds of runs are drawn on one reused figure whose lines get new data, which is several
 times faster than building a figure per run. Its lines are roles, not column names: the run's
@@ -21,6 +22,7 @@ PER_RUN_DPI = 120  # at most; these are diagnostics, not paper figures
 STAMP_KEY = "Comment"  # PNG text chunk holding what the figure was drawn from
 MAX_BACKGROUNDS = 32  # about 1 MB each
 PNG_COMPRESSION = 1  # zlib level: hundreds of diagnostics favour speed over a few KB each
+LAYOUT = 2  # in the stamp: a figure drawn by an older layout (epochs for step-counted runs) is redrawn
 
 
 class TrainingCurves:
@@ -28,6 +30,7 @@ class TrainingCurves:
 
     def __init__(self, style: Style, dpi: int) -> None:
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         self.dpi = min(dpi, PER_RUN_DPI)
         self.style = style
@@ -57,6 +60,7 @@ class TrainingCurves:
         }
         self.vline = ax.axvline(0, color="#111827", ls=":", lw=1.0 * k, label="grokking epoch")
         ax.set_xlabel("Epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # epochs and steps are counted
         ax.set_ylabel("Accuracy")
         ax.set_ylim(0, 1.05)
         ax2.set_ylabel(irm_label, color=irm_color)
@@ -65,7 +69,8 @@ class TrainingCurves:
 
     def stamp(self, run: RunData) -> str:
         """What the figure depends on: the run's files (by content), style, dpi and version."""
-        return f"grokconsole {__version__} training_curves {self.style.name} {self.dpi} {run.source_digest}"
+        return (f"grokconsole {__version__} training_curves/{LAYOUT} {self.style.name} {self.dpi} "
+                f"{run.source_digest}")
 
     def draw(self, run: RunData, path: Path) -> Path:
         import numpy as np
@@ -73,10 +78,12 @@ class TrainingCurves:
         color = condition_color(run.condition)
         shown = []
         columns = self._columns(run)
+        steps = run.unit == "steps"  # counted in optimizer steps: drawn against them, not fractional epochs
+        xs = run.xs
         for name, line in self.lines.items():
             column = columns.get(name)
             if column and run.has(column):
-                line.set_data(run.epochs, run.columns[column])
+                line.set_data(xs, run.columns[column])
                 if name != "irm":
                     line.set_label(_accuracy_label(run.task or None, column))
                 line.set_visible(True)
@@ -86,13 +93,15 @@ class TrainingCurves:
                 line.set_visible(False)
         self.lines["val"].set_color(color)
         self.lines["ood"].set_color(color)
+        self.vline.set_label("grokking step" if steps else "grokking epoch")
         if run.grokking_epoch is not None:
-            self.vline.set_xdata([run.grokking_epoch, run.grokking_epoch])
+            grok_x = run.to_x(run.grokking_epoch)
+            self.vline.set_xdata([grok_x, grok_x])
             self.vline.set_visible(True)
             shown.append(self.vline)
         else:
             self.vline.set_visible(False)
-        lo, hi = float(np.min(run.epochs)), float(np.max(run.epochs))
+        lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
         self.ax.set_xlim(lo, hi if hi > lo else lo + 1)
         irm_visible = self.lines["irm"].get_visible()
         self.ax2.set_visible(irm_visible)
@@ -102,9 +111,12 @@ class TrainingCurves:
             self.ax2.set_ylim(min(0.0, float(irm.min())), _nice_ceiling(float(irm.max()) * 1.05))
         n = run.n_train if run.n_train is not None else "?"
         s = run.seed if run.seed is not None else "?"
-        grok = f", grokking at epoch {run.grokking_epoch:.0f}" if run.grokking_epoch is not None else ""
+        grok = (f", grokking at {'step' if steps else 'epoch'} {run.to_x(run.grokking_epoch):.0f}"
+                if run.grokking_epoch is not None else "")
         self.title.set_text(f"{run.run_id}  ({run.condition}, n={n}, seed {s}{grok})")
-        key = (self.ax.get_xlim(), irm_visible, self.ax2.get_ylim(), color, tuple(h.get_label() for h in shown))
+        self.ax.set_xlabel("Step" if steps else "Epoch")
+        key = (self.ax.get_xlim(), self.ax.get_xlabel(), irm_visible, self.ax2.get_ylim(), color,
+               tuple(h.get_label() for h in shown))
         if key not in self._backgrounds:
             if len(self._backgrounds) >= MAX_BACKGROUNDS:
                 self._backgrounds.pop(next(iter(self._backgrounds)))

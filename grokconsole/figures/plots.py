@@ -1,6 +1,7 @@
 """Drawing helpers shared by the figures: mean ± std bands, grokking markers, labels."""
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from grokconsole.views.taskviews import metric_specs
@@ -10,6 +11,9 @@ from grokconsole.figures.style import GREY, condition_color
 
 # Axis and legend labels of history columns, as the task specs declare them.
 PRETTY = {key: m.label for key, m in metric_specs().items()}
+# Characters of a bold panel title per line: a panel is about 3.3 in wide at the style's font (a
+# poster doubles both), so longer lines run past the panel's edges.
+TITLE_CHARS = 46
 CONDITION_TITLES = {"grokking": "Grokking-favourable training", "standard": "Standard training"}
 
 
@@ -60,8 +64,9 @@ def group_title(group: Group) -> str:
     name = CONDITION_TITLES.get(group.condition, group.condition)
     n = group.n_train if group.n_train is not None else "?"
     extras = group.label(omit=("condition", "n_train"))
-    if extras:  # on a second line: two panels side by side leave no room for it on the first
-        return f"{name}\n(n={n}, {extras}, {seeds_text(group)})"
+    if extras:  # on lines of their own: two panels side by side leave no room for them on the first
+        return f"{name}\n" + textwrap.fill(f"(n={n}, {extras}, {seeds_text(group)})", TITLE_CHARS,
+                                            break_on_hyphens=False)
     return f"{name} (n={n}, {seeds_text(group)})"
 
 
@@ -100,14 +105,15 @@ def band(ax: Any, stat: Stat | None, color: str, label: str, *, ls: str = "-", a
 
 
 def mark_grokking(ax: Any, group: Group, color: str = GREY, *, label: bool = True) -> float | None:
-    """A dotted line at the seeds' mean grokking epoch (shaded ±std), labelled for the legend."""
+    """A dotted line at the seeds' mean grokking epoch (shaded ±std), labelled for the legend; at
+    its step for a group counted in steps."""
     import numpy as np
 
-    epochs = group.grokking_epochs()
+    epochs = group.grokking_xs()
     if not epochs:
         return None
     mean = float(np.mean(epochs))
-    text = f"grokking ep. {mean:.0f}"
+    text = f"grokking {'step' if group.unit == 'steps' else 'ep.'} {mean:.0f}"
     if len(epochs) > 1:
         std = float(np.std(epochs, ddof=1))
         text += f" ± {std:.0f}"
@@ -119,14 +125,19 @@ def mark_grokking(ax: Any, group: Group, color: str = GREY, *, label: bool = Tru
 
 
 def merged_legend(ax_top: Any, axes: list[Any], **kwargs: Any) -> None:
-    """One legend for twin axes, placed on the top-most axes so no curve covers it."""
+    """One legend for twin axes, placed on the top-most axes so no curve covers it; in one column
+    when the entries side by side would be wider than a panel (a legend wider than its panel is
+    clipped at the figure's edge)."""
     handles, labels = [], []
     for ax in axes:
         h, lab = ax.get_legend_handles_labels()
         handles += h
         labels += lab
+    ncols = int(kwargs.pop("ncols", 1))
+    if ncols > 1 and ncols * (max(map(len, labels), default=0) + 6) > TITLE_CHARS + 10:
+        ncols = 1
     if handles:
-        ax_top.legend(handles, labels, **kwargs)
+        ax_top.legend(handles, labels, ncols=ncols, **kwargs)
 
 
 def legend_below(ax: Any, handles: list[Any] | None = None, labels: list[str] | None = None, ncols: int = 2,
@@ -144,8 +155,14 @@ def figure_legend(fig: Any, axes: list[Any], ncols: int = 3) -> None:
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
-    if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=ncols)
+    if not seen:
+        return
+    renderer = fig.canvas.get_renderer()
+    for n in range(max(1, ncols), 0, -1):  # fewer columns until the legend fits the figure's width
+        legend = fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=n)
+        if n == 1 or legend.get_window_extent(renderer).width <= fig.bbox.width * 0.98:
+            return
+        legend.remove()
 
 
 def shade(color: str, i: int, n: int) -> tuple[float, float, float]:
@@ -155,3 +172,38 @@ def shade(color: str, i: int, n: int) -> tuple[float, float, float]:
     r, g, b = to_rgb(color)
     mix = 0.55 * (1 - (i + 1) / n) if n > 1 else 0.0
     return (r + (1 - r) * mix, g + (1 - g) * mix, b + (1 - b) * mix)
+
+
+def x_label(groups: list[Group]) -> str:
+    """The x-axis label of a panel drawing ``groups``: ``Step`` when all are counted in optimizer
+    steps, ``Epoch`` when none is, and both words when a panel mixes them (each curve is drawn in
+    its own unit, so the label must not claim one)."""
+    units = {g.unit for g in groups}
+    if units == {"steps"}:
+        return "Step"
+    return "Epoch / step (step-counted tasks)" if "steps" in units else "Epoch"
+
+
+def label_x(ax: Any, groups: list[Group]) -> None:
+    """The x axis of a training-curve panel: :func:`x_label`, and whole-number ticks (epochs and
+    steps are counted; a tick at epoch 0.5 of a short run reads as a measurement there)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(x_label(groups))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+
+
+def fit_suptitle(fig: Any, text: str) -> Any:
+    """``fig.suptitle(text)``, broken into lines so that it fits the figure's width.
+
+    A title as wide as a two-column figure does not fit a one-panel figure of a single column:
+    unbroken, matplotlib clips it at both edges.
+    """
+    title = fig.suptitle(text)
+    renderer = fig.canvas.get_renderer()
+    room = fig.bbox.width * 0.96
+    width = len(text)
+    while width > 10 and title.get_window_extent(renderer).width > room:
+        width = int(width * 0.85)
+        title.set_text(textwrap.fill(text, width, break_on_hyphens=False))
+    return title

@@ -1,13 +1,16 @@
-"""The phase-transition figure: target metric vs epoch with its fitted logistic, per condition."""
+"""The phase-transition figure: target metric vs epoch (vs step for runs counted in steps) with its
+fitted logistic, per condition."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from grokconsole.runs.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
 from grokconsole.figures.metrics import label as metric_label
-from grokconsole.figures.plots import band, legend_below, marker, seeds_text, shade, subplots, thin
+from grokconsole.figures.plots import (band, fit_suptitle, legend_below, marker, seeds_text, shade, subplots, thin,
+                                      label_x)
 from grokconsole.figures.style import condition_color, condition_key
 
 
@@ -31,11 +34,13 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
         groups = [g for g in groups if g.n_train == ctx.headline]
     if not groups:
         return Skip("no run logs the metric its detector watches")
-    conditions = sorted({g.condition for g in groups}, key=condition_key)
-    fig, axes = subplots(ctx, 1, len(conditions), columns=2 if len(conditions) > 1 else 1,
-                         aspect=0.5 if len(conditions) > 1 else 0.95, sharey=True)
-    for ax, cond in zip(axes[0], conditions):
-        members = [g for g in groups if g.condition == cond]
+    # A panel per condition; runs counted in steps get panels of their own (no shared x axis).
+    units = sorted({g.unit for g in groups})
+    panels = sorted({(g.condition, g.unit) for g in groups}, key=lambda p: (condition_key(p[0]), p[1]))
+    fig, axes = subplots(ctx, 1, len(panels), columns=2 if len(panels) > 1 else 1,
+                         aspect=0.5 if len(panels) > 1 else 0.95, sharey=True)
+    for ax, (cond, unit) in zip(axes[0], panels):
+        members = [g for g in groups if g.condition == cond and g.unit == unit]
         targets = {target_of(g) for g in members}
         for i, group in enumerate(members):
             color = shade(condition_color(cond), i, len(members))
@@ -50,7 +55,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                 label += ": no transition"
             else:
                 lo, hi, mid, width = fitted
-                label += f": midpoint ep. {mid:.0f}, width {width:.0f}"
+                label += f": midpoint {'step' if group.unit == 'steps' else 'ep.'} {mid:.0f}, width {width:.0f}"
             band(ax, stat, color, "_nolegend_", ls="none", alpha=0.12)
             stride = max(1, len(stat.epochs) // 60)  # at most ~60 dots, however long the history
             ax.plot(stat.epochs[::stride], stat.mean[::stride], "o", color=color, ms=marker(0.7), zorder=4,
@@ -61,12 +66,14 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                 ax.axvline(mid, color=color, ls=":", lw=thin())
                 ax.plot([mid], [float(logistic(mid, lo, hi, mid, width))], "D", color=color, ms=marker(1.5),
                         mec="white", mew=0.6, zorder=6)
-        ax.set_xlabel("Epoch")
+        label_x(ax, members)
         only = targets.pop() if len(targets) == 1 else None
         tasks = {run.task or None for g in members for run in g.runs}
-        ax.set_ylabel(metric_label(tasks.pop() if len(tasks) == 1 else None, only) if only else "Target metric (per task)")
-        ax.set_title(cond, fontweight="bold")
+        text = metric_label(tasks.pop() if len(tasks) == 1 else None, only) if only else "Target metric (per task)"
+        ax.set_ylabel(textwrap.fill(text, 32))  # a long label runs past the panel's height
+        ax.set_title(f"{cond} (step-counted runs)" if unit == "steps" and len(units) > 1 else cond,
+                     fontweight="bold")
         ax.set_ylim(-0.02, 1.05)
         legend_below(ax, ncols=1)
-    fig.suptitle("Phase transition: mean target metric (dots, ± std band), fitted logistic (line) and its midpoint (◆)")
+    fit_suptitle(fig, "Phase transition: mean target metric (dots, ± std band), fitted logistic (line) and its midpoint (◆)")
     return ctx.save(fig, name)
