@@ -10,12 +10,14 @@ interval of each as whiskers (each is one run's, so no seed spread applies); whe
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.kshot_fit import KshotFit, fit_kshot
 from grokconsole.figures.llm_data import IclPoint, LlmResults, base_color, base_sources, run_sources
-from grokconsole.figures.plots import legend_below, marker, subplots, thin
+from grokconsole.figures.plots import TITLE_CHARS, fit_suptitle, legend_below, marker, subplots, thin
+from grokconsole.figures.style import GREY
 from grokconsole.figures.tables import to_csv
 
 NAME = "figure_kshot_icl"
@@ -47,8 +49,6 @@ def _curves(points: list[IclPoint], cot: bool) -> dict[tuple[int, int], list[Icl
 
 def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
     """Accuracy vs k per eval base, with and without CoT demonstrations, and the logistic fit."""
-    import numpy as np
-
     sources = _sources(ctx)
     if not sources:
         return Skip("no icl results (grok eval --base-model [MODEL_DIR] --suite icl, or grok eval RUN --suite icl)")
@@ -63,42 +63,75 @@ def figure_kshot_icl(ctx: ExportContext) -> list[Path] | Skip:
     for row, (label, step, points) in enumerate(sources):
         for col, cot in enumerate(kinds):
             ax = axes[row][col]
+            title = f"{_wrap(label)}\n{DEMOS[cot]}"
             curves = _curves(points, cot)
-            several_digits = len({d for _, d in curves}) > 1
-            for (base, digits), pts in curves.items():
-                ks = np.array([p.k for p in pts], dtype=float)
-                accs = np.array([p.value for p in pts], dtype=float)
-                low = np.array([p.value - p.ci95[0] if p.ci95 else 0.0 for p in pts], dtype=float)
-                high = np.array([p.ci95[1] - p.value if p.ci95 else 0.0 for p in pts], dtype=float)
-                fit = fit_kshot(ks, accs)
-                color = base_color(base)
-                name = f"base {base}" + (f", {digits} digits" if several_digits else "")
-                text = fit.describe()
-                ctx.summary(NAME, f"{label} · {DEMOS[cot]} · {name}: {text}")
-                fits.append(_fit_row(label, step, cot, base, digits, ks, fit))
-                ax.plot(ks, accs, "o-", color=color, ms=marker(0.9), lw=thin(), alpha=0.9,
-                        label=f"{name}: k* = {fit.midpoint:.1f}, s = {fit.steepness:.2f}" if fit.transition
-                        else f"{name}: no transition")
-                if (low + high).any():  # each point is one run's measurement: its 95 % Wilson interval
-                    ax.errorbar(ks, accs, yerr=[low, high], fmt="none", ecolor=color, lw=thin(), capsize=1.5,
-                                alpha=0.7, zorder=3)
-                if fit.transition:
-                    grid = np.linspace(float(ks.min()), float(ks.max()), 300)
-                    ax.plot(grid, fit.predict(grid), "--", color=color, zorder=4)
-                    ax.plot([fit.midpoint], [float(fit.predict(fit.midpoint))], "D", color=color, ms=marker(1.4),
-                            mec="white", mew=0.6, zorder=5)
-            ax.set_xlabel("k (demonstrations in the prompt)")
-            if col == 0:
+            if not curves:  # this source was evaluated with the other kind only: say so, draw no axes
+                ax.axis("off")
+                ax.text(0.5, 0.5, f"{title}\n\nnot evaluated\n(grok eval … --icl-demos {'cot' if cot else 'plain'})",
+                        ha="center", va="center", transform=ax.transAxes, color=GREY)
+                continue
+            fits += _draw_panel(ctx, ax, label, step, cot, curves)
+            if col == 0 or not axes[row][0].axison:  # the first of the row that has axes labels them
                 ax.set_ylabel("Accuracy (exact match)")
-            ax.set_ylim(-0.02, 1.05)
-            ax.set_title(f"{label} · {DEMOS[cot]}")
-            legend_below(ax, ncols=1)
-    fig.suptitle("k-shot accuracy per eval base, 95 % CI; dashed: logistic fit where it finds a transition, "
-                 "◆ its midpoint k*")
+                ax.tick_params(labelleft=True)
+            ax.set_title(title)
+    fit_suptitle(fig, "k-shot accuracy per eval base, 95 % CI; dashed: logistic fit where it finds a transition, "
+                      "◆ its midpoint k*")
     written = ctx.save(fig, NAME)
     csv_path = ctx.out / f"{NAME}_fits.csv"
     csv_path.write_text(to_csv(fits, list(FIT_COLUMNS)), encoding="utf-8")
     return [*written, csv_path]
+
+
+def _wrap(label: str) -> str:
+    """A source label on lines that fit a panel: a run id, then its ``(step N)`` below it."""
+    if len(label) <= TITLE_CHARS:
+        return label
+    lines = label.replace(" (step ", "\n(step ", 1).splitlines()
+    return "\n".join(textwrap.fill(line, TITLE_CHARS, break_on_hyphens=False) for line in lines)
+
+
+def _draw_panel(ctx: ExportContext, ax: object, label: str, step: int, cot: bool,
+                curves: dict[tuple[int, int], list[IclPoint]]) -> list[dict[str, object]]:
+    """One source × kind of demonstration: a line per eval base, its fit, and the fit rows."""
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    fits = []
+    several_digits = len({d for _, d in curves}) > 1
+    measured: set[int] = set()
+    for (base, digits), pts in curves.items():
+        ks = np.array([p.k for p in pts], dtype=float)
+        measured.update(p.k for p in pts)
+        accs = np.array([p.value for p in pts], dtype=float)
+        low = np.array([p.value - p.ci95[0] if p.ci95 else 0.0 for p in pts], dtype=float)
+        high = np.array([p.ci95[1] - p.value if p.ci95 else 0.0 for p in pts], dtype=float)
+        fit = fit_kshot(ks, accs)
+        color = base_color(base)
+        name = f"base {base}" + (f", {digits} digits" if several_digits else "")
+        ctx.summary(NAME, f"{label} · {DEMOS[cot]} · {name}: {fit.describe()}")
+        fits.append(_fit_row(label, step, cot, base, digits, ks, fit))
+        ax.plot(ks, accs, "o-", color=color, ms=marker(0.9), lw=thin(), alpha=0.9,
+                label=f"{name}: k* = {fit.midpoint:.1f}, s = {fit.steepness:.2f}" if fit.transition
+                else f"{name}: no transition")
+        if (low + high).any():  # each point is one run's measurement: its 95 % Wilson interval
+            ax.errorbar(ks, accs, yerr=[low, high], fmt="none", ecolor=color, lw=thin(), capsize=1.5,
+                        alpha=0.7, zorder=3)
+        if fit.transition:
+            grid = np.linspace(float(ks.min()), float(ks.max()), 300)
+            ax.plot(grid, fit.predict(grid), "--", color=color, zorder=4)
+            ax.plot([fit.midpoint], [float(fit.predict(fit.midpoint))], "D", color=color, ms=marker(1.4),
+                    mec="white", mew=0.6, zorder=5)
+    ax.set_xlabel("k (demonstrations in the prompt)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts demonstrations: no k = 1.5
+    ax.set_ylim(-0.02, 1.05)
+    handles, labels = ax.get_legend_handles_labels()
+    if 0 not in measured:  # the fit starts at the smallest measured k: a reader must not assume k = 0
+        handles.append(Line2D([], [], ls="none"))
+        labels.append(f"k = 0 not evaluated (fit from k = {min(measured)})")
+    legend_below(ax, handles, labels, ncols=1)
+    return fits
 
 
 def _fit_row(label: str, step: int, cot: bool, base: int, digits: int, ks: object, fit: KshotFit) -> dict[str, object]:
