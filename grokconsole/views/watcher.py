@@ -89,6 +89,10 @@ class RunView:
     search_text: str
     error: str | None = None
     eval_note: str = ""  # a `grok eval` job of the run: "eval running" / "eval failed" / ...
+    # A run counted in optimizer steps (``max_steps`` > 0): its last step and its step budget. Its
+    # epochs are fractions (9.375 of 9.38) that say little; the console shows steps instead.
+    step: float | None = None
+    max_steps: float | None = None
 
 
 def _num(value: Any) -> float | None:
@@ -103,6 +107,12 @@ def _total_epochs(config: dict[str, Any], last: dict[str, Any]) -> float | None:
     if max_steps and max_steps > 0:
         return epoch / step * max_steps if epoch is not None and step else None
     return _num(config.get("epochs"))
+
+
+def _step_budget(config: dict[str, Any]) -> float | None:
+    """``max_steps`` of a run counted in optimizer steps; None for a run counted in epochs."""
+    max_steps = _num(config.get("max_steps"))
+    return max_steps if max_steps and max_steps > 0 else None
 
 
 @dataclass
@@ -369,6 +379,7 @@ class WatchedRun:
             epoch=_num(last.get("epoch")), epochs=_total_epochs(rec.config, last),
             train_acc=acc["train"], val_acc=acc["val"], ood_acc=acc["ood"], grok_epoch=self.grok_epoch,
             search_text=self._search, error=self.error, eval_note=self.eval_note,
+            step=_num(last.get("step")), max_steps=_step_budget(rec.config),
         )
 
     @property

@@ -87,6 +87,26 @@ async def test_llm_run_gets_its_task_panels(tmp_path: Path, monkeypatch) -> None
         await wait_for(pilot, lambda: grid.shown == ["accuracy", "irm", "mechanisms", "reliance"])
 
 
+async def test_progress_of_a_step_counted_run_reads_steps(tmp_path: Path, monkeypatch) -> None:
+    """A run counted in optimizer steps shows step/max_steps (its epochs, 19.355 of 19.4, say
+    little); a run counted in epochs keeps epoch/epochs. The compact layout shows the step alone."""
+    from tests.tui.conftest import RecordingApp
+
+    monkeypatch.chdir(tmp_path)
+    llm = "20260101-000010-baseadd-standard-n1000-s0"
+    make_llm_run(Path("runs"), llm, rows=7)  # steps 0..300 of max_steps 300, epoch 9.677 at the end
+    make_run(Path("runs"), "20260101-000011-modarith-grokking-n500-s0")
+    app = RecordingApp(Path("runs"), refresh=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        assert cell(app, llm, "epoch") == "300/300"
+        assert cell(app, "20260101-000011-modarith-grokking-n500-s0", "epoch") == "400/400"
+    app = RecordingApp(Path("runs"), refresh=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert cell(app, llm, "epoch") == "300"
+
+
 async def test_mark_overlays_runs(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

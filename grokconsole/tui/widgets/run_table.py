@@ -1,4 +1,5 @@
-"""The run list: one row per run, status in colour, ⚑ and the grokking epoch."""
+"""The run list: one row per run, status in colour, progress (epochs, or steps for a run counted in
+optimizer steps), ⚑ and the grokking epoch."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -10,7 +11,7 @@ from grokconsole.views.watcher import RunView
 
 # (key, label, width); the run column takes what is left.
 COLUMNS = (("mark", " ", 1), ("run", "run", 0), ("task", "task", 9), ("condition", "condition", 9),
-           ("n", "n", 5), ("seed", "seed", 4), ("status", "status", 14), ("epoch", "epoch", 11),
+           ("n", "n", 5), ("seed", "seed", 4), ("status", "status", 14), ("epoch", "epoch/step", 11),
            ("train", "train", 5), ("val", "val", 5), ("ood", "OOD", 5), ("grok", "grok", 6))
 # Below this width the table drops what the run id usually says anyway (task, condition, n, seed).
 WIDE = 120
@@ -24,6 +25,11 @@ def _short(run_id: str, width: int) -> str:
 
 
 def _progress(view: RunView, compact: bool) -> str:
+    """``epoch/epochs``; ``step/max_steps`` for a run counted in optimizer steps."""
+    if view.max_steps:
+        if view.step is None:
+            return "—"
+        return fmt_num(view.step) if compact else f"{fmt_num(view.step)}/{fmt_num(view.max_steps)}"
     if view.epoch is None:
         return "—"
     if view.epochs and not compact:
@@ -32,7 +38,7 @@ def _progress(view: RunView, compact: bool) -> str:
 
 
 def _length(epochs: float) -> str:
-    """A run's length, short: a step-based run's length in epochs is rarely a whole number."""
+    """A run's length in epochs, short (a legacy run's may not be a whole number)."""
     if float(epochs).is_integer() or epochs >= 100:
         return f"{epochs:.0f}"
     return f"{epochs:.3g}"
@@ -86,7 +92,7 @@ class RunTable(DataTable):
                 if key == "run":
                     w = run_width
                 elif key == "epoch" and compact:
-                    w = 7  # no "/total" in the compact layout
+                    w, label = 7, "ep/step"  # no "/total" in the compact layout
                 self.add_column(label, key=key, width=w)
         return True
 
