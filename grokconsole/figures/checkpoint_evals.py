@@ -129,21 +129,34 @@ def draw_suite(w: DiagramWriter, t: SuiteTable, *, baseline: int | None = None,
         w.save(fig, f"{t.suite}/support/{t.suite}_support_n")
 
 
+def _step_axis(ax: Any) -> None:
+    """Whole-number step ticks: a checkpoint is saved at a step, never between two."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+
+
 def _draw_series(w: DiagramWriter, t: SuiteTable) -> None:
-    """Each slice's value, and the macro average, against the step."""
+    """Each slice's value, and the macro average, against the step (from two evaluated checkpoints:
+    one checkpoint is a bar chart, in snapshots/)."""
     plt = _plt()
     name, steps, slices = t.suite, t.steps, t.slices
+    if len(steps) < 2:
+        w.skip(f"{name}/series", f"one evaluated checkpoint (step {steps[0]}): its values are in {name}/snapshots")
+        return
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for s in slices:
         ax.plot(steps, [t.values[st].get(s, float("nan")) for st in steps], "-o", ms=3, label=s)
     ax.set(xlabel="step", ylabel=axis_label(t), title=f"{name}: {t.metric} by slice vs step")
     ax.legend(fontsize=7, ncol=2 if len(slices) > 8 else 1)
     ax.grid(alpha=0.3)
+    _step_axis(ax)
     w.save(fig, f"{name}/series/{name}_by_slice_vs_step")
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(steps, [macro(t, st) for st in steps], "-o", color=NEUTRAL)
     ax.set(xlabel="step", ylabel=f"macro {axis_label(t)}", title=f"{name}: macro {t.metric} vs step")
     ax.grid(alpha=0.3)
+    _step_axis(ax)
     w.save(fig, f"{name}/macro/{name}_macro_vs_step")
 
 
@@ -167,6 +180,7 @@ def _draw_relative(w: DiagramWriter, t: SuiteTable, base: int) -> None:
            title=f"{name}: relative change vs step {base} (positive = better; {t.direction} is better)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    _step_axis(ax)
     w.save(fig, f"{name}/relative/{name}_relative_vs_step{base}")
     fig, ax = plt.subplots(figsize=(7, 4))
     mb = macro(t, base)
@@ -175,6 +189,7 @@ def _draw_relative(w: DiagramWriter, t: SuiteTable, base: int) -> None:
     ax.set(xlabel="step", ylabel=f"% improvement of macro {t.metric}",
            title=f"{name}: macro relative change vs step {base} (positive = better)")
     ax.grid(alpha=0.3)
+    _step_axis(ax)
     w.save(fig, f"{name}/relative/{name}_macro_relative_vs_step{base}")
 
 

@@ -8,7 +8,7 @@ import pytest
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import SuiteTable, load_suite_tables
 from grokconsole.runs.jsonio import read_json, write_json_atomic
-from grokconsole.figures.checkpoint_evals import (default_snapshots, eval_root, export_checkpoint_diagrams,
+from grokconsole.figures.checkpoint_evals import (DiagramWriter, default_snapshots, eval_root, export_checkpoint_diagrams,
                                                   improvement, macro, main)
 
 
@@ -109,7 +109,30 @@ def test_a_single_checkpoint_single_domain_suite_skips_what_needs_more(tmp_path:
     assert reasons["only/deltas"] == "needs at least two evaluated checkpoints"
     assert reasons["only/domains"] == "all slices share one domain"
     assert reasons["cross_suite"] == "only one suite evaluated"
-    assert {p.parent.name for p in written} == {"series", "macro", "snapshots", "support"}
+    # A line "vs step" through one point says nothing a bar chart does not: the step's bars are drawn.
+    assert reasons["only/series"].startswith("one evaluated checkpoint (step 5)")
+    assert {p.parent.name for p in written} == {"snapshots", "support"}
+
+
+def test_step_axes_have_whole_number_ticks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checkpoints a step apart: matplotlib would put ticks at 1.25, 1.5, ... steps."""
+    import matplotlib.pyplot as plt
+
+    _write(tmp_path / "run", {1: {"a": 1.0, "b": 2.0}, 2: {"a": 0.5, "b": 1.0}}, "loss", "lower", "two",
+           {"a": "x", "b": "x"})
+    ticks: list[list[float]] = []
+
+    def keep(self: DiagramWriter, fig: object, rel: str) -> None:
+        for ax in fig.axes:  # type: ignore[attr-defined]
+            if ax.get_xlabel() == "step":
+                lo, hi = ax.get_xlim()
+                ticks.append([t for t in ax.get_xticks() if lo <= t <= hi])
+        plt.close(fig)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DiagramWriter, "save", keep)
+    export_checkpoint_diagrams([tmp_path / "run"], tmp_path / "out")
+    assert len(ticks) == 4  # by slice, macro, and both relative to the first step
+    assert all(ticks) and all(float(t).is_integer() for row in ticks for t in row), ticks
 
 
 def test_module_command_line(tmp_path: Path, capsys) -> None:
