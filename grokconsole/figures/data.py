@@ -26,7 +26,7 @@ from grokconsole.runs.jsonio import loads
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.safeio import read_bytes
 from grokconsole.tasks.registry import detection_config
-from grokconsole.views.taskviews import unit_of
+from grokconsole.views.taskviews import epoch_name_of, unit_of
 
 
 @dataclass
@@ -65,20 +65,23 @@ class RunData:
 
     @property
     def unit(self) -> str:
-        """What the run's x axis counts: ``steps`` for a task counted in optimizer steps that logs
-        them (its epochs are fractions such as 9.375, which say little), else ``epochs``."""
-        return "steps" if unit_of(self.task or None) == "steps" and self.has("step") else "epochs"
+        """What the run's x axis counts: ``step`` for a task counted in optimizer steps that logs
+        them (its epochs are fractions such as 9.375, which say little), else what the task calls
+        an epoch (``epoch``; ``iteration`` for expert iteration)."""
+        if unit_of(self.task or None) == "steps" and self.has("step"):
+            return "step"
+        return epoch_name_of(self.task or None)
 
     @property
     def xs(self) -> Any:
         """The x value of each row: its step for a run counted in steps, else its epoch."""
-        return self.columns["step"] if self.unit == "steps" else self.epochs
+        return self.columns["step"] if self.unit == "step" else self.epochs
 
     def to_x(self, epoch: float) -> float:
         """An epoch (a grokking epoch, which detection reports in epochs) on the run's x axis."""
         import numpy as np
 
-        if self.unit == "epochs":
+        if self.unit != "step":
             return epoch
         known = np.isfinite(self.columns["step"])
         return float(np.interp(epoch, self.epochs[known], self.columns["step"][known]))

@@ -78,12 +78,14 @@ class Group:
 
     @property
     def unit(self) -> str:
-        """``steps`` when every seed is counted in steps (a group never mixes tasks), else ``epochs``."""
-        return "steps" if self.runs and all(r.unit == "steps" for r in self.runs) else "epochs"
+        """What the group's x axis counts (:attr:`RunData.unit`): its seeds' unit (a group never
+        mixes tasks), ``epoch`` should they differ."""
+        units = {r.unit for r in self.runs}
+        return units.pop() if len(units) == 1 else "epoch"
 
     def grokking_xs(self) -> list[float]:
         """The seeds' grokking epochs on the group's x axis (steps for a group counted in steps)."""
-        steps = self.unit == "steps"
+        steps = self.unit == "step"
         return [r.to_x(r.grokking_epoch) if steps else r.grokking_epoch
                 for r in self.runs if r.grokking_epoch is not None]
 
@@ -94,7 +96,7 @@ def _stat(runs: list[RunData], column: str) -> Stat | None:
     with_col = [r for r in runs if r.has(column)]
     if not with_col:
         return None
-    steps = all(r.unit == "steps" for r in runs)
+    steps = all(r.unit == "step" for r in runs)
     xs = [r.xs if steps else r.epochs for r in with_col]
     rows = [np.isfinite(x) for x in xs]  # a row without a step has no place on a step axis
     grid = np.unique(np.concatenate([x[keep] for x, keep in zip(xs, rows)]))

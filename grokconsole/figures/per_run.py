@@ -78,7 +78,7 @@ class TrainingCurves:
         color = condition_color(run.condition)
         shown = []
         columns = self._columns(run)
-        steps = run.unit == "steps"  # counted in optimizer steps: drawn against them, not fractional epochs
+        unit = run.unit  # step for a run counted in optimizer steps: its epochs are fractions
         xs = run.xs
         for name, line in self.lines.items():
             column = columns.get(name)
@@ -93,7 +93,7 @@ class TrainingCurves:
                 line.set_visible(False)
         self.lines["val"].set_color(color)
         self.lines["ood"].set_color(color)
-        self.vline.set_label("grokking step" if steps else "grokking epoch")
+        self.vline.set_label(f"grokking {unit}")
         if run.grokking_epoch is not None:
             grok_x = run.to_x(run.grokking_epoch)
             self.vline.set_xdata([grok_x, grok_x])
@@ -111,10 +111,10 @@ class TrainingCurves:
             self.ax2.set_ylim(min(0.0, float(irm.min())), _nice_ceiling(float(irm.max()) * 1.05))
         n = run.n_train if run.n_train is not None else "?"
         s = run.seed if run.seed is not None else "?"
-        grok = (f", grokking at {'step' if steps else 'epoch'} {run.to_x(run.grokking_epoch):.0f}"
+        grok = (f", grokking at {unit} {run.to_x(run.grokking_epoch):.0f}"
                 if run.grokking_epoch is not None else "")
         self.title.set_text(f"{run.run_id}  ({run.condition}, n={n}, seed {s}{grok})")
-        self.ax.set_xlabel("Step" if steps else "Epoch")
+        self.ax.set_xlabel(unit.capitalize())
         key = (self.ax.get_xlim(), self.ax.get_xlabel(), irm_visible, self.ax2.get_ylim(), color,
                tuple(h.get_label() for h in shown))
         if key not in self._backgrounds:

@@ -11,6 +11,8 @@ from grokconsole.figures.style import GREY, condition_color
 
 # Axis and legend labels of history columns, as the task specs declare them.
 PRETTY = {key: m.label for key, m in metric_specs().items()}
+# A unit in a legend entry ("grokking ep. 300"), where space is short.
+SHORT_UNITS = {"epoch": "ep.", "iteration": "it."}
 # Characters of a bold panel title per line: a panel is about 3.3 in wide at the style's font (a
 # poster doubles both), so longer lines run past the panel's edges.
 TITLE_CHARS = 46
@@ -113,7 +115,7 @@ def mark_grokking(ax: Any, group: Group, color: str = GREY, *, label: bool = Tru
     if not epochs:
         return None
     mean = float(np.mean(epochs))
-    text = f"grokking {'step' if group.unit == 'steps' else 'ep.'} {mean:.0f}"
+    text = f"grokking {SHORT_UNITS.get(group.unit, group.unit)} {mean:.0f}"
     if len(epochs) > 1:
         std = float(np.std(epochs, ddof=1))
         text += f" ± {std:.0f}"
@@ -175,13 +177,10 @@ def shade(color: str, i: int, n: int) -> tuple[float, float, float]:
 
 
 def x_label(groups: list[Group]) -> str:
-    """The x-axis label of a panel drawing ``groups``: ``Step`` when all are counted in optimizer
-    steps, ``Epoch`` when none is, and both words when a panel mixes them (each curve is drawn in
-    its own unit, so the label must not claim one)."""
-    units = {g.unit for g in groups}
-    if units == {"steps"}:
-        return "Step"
-    return "Epoch / step (step-counted tasks)" if "steps" in units else "Epoch"
+    """The x-axis label of a panel drawing ``groups``: their unit (``Step`` for runs counted in
+    optimizer steps, ``Iteration`` for expert iteration, else ``Epoch``); every unit drawn when a
+    panel mixes them (each curve is drawn in its own, so the label must not claim one)."""
+    return " / ".join(sorted({g.unit for g in groups})).capitalize() or "Epoch"
 
 
 def label_x(ax: Any, groups: list[Group]) -> None:

@@ -9,8 +9,8 @@ from grokconsole.runs.detection import fit_transition, logistic
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
 from grokconsole.figures.metrics import label as metric_label
-from grokconsole.figures.plots import (band, fit_suptitle, legend_below, marker, seeds_text, shade, subplots, thin,
-                                      label_x)
+from grokconsole.figures.plots import (SHORT_UNITS, band, fit_suptitle, label_x, legend_below, marker, seeds_text,
+                                      shade, subplots, thin)
 from grokconsole.figures.style import condition_color, condition_key
 
 
@@ -34,7 +34,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
         groups = [g for g in groups if g.n_train == ctx.headline]
     if not groups:
         return Skip("no run logs the metric its detector watches")
-    # A panel per condition; runs counted in steps get panels of their own (no shared x axis).
+    # A panel per condition and unit: runs counted in steps, epochs or iterations share no x axis.
     units = sorted({g.unit for g in groups})
     panels = sorted({(g.condition, g.unit) for g in groups}, key=lambda p: (condition_key(p[0]), p[1]))
     fig, axes = subplots(ctx, 1, len(panels), columns=2 if len(panels) > 1 else 1,
@@ -55,7 +55,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
                 label += ": no transition"
             else:
                 lo, hi, mid, width = fitted
-                label += f": midpoint {'step' if group.unit == 'steps' else 'ep.'} {mid:.0f}, width {width:.0f}"
+                label += f": midpoint {SHORT_UNITS.get(group.unit, group.unit)} {mid:.0f}, width {width:.0f}"
             band(ax, stat, color, "_nolegend_", ls="none", alpha=0.12)
             stride = max(1, len(stat.epochs) // 60)  # at most ~60 dots, however long the history
             ax.plot(stat.epochs[::stride], stat.mean[::stride], "o", color=color, ms=marker(0.7), zorder=4,
@@ -71,8 +71,7 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
         tasks = {run.task or None for g in members for run in g.runs}
         text = metric_label(tasks.pop() if len(tasks) == 1 else None, only) if only else "Target metric (per task)"
         ax.set_ylabel(textwrap.fill(text, 32))  # a long label runs past the panel's height
-        ax.set_title(f"{cond} (step-counted runs)" if unit == "steps" and len(units) > 1 else cond,
-                     fontweight="bold")
+        ax.set_title(f"{cond} (x: {unit}s)" if len(units) > 1 else cond, fontweight="bold")
         ax.set_ylim(-0.02, 1.05)
         legend_below(ax, ncols=1)
     fit_suptitle(fig, "Phase transition: mean target metric (dots, ± std band), fitted logistic (line) and its midpoint (◆)")

@@ -91,6 +91,7 @@ class TaskSpec:
     suites: tuple[SuiteSpec, ...] = ()
     capabilities: frozenset[str] = frozenset()
     unit: str = "epochs"         # what the task's runs count in by default: epochs | steps
+    epoch_name: str = "epoch"    # what one epoch of its loop is called on figure axes (e.g. "iteration")
     target: str = "val_acc"      # the metric the grokking detector watches (a declared metric)
     ood: str | None = None       # the out-of-distribution accuracy, if any (a declared metric)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)   # named presets (--preset NAME)

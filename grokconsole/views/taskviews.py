@@ -31,6 +31,12 @@ def unit_of(task: Any) -> str:
     return spec.unit if spec is not None else "epochs"
 
 
+def epoch_name_of(task: Any) -> str:
+    """What one epoch of ``task``'s training loop is called (``epoch``; ``iteration`` for expert iteration)."""
+    spec = find_spec(task)
+    return spec.epoch_name if spec is not None else "epoch"
+
+
 @dataclass(frozen=True)
 class PanelView:
     """One plot panel with the metrics drawn on it, in declaration order."""

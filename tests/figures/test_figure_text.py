@@ -124,10 +124,11 @@ def test_step_counted_runs_are_drawn_against_steps(tmp_path: Path, monkeypatch: 
     assert "grokking step 40" in legend  # the detector's grokking epoch (12.5), on the step axis
 
 
-def test_per_run_curves_of_a_step_counted_run_use_steps(tmp_path: Path) -> None:
+def test_per_run_curves_use_each_task_s_unit(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     write_finished_run(runs, STEPS_ID, steps_rows(), {"task": "baseadd", "n_train": 64, "max_steps": 80})
     write_finished_run(runs, "20260101-000001-modarith-grokking-n100-s0", epoch_rows())
+    write_finished_run(runs, "20260101-000002-procedural-grokking-n100-s0", epoch_rows(), {"task": "procedural"})
     loaded, _ = load_all(discover_run_dirs(runs), 1, lambda _: None)
     curves = TrainingCurves(get_style("paper"), 40)
     try:
@@ -138,6 +139,8 @@ def test_per_run_curves_of_a_step_counted_run_use_steps(tmp_path: Path) -> None:
         assert "grokking at step 40" in curves.title.get_text()
         curves.draw(by_id["20260101-000001-modarith-grokking-n100-s0"], tmp_path / "epochs.png")
         assert curves.ax.get_xlabel() == "Epoch"
+        curves.draw(by_id["20260101-000002-procedural-grokking-n100-s0"], tmp_path / "iterations.png")
+        assert curves.ax.get_xlabel() == "Iteration"  # expert iteration: one epoch of its loop is an iteration
     finally:
         curves.close()
 

@@ -134,5 +134,6 @@ SPEC = TaskSpec(
     metrics=METRICS,
     panels=(ACCURACY_PANEL, GOLD_PANEL, TYPES_PANEL),
     unit="epochs",
+    epoch_name="iteration",
     target="val_acc",
 )
