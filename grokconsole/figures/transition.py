@@ -74,5 +74,6 @@ def figure_phase_transition(ctx: ExportContext) -> list[Path] | Skip:
         ax.set_title(f"{cond} (x: {unit}s)" if len(units) > 1 else cond, fontweight="bold")
         ax.set_ylim(-0.02, 1.05)
         legend_below(ax, ncols=1)
-    fit_suptitle(fig, "Phase transition: mean target metric (dots, ± std band), fitted logistic (line) and its midpoint (◆)")
+    fit_suptitle(fig, "Phase transition: mean target metric (dots, ± std band), fitted logistic (line) "
+                      "and its midpoint (◆)")
     return ctx.save(fig, name)
