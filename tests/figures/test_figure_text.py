@@ -175,3 +175,19 @@ def test_kshot_draws_no_empty_panel_and_names_a_missing_k0(tmp_path: Path, monke
     for i, a in enumerate(boxes):  # panel titles (a run id is long) do not run into each other
         for b in boxes[i + 1:]:
             assert not a.overlaps(b)
+
+
+def test_panel_titles_name_only_what_differs_within_a_task(tmp_path: Path) -> None:
+    """Beside a baseadd run every baseadd key differs for modarith (``max_steps=—``): titles leave
+    those out and name the task, plus a setting that does tell two modarith groups apart."""
+    from grokconsole.figures.plots import group_title
+
+    runs = tmp_path / "runs"
+    write_finished_run(runs, STEPS_ID, steps_rows(), {"task": "baseadd", "n_train": 64, "max_steps": 80})
+    for i, lr in enumerate((0.001, 0.003)):
+        write_finished_run(runs, f"20260101-00000{i + 1}-modarith-grokking-n64-s0", epoch_rows(),
+                           {"n_train": 64, "lr": lr})
+    ctx = context(runs, tmp_path / "out")
+    titles = [group_title(g).split("\n", 1)[1] for g in ctx.groups]
+    assert titles == ["(n=64, baseadd, 1 seed)", "(n=64, modarith, lr=0.001, 1 seed)",
+                      "(n=64, modarith, lr=0.003, 1 seed)"]
