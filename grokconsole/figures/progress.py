@@ -15,7 +15,8 @@ from statistics import median
 from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.groups import Group
 from grokconsole.figures.metrics import label, panel_keys
-from grokconsole.figures.plots import band, figure_legend, group_colors, group_legend, mark_grokking, subplots
+from grokconsole.figures.plots import (band, figure_legend, group_colors, group_legend, label_x, mark_grokking,
+                                      subplots)
 from grokconsole.runs.leads import half_change_epoch
 from grokconsole.tasks.spec import PROGRESS_PANEL
 
@@ -51,17 +52,18 @@ def figure_progress_measures(ctx: ExportContext) -> list[Path] | Skip:
     fig, axes = subplots(ctx, 1, len(measures), columns=2, aspect=0.42)
     colors = group_colors(groups)
     for ax, key in zip(axes[0], measures):
-        tasks = set()
+        tasks, drawn = set(), []
         for group in groups:
             if not group.has(key):
                 continue
             tasks.add(_task(group))
+            drawn.append(group)
             color = colors[id(group)]
             band(ax, group.stat(key), color, group_legend(group))
             mark_grokking(ax, group, color, label=False)
         task = tasks.pop() if len(tasks) == 1 else None
         ax.set_title(textwrap.fill(label(task, key), 30), fontsize="medium")
-        ax.set_xlabel("Epoch")
+        label_x(ax, drawn)
         if key.endswith("_loss"):
             ax.set_yscale("log")
     figure_legend(fig, list(axes[0]), ncols=1)
