@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from grokconsole.runs.errors import GrokError
-from grokconsole.views.formatting import STATUS_STYLE
+from grokconsole.views.formatting import CONTROL_CHARS, STATUS_STYLE
 
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
@@ -31,8 +31,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RUNS_DIR_HELP = "Folder holding the run folders (default: $GROK_RUNS_DIR or ./runs)."
 
-# C0 controls (ESC, BEL, CR, backspace, newline, ...), DEL and the C1 controls (0x9b is a one-byte CSI).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _escape_control(match: re.Match[str]) -> str:
@@ -42,7 +40,7 @@ def _escape_control(match: re.Match[str]) -> str:
 def visible(value: object) -> str:
     """``str(value)`` with every control character written as a visible ``\\xNN`` escape."""
     text = value if isinstance(value, str) else str(value)
-    return _CONTROL.sub(_escape_control, text) if _CONTROL.search(text) else text
+    return CONTROL_CHARS.sub(_escape_control, text) if CONTROL_CHARS.search(text) else text
 
 
 def plain(value: object, style: str = "") -> Text:

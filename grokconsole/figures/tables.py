@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,18 +24,17 @@ from grokconsole.figures.context import ExportContext, Skip
 from grokconsole.figures.data import RunData
 from grokconsole.figures.groups import Group
 from grokconsole.figures.metrics import irm_key, ratio_key, role_key
+from grokconsole.views.formatting import CONTROL_CHARS
 
 IDENTITY = ("task", "condition", "n_train")
 NUMERIC = ("best_val_acc", "best_ood_acc", "memorization_epoch", "grokking_epoch", "irm_drop_epoch", "epoch_gap",
            "irm_drop_pct", "final_shortcut_ratio")
 NAN = float("nan")
-# Control characters (ESC sequences, CR, BEL ...) from a config or summary: never written into a table.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _text(value: Any) -> str:
     """A value as table text: control characters dropped (a newline or tab becomes a space)."""
-    return _CONTROL.sub(lambda m: " " if m.group() in "\n\t\r" else "", str(value))
+    return CONTROL_CHARS.sub(lambda m: " " if m.group() in "\n\t\r" else "", str(value))
 
 
 def _finite(values: Any) -> Any:

@@ -5,7 +5,13 @@ the console's widgets hand them to Textual, and this module imports neither.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# Text from run folders and arguments is data: these characters (C0 controls such as ESC, BEL, CR,
+# newline; DEL; the C1 controls, 0x9b being a one-byte CSI) never reach a terminal or a table as
+# they are. The CLI writes them as visible escapes, the exported tables drop them.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 STATUS_STYLE = {"queued": "dim cyan", "running": "bold cyan", "finished": "green", "failed": "red", "stopped": "yellow",
                 "crashed": "bold red"}
