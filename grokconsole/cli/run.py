@@ -71,19 +71,16 @@ def _amp_choice(config: dict[str, Any]) -> Any:
     Reading /proc/cpuinfo is free; torch is imported only when the run may use a GPU (device
     cuda, or auto with an NVIDIA driver present), the one case where only torch can tell.
     """
+    from grokconsole.llm.placement import nvidia_driver
     from grokconsole.runs.precision import read_cpu_flags, resolve_amp
 
     requested, device = str(config["amp"]), str(config.get("device", "auto"))
-    if requested == "auto" and (device == "cuda" or (device == "auto" and _nvidia_driver())):
+    if requested == "auto" and (device == "cuda" or (device == "auto" and nvidia_driver())):
         import torch
 
         if torch.cuda.is_available():
             return resolve_amp(requested, "cuda", cuda_bf16=torch.cuda.is_bf16_supported())
     return resolve_amp(requested, "cpu", cpu_flags=read_cpu_flags())
-
-
-def _nvidia_driver() -> bool:
-    return Path("/proc/driver/nvidia/version").exists()
 
 
 __all__ = ["run", "fail"]

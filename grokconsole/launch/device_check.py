@@ -5,20 +5,15 @@ only when CUDA is asked for: ``grok run`` with ``auto`` or ``cpu`` starts withou
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-
+from grokconsole.llm.placement import CUDA_PROBE, probe
 from grokconsole.runs.errors import GrokError
-
-_PROBE = "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"
 
 
 def check_device(name: object) -> None:
     """GrokError when ``name`` is ``cuda`` and torch sees no CUDA device; anything else passes."""
     if name != "cuda":
         return
-    code = subprocess.run([sys.executable, "-c", _PROBE], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode
+    code = probe(CUDA_PROBE)
     if code == 3:
         raise GrokError("--device cuda: no CUDA device is available on this machine (use --device auto or cpu)")
     if code != 0:

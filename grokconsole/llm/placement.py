@@ -24,7 +24,7 @@ MODEL_DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICE_MAPS = ("none", "auto")  # none: the whole model on the run's device; auto: accelerate spreads it
 GPU_EXTRA = "pip install 'grokconsole[gpu]'"
 
-_CUDA_PROBE = "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"
+CUDA_PROBE = "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"
 _BF16_PROBE = "import sys, torch; sys.exit(0 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 3)"
 
 
@@ -58,18 +58,18 @@ def nvidia_driver() -> bool:
     return Path("/proc/driver/nvidia/version").exists()
 
 
-def _probe(code: str) -> bool:
-    """Ask a short-lived Python process (this one stays torch-free) a yes/no question about CUDA."""
-    result = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    return result.returncode == 0
+def probe(code: str) -> int:
+    """Ask a short-lived Python process (this one stays torch-free) a question about CUDA: its exit
+    code, 0 for yes and 3 for no by the probes' convention (anything else: torch did not load)."""
+    return subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode
 
 
 @lru_cache(maxsize=1)
 def cuda_available() -> bool:
     """A CUDA device is usable by torch on this machine (a subprocess only where a driver exists;
     asked once per process, as a sweep validates many configs)."""
-    return nvidia_driver() and _probe(_CUDA_PROBE)
+    return nvidia_driver() and probe(CUDA_PROBE) == 0
 
 
 def check_placement(cfg: dict[str, Any], *, cuda: Callable[[], bool] | None = None,
@@ -102,7 +102,7 @@ def dry_run_dtype(config: dict[str, Any]) -> dict[str, str]:
         return {}
     device = str(config.get("device", "auto"))
     if str(config["model_dtype"]) == "auto" and device in ("auto", "cuda") and cuda_available():
-        choice = resolve_model_dtype("auto", "cuda", cuda_bf16=_probe(_BF16_PROBE))
+        choice = resolve_model_dtype("auto", "cuda", cuda_bf16=probe(_BF16_PROBE) == 0)
     else:
         choice = resolve_model_dtype(str(config["model_dtype"]), "cpu", cpu_flags=read_cpu_flags())
     return {"model_dtype_resolved": choice.dtype, "model_dtype_reason": choice.reason}
