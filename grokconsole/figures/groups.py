@@ -64,6 +64,11 @@ class Group:
     def n_seeds(self) -> int:
         return len(self.runs)
 
+    @property
+    def task(self) -> str | None:
+        """The group's task (a group never mixes tasks); None for runs that do not say."""
+        return (self.runs[0].task or None) if self.runs else None
+
     def has(self, column: str) -> bool:
         return any(r.has(column) for r in self.runs)
 

@@ -18,14 +18,9 @@ from grokconsole.figures.style import GREY, condition_color, metric_color
 LINE_STYLES = ("-", "--", "-.", ":")
 
 
-def _task(group: Group) -> str | None:
-    """The group's task (a group never mixes tasks); None for runs that do not say."""
-    return (group.runs[0].task or None) if group.runs else None
-
-
 def _key(group: Group, role: str) -> str:
     """The group's column of accuracy ``role``."""
-    return role_key(_task(group), role)
+    return role_key(group.task, role)
 
 
 def _column(group: Group, column: str) -> str:
@@ -57,7 +52,7 @@ def figure1_smoking_gun(ctx: ExportContext) -> list[Path] | Skip:
     for ax, group in zip(axes, panels):
         color = condition_color(group.condition)
         val, ood = _key(group, "val"), _key(group, "ood")
-        task = _task(group)
+        task = group.task
         band(ax, group.stat(val), color, label(task, val))
         if group.has(ood):
             band(ax, group.stat(ood), color, label(task, ood), ls="--", alpha=0.12)
@@ -133,7 +128,7 @@ def _mechanism_panel(ax: object, groups: list[Group], column: str, colors: dict[
             continue
         keys.add(key)
         drawn.append(group)
-        tasks.add(_task(group))
+        tasks.add(group.task)
         color = colors[id(group)]
         band(ax, group.stat(key), color, group_legend(group))
         mark_grokking(ax, group, color, label=legend)
@@ -157,7 +152,7 @@ def figure3_shortcut(ctx: ExportContext) -> list[Path] | Skip:
     for ax, group in zip(axes, panels):
         for i, column in enumerate(columns):
             if group.has(column):
-                band(ax, group.stat(column), metric_color(column), label(_task(group), column),
+                band(ax, group.stat(column), metric_color(column), label(group.task, column),
                      ls=LINE_STYLES[i % len(LINE_STYLES)])
             else:
                 ctx.note(name, f"{group.key}: no {column} column")

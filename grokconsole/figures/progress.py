@@ -23,9 +23,6 @@ from grokconsole.tasks.spec import PROGRESS_PANEL
 NAME = "figure_progress_measures"
 
 
-def _task(group: Group) -> str | None:
-    return (group.runs[0].task or None) if group.runs else None
-
 
 def _leads_text(groups: list[Group], measures: list[str]) -> str:
     """``measure: median lead`` over the runs that grokked (:mod:`grokconsole.runs.leads`, from the
@@ -56,7 +53,7 @@ def figure_progress_measures(ctx: ExportContext) -> list[Path] | Skip:
         for group in groups:
             if not group.has(key):
                 continue
-            tasks.add(_task(group))
+            tasks.add(group.task)
             drawn.append(group)
             color = colors[id(group)]
             band(ax, group.stat(key), color, group_legend(group))
