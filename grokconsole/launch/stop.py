@@ -31,8 +31,8 @@ from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import EvalPaths, eval_state
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.jsonio import read_json
-from grokconsole.runs.lifecycle import (RunState, effective_status, pid_alive, process_cmdline, process_start_ticks,
-                                        read_run_state)
+from grokconsole.runs.lifecycle import (RunState, effective_status, pid_alive, process_start_ticks, read_run_state,
+                                        started_cmdline)
 from grokconsole.runs.signals import EXIT_STOPPED
 from grokconsole.launch.commands import (EVAL_JOB, LOCAL_QUEUE, SUPERVISOR, SUPERVISOR_SHIM, TRAINER, entry_module,
                                          is_ours)
@@ -90,7 +90,7 @@ def _why_not(pid: int | None, ticks: int | None, recorded: list[str] | None,
         return f"the start time of pid {pid} cannot be read on this system"
     if current != ticks:
         return "gone"
-    cmdline = process_cmdline(pid)
+    cmdline = started_cmdline(pid, wait=0.5)  # a process stopped right after its start
     if cmdline is None:
         return f"the command line of pid {pid} cannot be read"
     if (recorded and cmdline == recorded) or ours(cmdline):

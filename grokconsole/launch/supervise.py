@@ -27,7 +27,7 @@ from grokconsole.runs.detection import analyze
 from grokconsole.runs.history import load_history
 from grokconsole.runs.errors import is_disk_error
 from grokconsole.runs.jsonio import append_jsonl, read_json, write_json_atomic
-from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_cmdline, process_start_ticks
+from grokconsole.runs.lifecycle import Lifecycle, now_iso, process_start_ticks, started_cmdline
 from grokconsole.runs.folder import RunPaths
 from grokconsole.runs.signals import EXIT_STOPPED, unblock_stop_signals
 from grokconsole.runs.summary import SummaryBuilder
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         proc.send_signal(signal.SIGTERM)
     life.state.child_pid = proc.pid
     life.state.child_start_ticks = process_start_ticks(proc.pid)
-    life.state.child_cmdline = process_cmdline(proc.pid)
+    life.state.child_cmdline = started_cmdline(proc.pid)
     life.start()
     code = _wait(proc, lambda: stop_requested)
     if stop_requested:

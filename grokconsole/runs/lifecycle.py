@@ -61,6 +61,22 @@ def process_cmdline(pid: int) -> list[str] | None:
     return [part.decode(errors="replace") for part in raw.rstrip(b"\0").split(b"\0")]
 
 
+def started_cmdline(pid: int, wait: float = 2.0) -> list[str] | None:
+    """The command line of a child just started, waiting for the kernel to fill it in.
+
+    ``subprocess.Popen`` returns once the child's ``exec`` has closed its close-on-exec pipe, but
+    the kernel sets the new program's arguments a moment later: read at once (on a loaded machine
+    one time in three), ``/proc/PID/cmdline`` is still empty. A command line recorded empty could
+    never prove the process later, so this polls while the process lives and its line is empty.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        cmdline = process_cmdline(pid)
+        if cmdline is not None or time.monotonic() >= deadline or not pid_alive(pid):
+            return cmdline
+        time.sleep(0.005)
+
+
 def pid_alive(pid: int | None, start_ticks: int | None = None) -> bool:
     """True when ``pid`` is a live (non-zombie) process, and the same process if ``start_ticks`` is known.
 
@@ -210,7 +226,8 @@ class Lifecycle:
         # (grokconsole.launch sets them), so run.json keeps naming the job once it runs.
         self.state = RunState(
             status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
-            pid_start_ticks=process_start_ticks(pid), cmdline=process_cmdline(pid), kind=kind,
+            pid_start_ticks=process_start_ticks(pid), kind=kind,
+            cmdline=process_cmdline(pid) if pid == os.getpid() else started_cmdline(pid),
             backend=os.environ.get(ENV_BACKEND) or "local", job_id=os.environ.get(ENV_JOB_ID) or None,
         )
         self._lock = threading.Lock()

@@ -100,7 +100,7 @@ def test_eval_already_running_is_refused_listed_and_stopped(runs: Path, via: str
             result = cli.invoke(app, ["stop", "--runs-dir", str(runs), "tiny"])
         else:
             result = _eval(runs, "tiny", "--stop")
-        assert result.exit_code == 0 and "eval" in result.output
+        assert result.exit_code == 0 and "eval" in result.output, result.output
         assert proc.wait(timeout=10) != 0                            # it got SIGTERM
     finally:
         proc.kill()

@@ -164,3 +164,22 @@ def test_our_processes_are_recognised_by_module_and_folder(tmp_path: Path) -> No
     assert not is_ours([py, "-m", "grokconsole.evals.job", here], root, ("grokconsole.train.loop",))
     os.symlink(root, tmp_path / "link")
     assert is_ours([py, "-m", "grokconsole.train.loop", str(tmp_path / "link")], root)
+
+
+def test_a_child_recorded_before_the_kernel_sets_its_arguments_is_still_provable(
+        tmp_path: Path, sleeper: subprocess.Popen, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right after ``Popen`` returns, ``/proc/PID/cmdline`` can still be empty (the kernel fills it
+    in a moment after exec): the recorded command line must be the child's, not None."""
+    import grokconsole.runs.lifecycle as lifecycle
+
+    real, calls = lifecycle.process_cmdline, []
+
+    def not_yet(pid: int) -> list[str] | None:
+        calls.append(pid)
+        return None if len(calls) <= 3 else real(pid)
+
+    monkeypatch.setattr(lifecycle, "process_cmdline", not_yet)
+    root = tmp_path / "run"
+    root.mkdir()
+    Lifecycle(root, kind="eval", pid=sleeper.pid).record()
+    assert read_run_state(root).cmdline == ["sleep", "60"] and len(calls) > 3
