@@ -8,6 +8,7 @@ names; batches by :data:`MAX_BATCH`. A task bounds its own lengths by :attr:`Mod
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from grokconsole.llm.modelinfo import ModelInfo, model_info, unknown_targets
@@ -19,6 +20,9 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
     "model_path": "",          # a local Hugging Face causal-LM folder; "" : the built-in tiny model
     "eval_batch": 256,         # prompts per generation batch
     "finetune": "lora",        # lora | full
+    # pretrained: the folder's weights | scratch: its architecture, freshly initialised from the run's
+    # seed and trained in full (the classic grokking recipe: a small transformer learns from nothing).
+    "init": "pretrained",
     "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lora_targets": "all-linear",
     # Weights as loaded (amp=bf16 autocasts on top); auto: bf16 where the device computes it natively.
     "model_dtype": "auto",     # auto | float32 | bfloat16 | float16
@@ -26,7 +30,8 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
     "gradient_checkpointing": False,  # recompute activations in the backward pass: less memory, more time
     "load_in_4bit": False,     # QLoRA: the base in 4 bits (bitsandbytes, CUDA only), LoRA adapters train
 }
-FINETUNE_CHOICES: dict[str, tuple[str, ...]] = {"finetune": ("lora", "full"), "model_dtype": MODEL_DTYPES,
+INITS = ("pretrained", "scratch")
+FINETUNE_CHOICES: dict[str, tuple[str, ...]] = {"finetune": ("lora", "full"), "init": INITS, "model_dtype": MODEL_DTYPES,
                                                 "device_map": DEVICE_MAPS}
 # Sequences in one forward pass (training batch or generation batch): beyond this a batch of even
 # the built-in model's context outgrows a GPU, and a mistyped value would sit allocating memory.
@@ -39,12 +44,25 @@ def lora_targets(text: object) -> list[str]:
     return [value] if value == "all-linear" else [t.strip() for t in value.split(",") if t.strip()]
 
 
-def check_finetune(cfg: dict[str, Any]) -> ModelInfo:
-    """The model folder is a model; the LoRA and batch numbers are within what it can hold
+def _check_init(cfg: dict[str, Any]) -> None:
+    """A model trained from scratch has nothing to adapt: every weight trains, on one device."""
+    if cfg.get("init", "pretrained") != "scratch":
+        return
+    if cfg.get("finetune") != "full":
+        raise GrokError("init=scratch trains every weight of a fresh model: set finetune=full (LoRA adapts "
+                        "pretrained weights)")
+    if cfg.get("load_in_4bit") or cfg.get("device_map", "none") != "none":
+        raise GrokError("init=scratch builds the model on the run's device: no load_in_4bit or device_map=auto")
+
+
+def check_finetune(cfg: dict[str, Any], builtin: Path | None = None) -> ModelInfo:
+    """The model folder (``builtin`` when ``model_path`` is empty: the task's own built-in model,
+    else the generic one) is a model; the LoRA and batch numbers are within what it can hold
     (GrokError naming the limit); the placement can be given here. Returns the model's limits for
     the task's own checks."""
     check_placement(cfg)
-    folder = resolve_model_path(cfg.get("model_path"))
+    _check_init(cfg)
+    folder = resolve_model_path(cfg.get("model_path"), builtin)
     info = model_info(folder)
     name = str(cfg.get("model_path") or "the built-in model")
     for key in ("eval_batch", "lora_r", "lora_alpha"):

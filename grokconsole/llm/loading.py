@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.jsonio import read_json, write_json_atomic
@@ -35,6 +35,7 @@ class LoadOptions:
     dtype: str = "float32"        # float32 | bfloat16 | float16 (resolved, never auto)
     device_map: str = "none"      # none: all on the run's device; auto: accelerate places it
     load_in_4bit: bool = False    # bitsandbytes NF4 base weights (QLoRA), computing in ``dtype``
+    init: str = "pretrained"      # pretrained: the folder's weights | scratch: its architecture, fresh weights
     reason: str = ""              # why this dtype (for the run's log)
 
     @property
@@ -50,7 +51,8 @@ def load_options(config: dict[str, Any], device: torch.device) -> LoadOptions:
     else:
         choice = resolve_model_dtype(str(config["model_dtype"]), device.type, cpu_flags=read_cpu_flags())
     return LoadOptions(dtype=choice.dtype, device_map=str(config.get("device_map", "none")),
-                       load_in_4bit=bool(config.get("load_in_4bit", False)), reason=choice.reason)
+                       load_in_4bit=bool(config.get("load_in_4bit", False)), reason=choice.reason,
+                       init=str(config.get("init", "pretrained")))
 
 
 def record_options(run_root: Path, options: LoadOptions) -> None:
@@ -62,7 +64,8 @@ def record_options(run_root: Path, options: LoadOptions) -> None:
         write_json_atomic(path, {**config, "model_dtype_resolved": options.dtype})
     placed = ", device_map=auto" if options.device_map == "auto" else ""
     quant = ", base in 4 bits" if options.load_in_4bit else ""
-    print(f"model dtype {options.dtype} ({options.reason}){placed}{quant}", flush=True)
+    fresh = ", fresh weights (init=scratch)" if options.init == "scratch" else ""
+    print(f"model dtype {options.dtype} ({options.reason}){placed}{quant}{fresh}", flush=True)
 
 
 def _quiet() -> None:
@@ -122,16 +125,26 @@ def load_model(model_path: str | Path | None, device: str | torch.device = "cpu"
     device = torch.device(device)
     if options is None:
         options = LoadOptions(dtype=next((k for k, v in TORCH_DTYPES.items() if v == dtype), "float32"))
-    kwargs = _placement_kwargs(device, options)
+    kwargs = _placement_kwargs(device, options) if options.init != "scratch" else {}
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=options.torch_dtype,
-                                                     local_files_only=True, **kwargs)
+        if options.init == "scratch":
+            model = _fresh_model(folder, options.torch_dtype)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=options.torch_dtype,
+                                                         local_files_only=True, **kwargs)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise GrokError(f"model_path {folder}: cannot load a causal LM ({_first_line(exc)})") from None
     if "device_map" not in kwargs:
         model.to(device)
     model.eval()
     return model, tokenizer
+
+
+def _fresh_model(folder: Path, dtype: torch.dtype) -> PreTrainedModel:
+    """The folder's architecture (its ``config.json``) with weights drawn from torch's global RNG,
+    which the training loop seeds from the run's seed: the same seed gives the same model."""
+    config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+    return AutoModelForCausalLM.from_config(config, dtype=dtype)
 
 
 def spread_devices(model: Any) -> set[str]:

@@ -44,3 +44,31 @@ def test_loads_another_architecture(tiny_gpt2_dir: Path) -> None:
 def test_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GROK_CACHE", str(tmp_path))
     assert cache_dir() == tmp_path
+
+
+def test_init_scratch_is_the_architecture_with_fresh_seeded_weights(tiny_gpt2_dir: Path) -> None:
+    import torch
+
+    from grokconsole.llm.loading import LoadOptions, load_model
+
+    pretrained, _ = load_model(tiny_gpt2_dir)
+    fresh = []
+    for _ in range(2):
+        torch.manual_seed(7)
+        fresh.append(load_model(tiny_gpt2_dir, options=LoadOptions(init="scratch"))[0])
+    weights = [dict(m.named_parameters()) for m in (pretrained, *fresh)]
+    name = "transformer.h.0.attn.c_attn.weight"
+    assert fresh[0].config.to_dict() == pretrained.config.to_dict() | {"_name_or_path": fresh[0].config._name_or_path}
+    assert not torch.equal(weights[0][name], weights[1][name])        # not the folder's weights
+    assert all(torch.equal(weights[1][k], weights[2][k]) for k in weights[1])  # the seed decides them
+
+
+@pytest.mark.parametrize("sets, message", [
+    ({"init": "scratch"}, "set finetune=full"),
+    ({"init": "scratch", "finetune": "full", "device_map": "auto"}, "no load_in_4bit or device_map=auto"),
+])
+def test_init_scratch_refusals(sets: dict, message: str) -> None:
+    from grokconsole.llm.finetune_keys import FINETUNE_DEFAULTS, check_finetune
+
+    with pytest.raises(GrokError, match=message):
+        check_finetune({**FINETUNE_DEFAULTS, **sets})
