@@ -12,7 +12,8 @@ from grokconsole.runs.errors import GrokError
 
 @handle_errors
 def build_model(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder, or tiny-TASK).")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="Rebuild this task's own built-in model instead (grok run --dry-run --task TASK shows whether it has one).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
     steps: Annotated[Optional[int], typer.Option("--steps", help="Stage-1 pre-training steps (default: the shipped model's).")] = None,
     long_steps: Annotated[Optional[int], typer.Option("--long-steps", help="Stage-2 steps: long contexts, traces of 1-4 digits (default: the shipped model's).")] = None,
@@ -22,11 +23,13 @@ def build_model(
 ) -> None:
     """Pre-train the built-in tiny model (a small Llama-style LM with a character tokenizer) on
     addition in many bases, in two stages (docs/llm.md), and save it as a Hugging Face folder usable with
-    [bold]--set model_path=FOLDER[/]. The package already ships the model built with the defaults.
+    [bold]--set model_path=FOLDER[/]; with [bold]--task[/], a task's own built-in model. The package
+    already ships the models built with the defaults.
     """
     from grokconsole.llm.paths import BUILTIN_NAME, cache_dir
 
-    folder = (out or cache_dir() / BUILTIN_NAME).expanduser()
+    builder = _task_builder(task, long_steps, stage1)
+    folder = (out or cache_dir() / (f"tiny-{task}" if builder else BUILTIN_NAME)).expanduser()
     if steps is not None and steps < 1:
         raise GrokError(f"--steps must be ≥ 1, got {steps}")
     if long_steps is not None and long_steps < 0:
@@ -48,6 +51,9 @@ def build_model(
     from grokconsole.llm.tinybuild import BuildConfig, build
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
+    if builder is not None:
+        _build_for_task(builder, folder, seed, steps)
+        return
     overrides = {k: v for k, v in (("steps", steps), ("long_steps", long_steps)) if v is not None}
     cfg = BuildConfig(seed=seed, **overrides)
     first = 0 if stage1 is None else cfg.steps
@@ -59,6 +65,38 @@ def build_model(
                        quality=_quality, stage1=stage1.expanduser() if stage1 else None)
     echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,
          seconds=f"{result.seconds:.0f}")
+
+
+def _task_builder(task: str | None, long_steps: int | None, stage1: Path | None) -> str | None:
+    """The module that rebuilds ``task``'s own built-in model (None: the generic tiny model)."""
+    if task is None:
+        return None
+    from grokconsole.tasks.registry import task_spec
+
+    builder = task_spec(task).builder
+    if builder is None:
+        raise GrokError(f"task {task!r} has no built-in model of its own (it uses the generic tiny model: "
+                        f"grok build-model without --task)")
+    if long_steps is not None or stage1 is not None:
+        raise GrokError("--long-steps and --stage1 are stages of the generic tiny model, not of a task's own")
+    return builder
+
+
+def _build_for_task(module_name: str, folder: Path, seed: int, steps: int | None) -> None:
+    import importlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    module = importlib.import_module(module_name)
+    columns = (TextColumn("pre-training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("build", total=module.total_steps(steps), loss="—")
+        info = module.build_builtin(folder, seed=seed, steps=steps,
+                                    progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"))
+    console.print(module.summary(info))
+    echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,
+         seconds=f"{info['seconds']:.0f}")
 
 
 def _quality(folder: Path) -> dict[str, object]:

@@ -48,8 +48,9 @@ def check_model_folder(path: str | Path) -> Path:
     return folder.resolve()
 
 
-def resolve_model_path(model_path: str | Path | None) -> Path:
-    """``model_path`` checked, or the built-in model's folder when it is None or empty."""
+def resolve_model_path(model_path: str | Path | None, builtin: Path | None = None) -> Path:
+    """``model_path`` checked, or the built-in model's folder when it is None or empty (``builtin``:
+    a task's own built-in model, else the generic tiny model)."""
     if model_path is None or str(model_path).strip() == "":
-        return check_model_folder(BUILTIN_MODEL_DIR)
+        return check_model_folder(builtin or BUILTIN_MODEL_DIR)
     return check_model_folder(model_path)

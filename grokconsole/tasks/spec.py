@@ -11,6 +11,7 @@ it can do (``capabilities``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from grokconsole.runs.evalfiles import DIRECTIONS  # what a result file may say; metrics and suites say the same
@@ -96,6 +97,11 @@ class TaskSpec:
     ood: str | None = None       # the out-of-distribution accuracy, if any (a declared metric)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)   # named presets (--preset NAME)
     default: bool = False        # the task `grok run` uses without --task
+    # A language-model task's own built-in model (what model_path="" loads; None: the generic tiny
+    # model of grokconsole.llm) and the module in its package that rebuilds it (`grok build-model
+    # --task NAME`), whose build_builtin(out, seed=, steps=, progress=) returns its build.json.
+    builtin_model: Path | None = None
+    builder: str | None = None
     package: str = ""            # the implementing package; filled in by the registry
 
     def __post_init__(self) -> None:

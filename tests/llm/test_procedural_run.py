@@ -16,8 +16,8 @@ from tests.conftest import wait_for_end
 from tests.e2e.test_run_lifecycle import grok, launch, strip_time, wait_rows
 
 pytestmark = pytest.mark.e2e
-# One-operator sums, differences and products: the built-in model (pre-trained on sums) solves some
-# of them by sampling, so expert iteration has gold from the first iteration on.
+# One-operator problems: the task's built-in model (pre-trained on easy problems of its kinds) solves
+# many of them by sampling, so expert iteration has gold from the first iteration on.
 SMALL = ("n_train=24 n_val=8 n_test=8 train_eval_size=8 steps_per_iteration=3 batch_size=8 samples_per_problem=3 "
          "test_every=2 checkpoint_every=1 max_new_tokens=6 threads=1")
 

@@ -6,6 +6,7 @@ One iteration is one epoch of the training loop: ``epochs`` is the number of ite
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from grokconsole.runs.errors import GrokError
@@ -16,6 +17,10 @@ from grokconsole.tasks.procedural.generators import TooFewProblems
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
 
 METHODS = ("expert_iteration", "sft")
+# The task's own built-in model (model_path=""): the tiny architecture pre-trained on easier
+# problems of these kinds (grokconsole.tasks.procedural.pretrain), so that expert iteration
+# finds verified samples from its first iteration.
+BUILTIN_MODEL = Path(__file__).resolve().parent / "tiny_model"
 DETECT_METHODS = ("default", "window")
 
 GOLD_PANEL = PanelSpec("gold", "gold data: sample accuracy (left), verified samples kept (right)", ylim=(0.0, 1.02))
@@ -69,11 +74,11 @@ def _check_context(cfg: dict[str, Any], splits: Any, context: int | None) -> Non
     if int(cfg["max_new_tokens"]) > room:
         raise GrokError(f"max_new_tokens must be at most {max(0, room)} (the longest prompt, {longest} tokens, and "
                         f"the completion must fit the {context}-token context of "
-                        f"{cfg.get('model_path') or 'the built-in model'}), got {cfg['max_new_tokens']}")
+                        f"{cfg.get('model_path') or 'the built-in procedural model'}), got {cfg['max_new_tokens']}")
 
 
 def _validate(cfg: dict[str, Any]) -> None:
-    info = check_finetune(cfg)
+    info = check_finetune(cfg, BUILTIN_MODEL)
     try:
         problem_types(cfg["problem_types"])
         difficulty_range(cfg["difficulty_range"])
@@ -102,7 +107,8 @@ def _validate(cfg: dict[str, Any]) -> None:
 SPEC = TaskSpec(
     name="procedural",
     description="expert iteration (sample, verify, LoRA-train on the verified samples) vs supervised "
-                "fine-tuning on ground truth, on generated arithmetic / RPN / bracket-balance problems",
+                "fine-tuning on ground truth, on generated arithmetic / RPN / bracket-balance problems "
+                "(built-in model: the tiny architecture pre-trained on easier ones)",
     defaults={
         **FINETUNE_DEFAULTS,
         "method": "expert_iteration",  # expert_iteration | sft
@@ -136,4 +142,6 @@ SPEC = TaskSpec(
     unit="epochs",
     epoch_name="iteration",
     target="val_acc",
+    builtin_model=BUILTIN_MODEL,
+    builder="grokconsole.tasks.procedural.pretrain",
 )

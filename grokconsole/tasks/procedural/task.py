@@ -28,7 +28,7 @@ from grokconsole.llm.vocab import add_characters, resize_for
 from grokconsole.tasks.procedural.data import build_splits, gold_path, problem_types, write_splits
 from grokconsole.tasks.procedural.expert import sample_round, sampler_generator
 from grokconsole.tasks.procedural.generators import ALPHABET, Record
-from grokconsole.tasks.procedural.spec import type_key
+from grokconsole.tasks.procedural.spec import BUILTIN_MODEL, type_key
 from grokconsole.tasks.procedural.verify import verify
 from grokconsole.tasks.api import Batch, Task
 
@@ -38,7 +38,7 @@ class Procedural(Task):
     def __init__(self, config: dict[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
         c = config
-        self.model_folder = resolve_model_path(c.get("model_path") or None)
+        self.model_folder = resolve_model_path(c.get("model_path") or None, BUILTIN_MODEL)
         self.tokenizer = load_tokenizer(self.model_folder)
         self.load = load_options(c, device)
         self.new_tokens = add_characters(self.tokenizer, ALPHABET)
