@@ -93,6 +93,7 @@ class RunView:
     # epochs are fractions (9.375 of 9.38) that say little; the console shows steps instead.
     step: float | None = None
     max_steps: float | None = None
+    grok_step: float | None = None  # the grokking epoch in optimizer steps, for a run counted in them
 
 
 def _num(value: Any) -> float | None:
@@ -107,6 +108,15 @@ def _total_epochs(config: dict[str, Any], last: dict[str, Any]) -> float | None:
     if max_steps and max_steps > 0:
         return epoch / step * max_steps if epoch is not None and step else None
     return _num(config.get("epochs"))
+
+
+def _epoch_to_step(epoch: float | None, last: dict[str, Any]) -> float | None:
+    """An epoch of a run counted in optimizer steps as its step (steps per epoch are constant:
+    the last row's step over its epoch)."""
+    step, at = _num(last.get("step")), _num(last.get("epoch"))
+    if epoch is None or step is None or not at:
+        return None
+    return round(epoch * step / at)
 
 
 def _step_budget(config: dict[str, Any]) -> float | None:
@@ -380,6 +390,7 @@ class WatchedRun:
             train_acc=acc["train"], val_acc=acc["val"], ood_acc=acc["ood"], grok_epoch=self.grok_epoch,
             search_text=self._search, error=self.error, eval_note=self.eval_note,
             step=_num(last.get("step")), max_steps=_step_budget(rec.config),
+            grok_step=_epoch_to_step(self.grok_epoch, last) if _step_budget(rec.config) else None,
         )
 
     @property

@@ -214,3 +214,17 @@ def test_step_based_run_shows_its_length_in_epochs(tmp_path: Path) -> None:
     view = w.get("steps").view()
     assert (view.epoch, view.epochs) == (1.875, 9.375)
     assert w.get("epochs").view().epochs == 400
+
+
+def test_a_step_counted_run_flags_grokking_at_a_step(tmp_path: Path) -> None:
+    """The grok column speaks the progress column's unit: steps for a run counted in them."""
+    root = make_run(tmp_path, "steps", rows=0, config={"max_steps": 200}, summary=False)
+    append_rows(root, [{"epoch": 1.875, "step": 40, "train_acc": 1.0, "val_acc": 0.9}])
+    (root / "results" / "summary.json").write_text(json.dumps({"grokking_epoch": 1.5}))
+    w = Watcher(tmp_path)
+    w.start()
+    w.poll()
+    view = w.get("steps").view()
+    assert (view.grok_epoch, view.grok_step) == (1.5, 32)
+    from grokconsole.tui.widgets.run_table import row_cells
+    assert str(row_cells(view, False)["grok"]) == "⚑ 32"

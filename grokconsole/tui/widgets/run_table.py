@@ -46,8 +46,8 @@ def _length(epochs: float) -> str:
 
 def row_cells(view: RunView, marked: bool, run_width: int = 26, compact: bool = False) -> dict[str, object]:
     """The cells of one run's row, by column key."""
-    grok = Text(f"⚑ {fmt_num(view.grok_epoch)}", style="bold magenta") if view.grok_epoch is not None \
-        else Text("—", style="dim")
+    at = view.grok_step if view.max_steps and view.grok_step is not None else view.grok_epoch  # the progress column's unit
+    grok = Text(f"⚑ {fmt_num(at)}", style="bold magenta") if at is not None else Text("—", style="dim")
     status = Text(view.status + ("!" if view.error else ""), style=STATUS_STYLE.get(view.status, ""))
     if view.eval_note:  # a grok eval job of the run that is running or broke
         status.append(" +eval" if view.eval_note == "eval running" else " eval!",
