@@ -31,6 +31,7 @@ from grokconsole.runs.schedq import PROBE as QUEUE_PROBE
 from grokconsole.runs.summary import check_fields
 from grokconsole.runs.tail import JsonlTail
 from grokconsole.tasks.registry import detection_config
+from grokconsole.views.runlength import epoch_to_step, num, step_budget, total_epochs
 from grokconsole.views.taskviews import role_columns
 
 # A running run's process is checked at most this often (a /proc read per check).
@@ -96,35 +97,6 @@ class RunView:
     grok_step: float | None = None  # the grokking epoch in optimizer steps, for a run counted in them
 
 
-def _num(value: Any) -> float | None:
-    f = as_float(value)
-    return None if math.isnan(f) else f
-
-
-def _total_epochs(config: dict[str, Any], last: dict[str, Any]) -> float | None:
-    """The run's length in epochs: ``epochs``, or for a run that counts in optimizer steps
-    (``max_steps`` > 0) its step budget in the epochs its last row shows per step."""
-    max_steps, step, epoch = _num(config.get("max_steps")), _num(last.get("step")), _num(last.get("epoch"))
-    if max_steps and max_steps > 0:
-        return epoch / step * max_steps if epoch is not None and step else None
-    return _num(config.get("epochs"))
-
-
-def _epoch_to_step(epoch: float | None, last: dict[str, Any]) -> float | None:
-    """An epoch of a run counted in optimizer steps as its step (steps per epoch are constant:
-    the last row's step over its epoch)."""
-    step, at = _num(last.get("step")), _num(last.get("epoch"))
-    if epoch is None or step is None or not at:
-        return None
-    return round(epoch * step / at)
-
-
-def _step_budget(config: dict[str, Any]) -> float | None:
-    """``max_steps`` of a run counted in optimizer steps; None for a run counted in epochs."""
-    max_steps = _num(config.get("max_steps"))
-    return max_steps if max_steps and max_steps > 0 else None
-
-
 @dataclass
 class WatchedRun:
     """Follows one run folder across polls."""
@@ -159,7 +131,7 @@ class WatchedRun:
         rec = load_run(paths)
         run = cls(paths=paths, record=rec, quiet=quiet)
         run.last_row = dict(rec.last_row)
-        run.grok_epoch = _num(rec.summary.get("grokking_epoch"))
+        run.grok_epoch = num(rec.summary.get("grokking_epoch"))
         run.detector = GrokDetector(detection_config({**rec.config, "task": rec.get("task")}))
         run._fs = {"summary": os.fspath(paths.summary), "state": os.fspath(paths.run_json),
                    "eval": os.fspath(EvalPaths(paths).run_json)}
@@ -232,14 +204,14 @@ class WatchedRun:
             self._issue("events", res.error)
             for ev in res.rows:
                 if ev.get("event") == "grokking":
-                    self._flag(_num(ev.get("epoch")), "event", quiet, delta)
+                    self._flag(num(ev.get("epoch")), "event", quiet, delta)
                 elif ev.get("event") == "diverged" and not quiet:
-                    delta.alerts.append(GrokNotice(self.run_id, _num(ev.get("epoch")), "event", "diverged",
+                    delta.alerts.append(GrokNotice(self.run_id, num(ev.get("epoch")), "event", "diverged",
                                                    f"step {ev.get('step')} ({ev.get('metric')} {ev.get('value')})"))
                     delta.changed = True
         if now - self._checked_files >= FILES_SECONDS and self._poll_files(now):
             delta.changed = True
-            self._flag(_num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)
+            self._flag(num(self.record.summary.get("grokking_epoch")), "summary", quiet, delta)
         for notice in self._pending:
             self._flag(notice.epoch, notice.source, quiet, delta)
         self._pending = []
@@ -311,9 +283,9 @@ class WatchedRun:
             self.rows += 1
             for ev in self.detector.update(row):
                 if ev.get("event") == "grokking":
-                    self._pending.append(GrokNotice(self.run_id, _num(ev.get("epoch")), "detector"))
+                    self._pending.append(GrokNotice(self.run_id, num(ev.get("epoch")), "detector"))
             if row.get("grokking_detected") is True and self.grok_epoch is None and not self._pending:
-                self._pending.append(GrokNotice(self.run_id, _num(row.get("epoch")), "history"))
+                self._pending.append(GrokNotice(self.run_id, num(row.get("epoch")), "history"))
             if self.keep:
                 self._append_columns(row)
         self.last_row = rows[-1]
@@ -382,15 +354,15 @@ class WatchedRun:
         rec = self.record
         last = self.last_row or rec.last_row
         cols = role_columns(rec.get("task"))  # the task spec's train/val/OOD accuracy columns
-        acc = {role: _num(last.get(key)) if key else None for role, key in cols.items()}
+        acc = {role: num(last.get(key)) if key else None for role, key in cols.items()}
         return RunView(
             run_id=self.run_id, task=str(rec.get("task", "—")), condition=rec.condition,
             n_train=rec.get("n_train"), seed=rec.get("seed"), status=rec.status,
-            epoch=_num(last.get("epoch")), epochs=_total_epochs(rec.config, last),
+            epoch=num(last.get("epoch")), epochs=total_epochs(rec.config, last),
             train_acc=acc["train"], val_acc=acc["val"], ood_acc=acc["ood"], grok_epoch=self.grok_epoch,
             search_text=self._search, error=self.error, eval_note=self.eval_note,
-            step=_num(last.get("step")), max_steps=_step_budget(rec.config),
-            grok_step=_epoch_to_step(self.grok_epoch, last) if _step_budget(rec.config) else None,
+            step=num(last.get("step")), max_steps=step_budget(rec.config),
+            grok_step=epoch_to_step(self.grok_epoch, last) if step_budget(rec.config) else None,
         )
 
     @property
