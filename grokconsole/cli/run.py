@@ -17,8 +17,8 @@ def run(
     command: Annotated[Optional[list[str]], typer.Argument(
         help="After `--`: any training command to launch as a tracked run.", show_default=False)] = None,
     task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task to train (default: the embedded default).")] = None,
-    condition: Annotated[Optional[str], typer.Option("--condition", "-c", help="Condition preset: grokking | standard.",
-                                                   show_default="grokking")] = None,
+    condition: Annotated[Optional[str], typer.Option("--condition", "-c", help="Condition preset: grokking | standard (default: the task's; grokking for most).",
+                                                   show_default=False)] = None,
     n_train: Annotated[Optional[int], typer.Option("--n-train", "-n", help="Training-set size.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed.", show_default="0")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs to train.")] = None,

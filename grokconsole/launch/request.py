@@ -19,6 +19,7 @@ from grokconsole.runs.checkpoint_files import describe_damage, newest_intact, re
 from grokconsole.runs.lifecycle import effective_status, orphaned_child, read_run_state
 from grokconsole.tasks.config import (COMMON_CHOICES, CONDITIONS, default_task, parse_set_options, preset_task,
                                       resolve_config)
+from grokconsole.tasks.registry import task_spec
 from grokconsole.runs.folder import RunPaths, check_name, resolve_run
 from grokconsole.launch.device_check import check_device
 
@@ -70,8 +71,11 @@ def raw_value(text: str) -> Any:
 DEFAULT_CONDITION = "grokking"
 
 
-def _condition(req: LaunchRequest) -> str:
-    return DEFAULT_CONDITION if req.condition is None else req.condition
+def _condition(req: LaunchRequest, task: str | None = None) -> str:
+    """The asked condition, else the task's own default (``grokking`` for a free command)."""
+    if req.condition is not None:
+        return req.condition
+    return task_spec(task).default_condition if task else DEFAULT_CONDITION
 
 
 def _seed(req: LaunchRequest) -> int:
@@ -90,7 +94,7 @@ def prepare(req: LaunchRequest) -> PreparedRun:
         explicit = {"n_train": req.n_train, "seed": _seed(req), "epochs": req.epochs, "device": req.device,
                     "data_dir": str(req.data_dir) if req.data_dir else None}
         task = req.task or (preset_task(req.preset) if req.preset else default_task())
-        config = resolve_config(task, _condition(req), preset=req.preset, explicit=explicit,
+        config = resolve_config(task, _condition(req, task), preset=req.preset, explicit=explicit,
                                 sets=req.sets)
         check_device(config["device"])
     config.update(req.extra)

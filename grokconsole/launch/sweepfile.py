@@ -175,7 +175,7 @@ def expand(spec: SweepSpec, runs_dir: Path, *, argv: list[str] | None = None) ->
         try:
             sets = [_set_text(k, v) for k, v in config_keys.items()]
             req = LaunchRequest(
-                runs_dir, task=_opt_str(options, "task"), condition=str(options.get("condition", "grokking")),
+                runs_dir, task=_opt_str(options, "task"), condition=_opt_str(options, "condition"),
                 n_train=_opt_int(options, "n_train"), seed=_opt_int(options, "seed") or 0,
                 epochs=_opt_int(options, "epochs"), sets=sets, preset=_opt_str(options, "preset"),
                 device=_opt_str(options, "device"),

@@ -97,6 +97,7 @@ class TaskSpec:
     ood: str | None = None       # the out-of-distribution accuracy, if any (a declared metric)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)   # named presets (--preset NAME)
     default: bool = False        # the task `grok run` uses without --task
+    default_condition: str = "grokking"  # the condition `grok run --task NAME` uses without --condition
     # A language-model task's own built-in model (what model_path="" loads; None: the generic tiny
     # model of grokconsole.llm) and the module in its package that rebuilds it (`grok build-model
     # --task NAME`), whose build_builtin(out, seed=, steps=, progress=) returns its build.json.
@@ -107,6 +108,8 @@ class TaskSpec:
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"task {self.name}: unit {self.unit!r} not in {UNITS}")
+        if self.default_condition not in ("grokking", "standard"):
+            raise ValueError(f"task {self.name}: default_condition {self.default_condition!r} is not grokking or standard")
         unknown = set(self.capabilities) - set(CAPABILITIES)
         if unknown:
             raise ValueError(f"task {self.name}: unknown capabilities {sorted(unknown)}")

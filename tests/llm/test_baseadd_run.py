@@ -83,6 +83,30 @@ def test_another_architecture_lora_and_full(tmp_path: Path, tiny_gpt2_dir: Path)
         assert (saved / ("adapter_config.json" if mode == "lora" else "config.json")).exists()
 
 
+def test_the_grokking_condition_trains_a_fresh_model_in_full(tmp_path: Path) -> None:
+    """``--condition grokking`` starts from the built-in architecture with fresh weights (not the
+    pre-trained ones), trains every weight and watches val_acc; without --condition the task runs
+    its own default, ``standard`` (LoRA on the pre-trained model)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from grokconsole.llm.paths import BUILTIN_MODEL_DIR
+
+    small = "max_steps=8 eval_every_steps=4 n_val=16 eval_size=8 train_eval_size=8 eval_bases=8 eval_digits=2,3"
+    run = launch(tmp_path, "--task", "baseadd", "--condition", "grokking", "--set", small, "--name", "grok")
+    plain = launch(tmp_path, "--task", "baseadd", "--set", small, "--name", "plain")
+    for folder in (run, plain):
+        assert wait_for_end(folder, timeout=300) == "finished", (folder / "logs" / "stderr.log").read_text()[-2000:]
+    config = json.loads((run / "config.json").read_text())
+    assert (config["init"], config["finetune"], config["detect_target_metric"]) == ("scratch", "full", "val_acc")
+    assert json.loads((plain / "config.json").read_text())["condition"] == "standard"
+    assert "fresh weights (init=scratch)" in (run / "logs" / "stdout.log").read_text()
+    name = "model.layers.0.self_attn.q_proj.weight"
+    trained = load_file(run / "checkpoints" / "step_8" / "model.safetensors")[name]  # a whole model, not an adapter
+    shipped = load_file(BUILTIN_MODEL_DIR / "model.safetensors")[name]
+    assert float(torch.linalg.norm(trained - shipped) / torch.linalg.norm(shipped)) > 0.5
+
+
 def test_bad_model_path_exits_2_and_creates_nothing(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for path in (tmp_path / "missing", tmp_path):

@@ -29,5 +29,5 @@ def test_spec_declares_every_logged_column() -> None:
     data = build_run_data(cfg)
     assert {slice_key(b, d) for b, d in data.slices} <= keys
     assert {"train_loss", "val_loss", "train_acc", "val_acc", "ood_acc"} <= keys
-    assert spec.unit == "steps" and spec.can("generate") and cfg["n_train"] == 64
+    assert spec.unit == "steps" and spec.can("generate") and cfg["n_train"] == 300 and cfg["init"] == "scratch"
     assert not {(p.x, p.y) for p in data.train} & {(p.x, p.y) for p in data.val}
