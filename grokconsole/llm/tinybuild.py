@@ -241,17 +241,17 @@ def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None =
     if stage1 is None:
         model = LlamaForCausalLM(model_config(cfg, tokenizer))
         rng = random.Random(f"tinybuild/{cfg.seed}")
-        _train(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
+        train_stage(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
     else:
         model = LlamaForCausalLM.from_pretrained(stage1)
     rng2 = random.Random(f"tinybuild/{cfg.seed}/stage2")
-    _train(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg, lambda: make_long_batch(rng2, cfg, vocab),
+    train_stage(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg, lambda: make_long_batch(rng2, cfg, vocab),
            report)
     model.eval()
     return model, tokenizer, losses
 
 
-def _train(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg: BuildConfig,
+def train_stage(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg: BuildConfig,
            batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[LlamaForCausalLM, float], None]) -> None:
     """One stage: a fresh AdamW, warm-up then inverse square-root decay, gradient clipping."""
     model.train()

@@ -28,8 +28,8 @@ import torch
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from grokconsole.llm.generate import generate
-from grokconsole.llm.tinybuild import (BUILD_INFO, EOS, PAD, BuildConfig, char_tokenizer, encode_segments, lr_factor,
-                                       model_config, pad_rows)
+from grokconsole.llm.tinybuild import (BUILD_INFO, EOS, PAD, BuildConfig, char_tokenizer, encode_segments,
+                                       model_config, pad_rows, train_stage)
 from grokconsole.tasks.procedural.expert import sample_round
 from grokconsole.tasks.procedural.generators import ALPHABET, make_problem, make_split
 from grokconsole.tasks.procedural.solvers import PROBLEM_TYPES
@@ -60,8 +60,10 @@ class PretrainConfig:
     max_positions: int = 512
 
     def architecture(self) -> BuildConfig:
+        """The architecture and optimizer settings in the generic builder's terms."""
         return BuildConfig(hidden_size=self.hidden_size, n_layers=self.n_layers, n_heads=self.n_heads,
-                           intermediate_size=self.intermediate_size, max_positions=self.max_positions)
+                           intermediate_size=self.intermediate_size, max_positions=self.max_positions,
+                           weight_decay=self.weight_decay, grad_clip=self.grad_clip)
 
 
 def sequence_segments(rng: random.Random, cfg: PretrainConfig) -> list[tuple[str, bool]]:
@@ -81,21 +83,18 @@ def train_model(cfg: PretrainConfig, progress: Callable[[int, float], None] | No
     vocab = tokenizer.get_vocab()
     model = LlamaForCausalLM(model_config(cfg.architecture(), tokenizer))
     rng = random.Random(f"procedural-pretrain/{cfg.seed}")
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.warmup_steps))
     losses: list[float] = []
-    model.train()
-    for step in range(1, cfg.steps + 1):
-        rows = [encode_segments(sequence_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)]
-        loss = model(**pad_rows(rows, vocab[PAD])).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
+
+    def batch() -> dict[str, torch.Tensor]:
+        return pad_rows([encode_segments(sequence_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)],
+                        vocab[PAD])
+
+    def report(_model: LlamaForCausalLM, loss: float) -> None:
+        losses.append(loss)
         if progress is not None:
-            progress(step, losses[-1])
+            progress(len(losses), loss)
+
+    train_stage(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.architecture(), batch, report)
     model.eval()
     return model, tokenizer, losses
 
