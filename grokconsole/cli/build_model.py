@@ -13,7 +13,7 @@ from grokconsole.runs.errors import GrokError
 @handle_errors
 def build_model(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder, or tiny-TASK).")] = None,
-    task: Annotated[Optional[str], typer.Option("--task", help="Rebuild this task's own built-in model instead (grok run --dry-run --task TASK shows whether it has one).")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="Rebuild this task's own built-in model instead (a task without one is refused).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
     steps: Annotated[Optional[int], typer.Option("--steps", help="Stage-1 pre-training steps (default: the shipped model's).")] = None,
     long_steps: Annotated[Optional[int], typer.Option("--long-steps", help="Stage-2 steps: long contexts, traces of 1-4 digits (default: the shipped model's).")] = None,

@@ -163,7 +163,7 @@ def _start(started: list[PreparedRun], evals: list[tuple[RunPaths, list[str]]], 
 
 def _status(runs: Path, name: str) -> None:
     from grokconsole.cli.fasttable import Cell, render
-    from grokconsole.launch.sweep import eval_label, point_rows
+    from grokconsole.launch.sweep import base_model_rows, eval_label, point_rows
 
     rows = point_rows(runs, name)
     if not rows:
@@ -185,6 +185,8 @@ def _status(runs: Path, name: str) -> None:
                       Cell(stage, STATUS_STYLE.get(stage, ""))])
     n = len(axes)
     render(console, headers, table, {n + 2, n + 3, n + 4}, title=f"sweep {name} in {runs}")
+    for model, stage in base_model_rows(runs, rows):
+        console.print(plain(f"untuned model {model}: eval ") + plain(stage, STATUS_STYLE.get(stage, "")))
 
 
 def _cancel(runs: Path, name: str) -> None:

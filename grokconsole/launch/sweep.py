@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grokconsole.runs.base_models import base_eval_folder, is_base_eval_folder, model_identity
 from grokconsole.runs.discovery import RunRecord, load_run
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import eval_status
@@ -191,6 +192,17 @@ def eval_label(paths: RunPaths) -> str:
         return eval_status(paths) or "—"
     except GrokError:
         return "unreadable"
+
+
+def base_model_rows(runs_dir: Path, rows: list[tuple[dict[str, Any], RunRecord]]) -> list[tuple[str, str]]:
+    """The untuned models the sweep's runs were tuned from whose evaluation exists (an ``[eval]
+    base_model`` stage): each model's identity and its eval job's status."""
+    out = []
+    for model in dict.fromkeys(rec.config.get("model_path") or None for _, rec in rows if "model_path" in rec.config):
+        folder = base_eval_folder(runs_dir, model)
+        if is_base_eval_folder(folder):
+            out.append((model_identity(model), eval_label(RunPaths(folder))))
+    return out
 
 
 def point_rows(runs_dir: Path, name: str) -> list[tuple[dict[str, Any], RunRecord]]:

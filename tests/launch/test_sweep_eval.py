@@ -153,3 +153,22 @@ def test_the_slurm_eval_job_evaluates_only_a_finished_run(tmp_path: Path) -> Non
     write_json_atomic(paths.run_json, {"status": "failed", "kind": "train", "exit_code": 1})
     assert run_eval_job(str(paths.root), ["--checkpoints", "last", "--suite", "operand_acc"]) == 0
     assert not EvalPaths(paths).root.exists()
+
+
+def test_status_lists_the_untuned_models_eval(tmp_path: Path) -> None:
+    """`grok sweep status` names the untuned model's evaluation of an `[eval] base_model` stage."""
+    from tests.conftest import write_finished_run
+
+    runs = tmp_path / "runs"
+    for seed in (0, 1):
+        write_finished_run(runs, f"20260101-00000{seed}-ba", [{"epoch": 1, "step": 10, "val_acc": 0.5}],
+                           config={"task": "baseadd", "model_path": "", "sweep": "ba", "sweep_point": {"seed": seed}})
+    plain = grok("sweep", "status", "ba", "--runs-dir", str(runs))
+    assert plain.returncode == 0 and "untuned model" not in plain.stdout
+    folder = runs / "base_models" / "builtin"
+    folder.mkdir(parents=True)
+    write_json_atomic(folder / "model.json", {"model": "builtin", "task": "baseadd", "model_path": None})
+    (folder / "eval").mkdir()
+    write_json_atomic(folder / "eval" / "run.json", {"status": "finished", "kind": "eval", "exit_code": 0})
+    status = grok("sweep", "status", "ba", "--runs-dir", str(runs))
+    assert "untuned model builtin: eval finished" in status.stdout, status.stdout
