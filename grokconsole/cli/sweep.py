@@ -164,6 +164,7 @@ def _start(started: list[PreparedRun], evals: list[tuple[RunPaths, list[str]]], 
 def _status(runs: Path, name: str) -> None:
     from grokconsole.cli.fasttable import Cell, render
     from grokconsole.launch.sweep import base_model_rows, eval_label, point_rows
+    from grokconsole.views.runlength import epoch_to_step, num, step_budget
 
     rows = point_rows(runs, name)
     if not rows:
@@ -174,13 +175,16 @@ def _status(runs: Path, name: str) -> None:
     console.print(markup("sweep {name}: {n} points · ", name=name, n=len(rows)) + plain("  ").join(
         plain(f"{n} {s}", STATUS_STYLE.get(s, "")) for s, n in sorted(counts.items())))
     axes = list(rows[0][0])
-    headers = [*axes, "run", "status", "epoch", "val", "grok", "eval"]
+    headers = [*axes, "run", "status", "epoch/step", "val", "grok", "eval"]
     table = []
     for point, rec in rows:
-        grok = rec.summary.get("grokking_epoch")
+        grok = num(rec.summary.get("grokking_epoch"))
+        at = rec.last_row.get("epoch")
+        if step_budget(rec.config):  # a run counted in optimizer steps: its progress and grokking in steps
+            at, grok = rec.last_row.get("step"), epoch_to_step(grok, rec.last_row)
         stage = eval_label(rec.paths)
         table.append([*(Cell(str(point.get(a, "—"))) for a in axes), Cell(rec.run_id),
-                      Cell(rec.status, STATUS_STYLE.get(rec.status, "")), Cell(fmt_num(rec.last_row.get("epoch"))),
+                      Cell(rec.status, STATUS_STYLE.get(rec.status, "")), Cell(fmt_num(at)),
                       Cell(fmt_acc(rec.last_row.get("val_acc"))), Cell(fmt_num(grok)),
                       Cell(stage, STATUS_STYLE.get(stage, ""))])
     n = len(axes)

@@ -161,10 +161,14 @@ def test_status_lists_the_untuned_models_eval(tmp_path: Path) -> None:
 
     runs = tmp_path / "runs"
     for seed in (0, 1):
-        write_finished_run(runs, f"20260101-00000{seed}-ba", [{"epoch": 1, "step": 10, "val_acc": 0.5}],
-                           config={"task": "baseadd", "model_path": "", "sweep": "ba", "sweep_point": {"seed": seed}})
+        write_finished_run(runs, f"20260101-00000{seed}-ba", [{"epoch": 2.5, "step": 250, "val_acc": 0.5}],
+                           config={"task": "baseadd", "model_path": "", "sweep": "ba", "sweep_point": {"seed": seed},
+                                   "max_steps": 300})
+    (runs / "20260101-000000-ba" / "results" / "summary.json").write_text(json.dumps({"grokking_epoch": 2.0}))
     plain = grok("sweep", "status", "ba", "--runs-dir", str(runs))
     assert plain.returncode == 0 and "untuned model" not in plain.stdout
+    row = next(line for line in plain.stdout.splitlines() if "20260101-000000-ba" in line)
+    assert row.split()[-4:-1] == ["250", "0.500", "200"]   # step-counted: progress and grokking in steps
     folder = runs / "base_models" / "builtin"
     folder.mkdir(parents=True)
     write_json_atomic(folder / "model.json", {"model": "builtin", "task": "baseadd", "model_path": None})
