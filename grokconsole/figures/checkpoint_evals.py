@@ -11,60 +11,18 @@ so a positive bar is always good. ``export_checkpoint_diagrams`` writes it all p
 from __future__ import annotations
 
 import itertools
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
+from grokconsole.figures.checkpoint_values import (axis_label, default_snapshots, eval_root, improvement, macro,
+                                                   sign_note)
 from grokconsole.runs.errors import GrokError
-from grokconsole.runs.evalfiles import EVAL_DIR, SuiteTable, load_suite_tables
+from grokconsole.runs.evalfiles import SuiteTable, load_suite_tables
 from grokconsole.runs.jsonio import write_json_atomic
 
 BETTER, WORSE, NEUTRAL = "#2a9d8f", "#e76f51", "#577590"
-
-
-def eval_root(path: Path) -> Path | None:
-    """The folder holding ``by_checkpoint``: a run folder's ``eval``, or such a folder itself."""
-    path = Path(path)
-    for cand in (path, path / EVAL_DIR, path / "eval_results"):
-        if (cand / "by_checkpoint").is_dir():
-            return cand
-    return None
-
-
-def _mean(values: Iterable[float]) -> float:
-    vals = [v for v in values if v is not None and not math.isnan(v)]
-    return sum(vals) / len(vals) if vals else float("nan")
-
-
-def macro(table: SuiteTable, step: int, slices: Sequence[str] | None = None) -> float:
-    """Unweighted mean over slices at ``step`` (over ``slices`` only, when given)."""
-    row = table.values.get(step, {})
-    return _mean(row.get(s, float("nan")) for s in (slices if slices is not None else row))
-
-
-def improvement(table: SuiteTable, value: float, base: float, *, relative: bool) -> float:
-    """Change from ``base`` to ``value`` signed so that positive is better (in % when relative)."""
-    delta = value - base if table.direction == "higher" else base - value
-    if not relative:
-        return delta
-    return 100.0 * delta / abs(base) if base else float("nan")
-
-
-def axis_label(table: SuiteTable) -> str:
-    return f"{table.metric} ({table.direction} is better)"
-
-
-def _sign_note(table: SuiteTable) -> str:
-    return "delta > 0 is better" if table.direction == "higher" else "delta < 0 is better"
-
-
-def default_snapshots(steps: Sequence[int]) -> list[int]:
-    """Early, mid and late checkpoints."""
-    if not steps:
-        return []
-    return sorted({steps[0], steps[len(steps) // 2], steps[-1]})
 
 
 @dataclass
@@ -206,7 +164,7 @@ def _draw_deltas(w: DiagramWriter, t: SuiteTable) -> None:
     _bars(ax, slices, deltas, _signed_colors(good))
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(ylabel=f"Δ {t.metric} (step {late} − step {early})",
-           title=f"{name}: delta late − early by slice ({_sign_note(t)}; green = better)")
+           title=f"{name}: delta late − early by slice ({sign_note(t)}; green = better)")
     w.save(fig, f"{name}/deltas/{name}_delta_step_{late}_minus_{early}_by_slice")
 
 
@@ -304,7 +262,7 @@ def draw_stage_compare(w: DiagramWriter, cur: SuiteTable, ref: SuiteTable, cur_l
     ax.set_xticklabels(shared, rotation=45, ha="right", fontsize=8)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(ylabel=f"Δ {cur.metric} ({cur_label} − {ref_label})",
-           title=f"{name}: per-slice delta on overlap steps ({_sign_note(cur)} for {cur_label})")
+           title=f"{name}: per-slice delta on overlap steps ({sign_note(cur)} for {cur_label})")
     ax.legend(fontsize=8)
     w.save(fig, f"stage_compare/{name}/{name}_delta_by_slice_overlap")
     st = overlap[-1]

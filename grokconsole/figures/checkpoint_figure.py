@@ -11,7 +11,8 @@ SUBFOLDER = "checkpoint_evals"
 
 def figure_checkpoint_evals(ctx: ExportContext) -> list[Path] | Skip:
     """Series, macro, relative, deltas, snapshots, domains, tradeoff and stage-compare diagrams."""
-    from grokconsole.figures.checkpoint_evals import eval_root, export_checkpoint_diagrams
+    from grokconsole.figures.checkpoint_evals import export_checkpoint_diagrams
+    from grokconsole.figures.checkpoint_values import eval_root
 
     dirs = [r.root for r in ctx.runs if eval_root(r.root) is not None]
     if not dirs:

@@ -8,8 +8,8 @@ import pytest
 from grokconsole.runs.errors import GrokError
 from grokconsole.runs.evalfiles import SuiteTable, load_suite_tables
 from grokconsole.runs.jsonio import read_json, write_json_atomic
-from grokconsole.figures.checkpoint_evals import (DiagramWriter, default_snapshots, eval_root, export_checkpoint_diagrams,
-                                                  improvement, macro, main)
+from grokconsole.figures.checkpoint_evals import DiagramWriter, export_checkpoint_diagrams, main
+from grokconsole.figures.checkpoint_values import default_snapshots, eval_root, improvement, macro
 
 
 def _write(run: Path, steps: dict[int, dict[str, dict[str, float]]], metric: str, direction: str, suite: str,
