@@ -245,14 +245,14 @@ def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None =
     else:
         model = LlamaForCausalLM.from_pretrained(stage1)
     rng2 = random.Random(f"tinybuild/{cfg.seed}/stage2")
-    train_stage(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg, lambda: make_long_batch(rng2, cfg, vocab),
-           report)
+    train_stage(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg,
+                lambda: make_long_batch(rng2, cfg, vocab), report)
     model.eval()
     return model, tokenizer, losses
 
 
 def train_stage(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg: BuildConfig,
-           batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[LlamaForCausalLM, float], None]) -> None:
+                batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[LlamaForCausalLM, float], None]) -> None:
     """One stage: a fresh AdamW, warm-up then inverse square-root decay, gradient clipping."""
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))

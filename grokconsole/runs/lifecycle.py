@@ -62,7 +62,7 @@ def process_cmdline(pid: int) -> list[str] | None:
 
 
 def started_cmdline(pid: int, wait: float = 2.0) -> list[str] | None:
-    """The command line of a child just started, waiting for the kernel to fill it in.
+    """The command line of a process, waiting for the kernel to fill it in when it has just started.
 
     ``subprocess.Popen`` returns once the child's ``exec`` has closed its close-on-exec pipe, but
     the kernel sets the new program's arguments a moment later: read at once (on a loaded machine
@@ -227,7 +227,7 @@ class Lifecycle:
         self.state = RunState(
             status="running", pid=pid, host=socket.gethostname(), start=now_iso(),
             pid_start_ticks=process_start_ticks(pid), kind=kind,
-            cmdline=process_cmdline(pid) if pid == os.getpid() else started_cmdline(pid),
+            cmdline=started_cmdline(pid),
             backend=os.environ.get(ENV_BACKEND) or "local", job_id=os.environ.get(ENV_JOB_ID) or None,
         )
         self._lock = threading.Lock()
