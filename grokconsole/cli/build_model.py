@@ -15,27 +15,21 @@ def build_model(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder, or tiny-TASK).")] = None,
     task: Annotated[Optional[str], typer.Option("--task", help="Rebuild this task's own built-in model instead (a task without one is refused).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Stage-1 pre-training steps (default: the shipped model's).")] = None,
-    long_steps: Annotated[Optional[int], typer.Option("--long-steps", help="Stage-2 steps: long contexts, traces of 1-4 digits (default: the shipped model's).")] = None,
-    stage1: Annotated[Optional[Path], typer.Option("--stage1", help="A folder holding this recipe's stage-1 model: continue it with stage 2 only.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Pre-training steps (default: the shipped model's).")] = None,
     threads: Annotated[int, typer.Option("--threads", help="Torch threads (0: one per core).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a folder that already holds a model.")] = False,
 ) -> None:
     """Pre-train the built-in tiny model (a small Llama-style LM with a character tokenizer) on
-    addition in many bases, in two stages (docs/llm.md), and save it as a Hugging Face folder usable with
+    addition in many bases, answer only and with the carry trace (docs/llm.md), and save it as a Hugging Face folder usable with
     [bold]--set model_path=FOLDER[/]; with [bold]--task[/], a task's own built-in model. The package
     already ships the models built with the defaults.
     """
     from grokconsole.llm.paths import BUILTIN_NAME, cache_dir
 
-    builder = _task_builder(task, long_steps, stage1)
+    builder = _task_builder(task)
     folder = (out or cache_dir() / (f"tiny-{task}" if builder else BUILTIN_NAME)).expanduser()
     if steps is not None and steps < 1:
         raise GrokError(f"--steps must be ≥ 1, got {steps}")
-    if long_steps is not None and long_steps < 0:
-        raise GrokError(f"--long-steps must be ≥ 0, got {long_steps}")
-    if stage1 is not None and not (stage1.expanduser() / "config.json").is_file():
-        raise GrokError(f"--stage1 {stage1}: not a model folder (no config.json)")
     if threads < 0:
         raise GrokError(f"--threads must be ≥ 0, got {threads}")
     if folder.exists() and not folder.is_dir():
@@ -54,20 +48,18 @@ def build_model(
     if builder is not None:
         _build_for_task(builder, folder, seed, steps)
         return
-    overrides = {k: v for k, v in (("steps", steps), ("long_steps", long_steps)) if v is not None}
-    cfg = BuildConfig(seed=seed, **overrides)
-    first = 0 if stage1 is None else cfg.steps
+    cfg = BuildConfig(seed=seed) if steps is None else BuildConfig(seed=seed, steps=steps)
     columns = (TextColumn("pre-training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("build", total=cfg.steps + cfg.long_steps, completed=first, loss="—")
+        bar = progress.add_task("build", total=cfg.steps, loss="—")
         result = build(folder, cfg, progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"),
-                       quality=_quality, stage1=stage1.expanduser() if stage1 else None)
+                       quality=_quality)
     echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,
          seconds=f"{result.seconds:.0f}")
 
 
-def _task_builder(task: str | None, long_steps: int | None, stage1: Path | None) -> str | None:
+def _task_builder(task: str | None) -> str | None:
     """The module that rebuilds ``task``'s own built-in model (None: the generic tiny model)."""
     if task is None:
         return None
@@ -77,8 +69,6 @@ def _task_builder(task: str | None, long_steps: int | None, stage1: Path | None)
     if builder is None:
         raise GrokError(f"task {task!r} has no built-in model of its own (it uses the generic tiny model: "
                         f"grok build-model without --task)")
-    if long_steps is not None or stage1 is not None:
-        raise GrokError("--long-steps and --stage1 are stages of the generic tiny model, not of a task's own")
     return builder
 
 

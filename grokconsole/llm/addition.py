@@ -4,13 +4,13 @@ Pure Python (no torch). The built-in tiny model is pre-trained in these formats 
 ``baseadd`` fine-tunes and scores in them, so they live here, beside the model's builder; the
 task re-exports them as ``grokconsole.tasks.baseadd.problems``.
 
-Formats (digits ``0-9a-f``, most significant first, no base marker: the base is hidden and must be
-learned by fine-tuning or read from in-context examples):
+Formats (digits ``0-9a-f``, most significant first, no base marker in the prompt: the base is
+hidden and must be learned by fine-tuning or read from in-context examples):
 
 * plain prompt ``35+27=``, completion ``64`` (base 8);
-* chain-of-thought prompt ``35+27:``, completion ``5+7+0=14,3+2+1=06|64`` — one step per column from
-  the least significant, ``a+b+carry=`` then the column sum as two digits (carry out, digit), then
-  ``|`` and the answer.
+* chain-of-thought prompt ``35+27:``, completion ``7:5+7+0=14,3+2=14:3+2+1=06,+=064|64`` — the
+  base's largest digit, then one step per column from the least significant (``a+b+carry=``, the
+  column sum as two digits, and the state left: :func:`cot_trace`), then ``|`` and the answer.
 
 The two prompts end differently (``=`` vs ``:``) so that a model trained on one format never answers
 a prompt of the other in the wrong one. A k-shot prompt is k solved examples, one per line, then
@@ -57,16 +57,26 @@ def from_base(text: str, base: int) -> int:
 
 
 def cot_trace(x: int, y: int, base: int) -> str:
-    """The column-by-column carry trace of x + y, least significant column first (no answer)."""
-    xs, ys = to_base(x, base)[::-1], to_base(y, base)[::-1]
-    steps, carry = [], 0
-    for i in range(max(len(xs), len(ys))):
-        a = DIGITS.index(xs[i]) if i < len(xs) else 0
-        b = DIGITS.index(ys[i]) if i < len(ys) else 0
-        total = a + b + carry
-        steps.append(f"{DIGITS[a]}+{DIGITS[b]}+{carry}={DIGITS[total // base]}{DIGITS[total % base]}")
+    """The column-by-column carry trace of x + y, least significant column first (no answer).
+
+    It opens with the base's largest digit (``7`` in base 8): the prompt does not name the base,
+    so the trace's first step is to settle it, and a fine-tuning that teaches a new base has one
+    token to change before a procedure that does not depend on the base. Each step adds the last digits of what is left of the operands and the carry, then restates
+    the rest: ``a+b+c=qd,X+Y=qdA`` (``:`` before the next step) — the operands without their last
+    digit, ``=``, the carry ``q`` and the answer digits found so far (``d``, then the earlier
+    ones). A step thus reads its digits next to ``+`` and ``=`` in the state just before it,
+    however long the numbers are, and the trace ends when the operands are used up (``+=``)."""
+    xs, ys = to_base(x, base), to_base(y, base)
+    n = max(len(xs), len(ys))
+    xs, ys = xs.rjust(n, "0"), ys.rjust(n, "0")
+    steps, carry, done = [], 0, ""
+    for i in range(n - 1, -1, -1):
+        total = DIGITS.index(xs[i]) + DIGITS.index(ys[i]) + carry
+        q, d = DIGITS[total // base], DIGITS[total % base]
+        done = d + done
+        steps.append(f"{xs[i]}+{ys[i]}+{carry}={q}{d},{xs[:i]}+{ys[:i]}={q}{done}")
         carry = total // base
-    return ",".join(steps)
+    return COT_MARK.join([DIGITS[base - 1], *steps])
 
 
 @dataclass(frozen=True)

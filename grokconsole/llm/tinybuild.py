@@ -2,28 +2,26 @@
 tokenizer, pre-trained on addition in many bases so that fine-tuning, in-context examples and a
 chain-of-thought trace all matter.
 
-Pre-training runs in up to two stages (the shipped model is stage 1 only: ``long_steps`` = 0;
-bench/README.md measures what stage 2 gives and what it does not). In both, each sequence holds
-solved sums (one per line, then EOS) in one hidden base — base 10 with probability ``base10_fraction``, otherwise uniform in
-``min_base``..``max_base`` — all plain or all chain-of-thought, and the loss is on every
-completion, so the model learns to answer after 0, 1, 2, … solved sums: with none it must guess
-the base (base 10 is its best guess), with a few it reads the base from them. Base-8 sums thus
-start well below base-10 ones (room for fine-tuning).
+Each pre-training sequence holds solved sums (one per line, then EOS) in one hidden base — base
+10 with probability ``base10_fraction``, otherwise uniform in ``min_base``..``max_base`` — and the
+loss is on every completion, so the model learns to answer after 0, 1, 2, … solved sums: with
+none it must guess the base (base 10 is its best guess), with a few it reads the base from them.
+Base-8 sums thus start well below base-10 ones (room for fine-tuning). A batch is one of two kinds:
 
-* Stage 1 (``steps``): 1- and 2-digit operands, ``examples`` plain sums or ``cot_examples``
-  traced ones per sequence, mixed in each batch: the model learns addition in a hidden base.
-* Stage 2 (``long_steps``, a fresh optimizer, ``grok build-model --long-steps N``, which can
-  continue a stage-1 model with ``--stage1 DIR``): one format and operand length per batch; plain
-  sums of 1..``plain_max_digits`` digits, ``long_examples`` per sequence, traced sums of
-  1..``cot_max_digits`` digits, as many per sequence as fit in ``long_cot_tokens``. The trace has
-  one step per column, so the model learns to write as many steps as the numbers have digits
-  (meant to let a trace learned on 2-digit sums in a new base carry over to 3 and 4 digits), and it
-  sees up to 16 demonstrations of either kind before a sum (what k-shot prompts up to k = 16
-  hold). Answer-only sums stay at 1–2 digits: longer ones are the length-generalization target.
+* plain (answer only): ``examples`` sums of 1..``plain_max_digits`` digits per sequence, the
+  contexts of k-shot prompts up to k = ``examples`` − 1. Longer answer-only sums are never seen:
+  they are the length-generalization target of fine-tuning without the trace.
+* traced (``cot_fraction`` of the batches): sums of 1..``cot_max_digits`` digits, each drawn its
+  own length, as many as fit in a budget drawn per batch up to ``cot_tokens`` characters (at
+  most, 16 two-digit demonstrations and a query). The
+  trace (:func:`~grokconsole.llm.addition.cot_trace`) names the base's largest digit first and
+  then steps through the columns, restating what is left of the operands: the model learns one
+  procedure for every length, and a fine-tuning that only has to teach it a new base (the first
+  token of the trace) carries over to longer numbers.
 
-Everything is drawn from ``seed`` (Python RNG for the data, one stream per stage, torch RNG for
-the weights), so a build is reproducible: the same seed gives the same losses step by step (up to
-float reduction order across thread counts).
+Everything is drawn from ``seed`` (Python RNG for the data, torch RNG for the weights), so a build
+is reproducible: the same seed gives the same losses step by step (up to float reduction order
+across thread counts).
 """
 from __future__ import annotations
 
@@ -51,7 +49,7 @@ class BuildConfig:
     """Everything a build depends on; recorded in ``build.json`` beside the weights."""
 
     seed: int = 0
-    steps: int = 1500
+    steps: int = 4000
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 60         # then lr·sqrt(warmup/step): no dependence on the total, so the
@@ -62,26 +60,16 @@ class BuildConfig:
     n_layers: int = 4
     n_heads: int = 4
     intermediate_size: int = 384
-    examples: int = 13             # plain sums per sequence: k-shot contexts for k = 0..12
-    cot_examples: int = 6          # chain-of-thought sums per sequence (each line is ~3× longer)
-    cot_fraction: float = 0.25
+    examples: int = 17             # plain sums per sequence: k-shot contexts for k = 0..16
+    plain_max_digits: int = 2
+    one_digit_fraction: float = 0.2  # of the plain sums
+    cot_fraction: float = 0.5      # of the batches: traced sums
+    cot_tokens: int = 760          # most characters of traced sums per sequence (17 of 2 digits fit)
+    cot_max_digits: int = 4
     base10_fraction: float = 0.3
     min_base: int = 5
     max_base: int = 16
-    one_digit_fraction: float = 0.2
     max_positions: int = 1024
-    # Stage 2: long contexts and traces as long as the numbers (module docstring).
-    long_steps: int = 0            # the shipped model: stage 1 only (docs/llm.md, bench/README.md)
-    long_batch_size: int = 8
-    long_lr: float = 1e-3
-    long_warmup_steps: int = 20
-    long_examples: int = 17        # plain sums per sequence: k-shot contexts for k = 0..16
-    long_cot_tokens: int = 520     # a traced sequence holds as many sums as fit (17 of 2 digits)
-    long_cot_fraction: float = 0.6
-    long_one_digit_fraction: float = 0.1
-    plain_max_digits: int = 2
-    cot_max_digits: int = 4
-    long_mixed_fraction: float = 0.0  # traced batches whose sums each draw their own length
 
 
 def char_tokenizer(alphabet: str = ALPHABET) -> PreTrainedTokenizerFast:
@@ -103,19 +91,41 @@ def model_config(cfg: BuildConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaC
         bos_token_id=tokenizer.eos_token_id)
 
 
-def pretraining_segments(rng: random.Random, cfg: BuildConfig) -> list[tuple[str, bool]]:
-    """One sequence as (text, is_target) segments: prompts are context, completions are targets."""
-    base = 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
-    cot = rng.random() < cfg.cot_fraction
+def _base(rng: random.Random, cfg: BuildConfig) -> int:
+    return 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
+
+
+def _line(p: Problem, cot: bool, last: bool) -> list[tuple[str, bool]]:
+    return [(p.prompt(cot), False), (p.completion(cot), True), (EOS if last else SEPARATOR, True)]
+
+
+def plain_segments(rng: random.Random, cfg: BuildConfig) -> list[tuple[str, bool]]:
+    """One answer-only sequence as (text, is_target) segments: prompts are context, completions
+    and separators targets; ``examples`` sums of 1..``plain_max_digits`` digits in one base."""
+    base = _base(rng, cfg)
     out: list[tuple[str, bool]] = []
-    n = cfg.cot_examples if cot else cfg.examples
-    for i in range(n):
-        digits = 1 if rng.random() < cfg.one_digit_fraction else 2
-        p: Problem = sample_problem(rng, base, digits)
-        end = SEPARATOR if i < n - 1 else EOS
-        out.append((p.prompt(cot), False))
-        out.append((p.completion(cot), True))
-        out.append((end, True))
+    for i in range(cfg.examples):
+        digits = 1 if cfg.plain_max_digits == 1 or rng.random() < cfg.one_digit_fraction \
+            else rng.randint(2, cfg.plain_max_digits)
+        out += _line(sample_problem(rng, base, digits), False, i == cfg.examples - 1)
+    return out
+
+
+def traced_segments(rng: random.Random, cfg: BuildConfig, budget: int | None = None) -> list[tuple[str, bool]]:
+    """One traced sequence: sums in one base, each of its own length (1..``cot_max_digits``), as
+    many as fit in ``budget`` characters (``cot_tokens`` by default; at least one sum)."""
+    base = _base(rng, cfg)
+    budget = cfg.cot_tokens if budget is None else budget
+    out: list[tuple[str, bool]] = []
+    used = 0
+    while True:
+        p = sample_problem(rng, base, rng.randint(1, cfg.cot_max_digits))
+        line = len(p.prompt(True)) + len(p.completion(True)) + 1
+        if out and used + line > budget:
+            break
+        used += line
+        out += _line(p, True, False)
+    out[-1] = (EOS, True)
     return out
 
 
@@ -131,9 +141,16 @@ def encode_segments(segments: list[tuple[str, bool]], vocab: dict[str, int]) -> 
 
 
 def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
-    """A right-padded stage-1 batch of pre-training sequences with next-token labels."""
-    return pad_rows([encode_segments(pretraining_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)],
-                    vocab[PAD])
+    """A right-padded batch of one kind with next-token labels: all plain, or all traced within
+    one length budget drawn uniformly up to ``cot_tokens`` — its sequences are about equally long,
+    so padding wastes little, and short traced sequences make many a sum the first of its
+    sequence, where the trace's first token (the base) must be guessed and then followed."""
+    if rng.random() < cfg.cot_fraction:
+        budget = rng.randint(1, cfg.cot_tokens)
+        rows = [encode_segments(traced_segments(rng, cfg, budget), vocab) for _ in range(cfg.batch_size)]
+    else:
+        rows = [encode_segments(plain_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)]
+    return pad_rows(rows, vocab[PAD])
 
 
 def pad_rows(rows: list[tuple[list[int], list[int]]], pad: int) -> dict[str, torch.Tensor]:
@@ -147,53 +164,6 @@ def pad_rows(rows: list[tuple[list[int], list[int]]], pad: int) -> dict[str, tor
         labels[i, : len(lab)] = torch.tensor(lab)
         mask[i, : len(ids)] = 1
     return {"input_ids": input_ids, "labels": labels, "attention_mask": mask}
-
-
-def long_segments(rng: random.Random, cfg: BuildConfig, cot: bool, digits: int) -> list[tuple[str, bool]]:
-    """One stage-2 sequence: sums of one base, format and operand length, as the demonstrations of
-    a k-shot prompt share the query's."""
-    base = 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
-    n = cfg.long_examples
-    if cot:
-        line = 13 * digits + 4  # prompt, one 9-character step per column, answer, separator
-        n = max(1, min(cfg.long_examples, cfg.long_cot_tokens // line))
-    out: list[tuple[str, bool]] = []
-    for i in range(n):
-        p = sample_problem(rng, base, digits)
-        out += [(p.prompt(cot), False), (p.completion(cot), True), (SEPARATOR if i < n - 1 else EOS, True)]
-    return out
-
-
-def mixed_segments(rng: random.Random, cfg: BuildConfig) -> list[tuple[str, bool]]:
-    """A stage-2 traced sequence whose sums each have their own length (1..``cot_max_digits``),
-    as many as fit in ``long_cot_tokens``: the number of trace steps can then only be read from
-    the operands, not copied from the sums before."""
-    base = 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
-    out: list[tuple[str, bool]] = []
-    used = 0
-    while True:
-        digits = rng.randint(1, cfg.cot_max_digits)
-        line = 13 * digits + 4
-        if out and used + line > cfg.long_cot_tokens:
-            break
-        p = sample_problem(rng, base, digits)
-        used += line
-        out += [(p.prompt(True), False), (p.completion(True), True), (SEPARATOR, True)]
-    out[-1] = (EOS, True)
-    return out
-
-
-def make_long_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
-    """A stage-2 batch: one format and operand length for all its sequences, so they are about
-    equally long and padding wastes little."""
-    if cfg.long_mixed_fraction and rng.random() < cfg.long_mixed_fraction:
-        return pad_rows([encode_segments(mixed_segments(rng, cfg), vocab) for _ in range(cfg.long_batch_size)],
-                        vocab[PAD])
-    cot = rng.random() < cfg.long_cot_fraction
-    top = cfg.cot_max_digits if cot else cfg.plain_max_digits
-    digits = 1 if top <= 1 or rng.random() < cfg.long_one_digit_fraction else rng.randint(2, top)
-    return pad_rows([encode_segments(long_segments(rng, cfg, cot, digits), vocab) for _ in range(cfg.long_batch_size)],
-                    vocab[PAD])
 
 
 def lr_factor(step: int, warmup_steps: int) -> float:
@@ -217,43 +187,34 @@ Snapshot = Callable[[int, LlamaForCausalLM, PreTrainedTokenizerFast], None]
 
 
 def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None = None,
-               snapshot: Snapshot | None = None, snapshot_every: int = 0, stage1: Path | None = None,
+               snapshot: Snapshot | None = None, snapshot_every: int = 0,
                ) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast, list[float]]:
-    """Build and pre-train the model in memory, both stages; ``progress(step, loss)`` after each
-    step and ``snapshot(step, model, tokenizer)`` every ``snapshot_every`` steps (counted over both
-    stages). ``stage1``: a folder holding this recipe's stage-1 model, loaded instead of training
-    stage 1 (its losses are then not in the returned list)."""
+    """Build and pre-train the model in memory; ``progress(step, loss)`` after each step and
+    ``snapshot(step, model, tokenizer)`` every ``snapshot_every`` steps."""
     torch.manual_seed(cfg.seed)
     tokenizer = char_tokenizer()
     vocab = tokenizer.get_vocab()
+    model = LlamaForCausalLM(model_config(cfg, tokenizer))
+    rng = random.Random(f"tinybuild/{cfg.seed}")
     losses: list[float] = []
 
-    def report(model: LlamaForCausalLM, loss: float) -> None:
+    def report(loss: float) -> None:
         losses.append(loss)
-        step = len(losses) + (cfg.steps if stage1 is not None else 0)
         if progress is not None:
-            progress(step, loss)
-        if snapshot is not None and snapshot_every and step % snapshot_every == 0:
+            progress(len(losses), loss)
+        if snapshot is not None and snapshot_every and len(losses) % snapshot_every == 0:
             model.eval()
-            snapshot(step, model, tokenizer)
+            snapshot(len(losses), model, tokenizer)
             model.train()
 
-    if stage1 is None:
-        model = LlamaForCausalLM(model_config(cfg, tokenizer))
-        rng = random.Random(f"tinybuild/{cfg.seed}")
-        train_stage(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
-    else:
-        model = LlamaForCausalLM.from_pretrained(stage1)
-    rng2 = random.Random(f"tinybuild/{cfg.seed}/stage2")
-    train_stage(model, cfg.long_steps, cfg.long_lr, cfg.long_warmup_steps, cfg,
-                lambda: make_long_batch(rng2, cfg, vocab), report)
+    train_stage(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
     model.eval()
     return model, tokenizer, losses
 
 
 def train_stage(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg: BuildConfig,
-                batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[LlamaForCausalLM, float], None]) -> None:
-    """One stage: a fresh AdamW, warm-up then inverse square-root decay, gradient clipping."""
+                batches: Callable[[], dict[str, torch.Tensor]], report: Callable[[float], None]) -> None:
+    """A fresh AdamW, warm-up then inverse square-root decay, gradient clipping."""
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warmup))
@@ -264,34 +225,25 @@ def train_stage(model: LlamaForCausalLM, steps: int, lr: float, warmup: int, cfg
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         sched.step()
-        report(model, float(loss.detach()))
+        report(float(loss.detach()))
 
 
 def build(out_dir: Path, cfg: BuildConfig, progress: Callable[[int, float], None] | None = None,
-          quality: Callable[[Path], dict[str, Any]] | None = None, stage1: Path | None = None) -> BuildResult:
+          quality: Callable[[Path], dict[str, Any]] | None = None) -> BuildResult:
     """Train and save model + tokenizer + ``build.json`` into ``out_dir`` (a folder
-    ``AutoModelForCausalLM``/``AutoTokenizer`` load); ``quality(out_dir)`` adds measured figures.
-    ``stage1``: a folder holding this recipe's stage-1 model (its ``build.json``, if any, supplies
-    the stage's losses and time), continued with stage 2 only."""
+    ``AutoModelForCausalLM``/``AutoTokenizer`` load); ``quality(out_dir)`` adds measured figures."""
     start = time.perf_counter()
-    model, tokenizer, losses = train_tiny(cfg, progress, stage1=stage1)
+    model, tokenizer, losses = train_tiny(cfg, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     result = BuildResult(out_dir=out_dir, config=cfg, losses=losses, seconds=time.perf_counter() - start)
-    first = losses[: cfg.steps] if stage1 is None else []
-    long = losses[len(first):]
     info: dict[str, Any] = {
         "builder": "grokconsole.llm.tinybuild", "config": asdict(cfg), "seconds": round(result.seconds, 1),
         "n_params": sum(p.numel() for p in model.parameters()),
-        "loss_first": first[:5], "loss_last": _tail_mean(first),
-        "long_loss_first": long[:5], "long_loss_last": _tail_mean(long),
+        "loss_first": losses[:5], "loss_last": _tail_mean(losses),
         "torch": torch.__version__,
     }
-    if stage1 is not None:
-        before = json.loads((stage1 / BUILD_INFO).read_text()) if (stage1 / BUILD_INFO).is_file() else {}
-        info.update(loss_first=before.get("loss_first", []), loss_last=before.get("loss_last"),
-                    stage1={"loaded": True, "seconds": before.get("seconds"), "note": before.get("note")})
     if quality is not None:
         info["quality"] = quality(out_dir)
     (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")

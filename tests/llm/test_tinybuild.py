@@ -1,6 +1,6 @@
-"""The built-in tiny model: the builder still follows the shipped model's recipe, its stage-2 data
-has the shape the recipe promises, and the shipped model still has its measured quality
-(zero-shot base-10 sums, traces as long as the numbers, rising k-shot curves)."""
+"""The built-in tiny model: the builder still follows the shipped model's recipe, its data has the
+shape the recipe promises, and the shipped model still has its measured quality (zero-shot
+base-10 sums, traces as long as the numbers, rising k-shot curves)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import pytest
 
 from grokconsole.llm.addition import COT_MARK, SEPARATOR
 from grokconsole.llm.paths import BUILTIN_MODEL_DIR
-from grokconsole.llm.tinybuild import BUILD_INFO, EOS, BuildConfig, long_segments, mixed_segments, train_tiny
+from grokconsole.llm.tinybuild import BUILD_INFO, EOS, BuildConfig, plain_segments, traced_segments, train_tiny
 
 
 def _info() -> dict:
@@ -28,23 +28,29 @@ def test_builder_reproduces_the_first_steps() -> None:
     # (the learning-rate schedule does not depend on the total, so these steps are the shipped
     # build's first steps). Tolerance: float reduction order differs across thread counts.
     expected = _info()["loss_first"][:3]
-    _, _, losses = train_tiny(BuildConfig(steps=3, long_steps=0))
+    _, _, losses = train_tiny(BuildConfig(steps=3))
     assert losses == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4])
-def test_stage2_traces_follow_the_length_and_hold_16_demonstrations(digits: int) -> None:
+def test_plain_sequences_hold_17_short_sums_in_one_base() -> None:
     cfg = BuildConfig()
-    segments = long_segments(random.Random(0), cfg, cot=True, digits=digits)
+    segments = plain_segments(random.Random(0), cfg)
+    prompts = [text for text, target in segments if not target]
+    assert len(prompts) == cfg.examples == 17   # a query after 16 demonstrations
+    assert all(p.endswith("=") and len(p) <= 2 * cfg.plain_max_digits + 2 for p in prompts)
+    assert segments[-1] == (EOS, True)
+
+
+def test_traced_sequences_mix_lengths_within_the_budget_and_name_their_base() -> None:
+    cfg = BuildConfig()
+    segments = traced_segments(random.Random(1), cfg)
     prompts = [text for text, target in segments if not target]
     completions = [text for text, target in segments if target and text not in (SEPARATOR, EOS)]
-    assert all(p.endswith(COT_MARK) and len(p) == 2 * digits + 2 for p in prompts)
-    assert all(c.split("|")[0].count(",") == digits - 1 for c in completions)  # one step per column
-    assert segments[-1] == (EOS, True)
-    if digits == 2:
-        assert len(prompts) == 17   # a query after 16 traced demonstrations
-    plain = long_segments(random.Random(0), cfg, cot=False, digits=2)
-    assert sum(1 for _, target in plain if not target) == cfg.long_examples == 17
+    assert len({len(p) for p in prompts}) > 1 and all(p.endswith(COT_MARK) for p in prompts)
+    assert sum(len(text) for text, _ in segments[:-1]) <= cfg.cot_tokens and segments[-1] == (EOS, True)
+    assert len({c[0] for c in completions}) == 1   # one hidden base: its largest digit opens each trace
+    for p, c in zip(prompts, completions):
+        assert c.split("|")[0].count(",") == (len(p) - 2) // 2   # one step per column
 
 
 def test_shipped_model_quality() -> None:
@@ -60,9 +66,14 @@ def test_shipped_model_quality() -> None:
     assert curve["8"] >= 0.6 and curve["8"] > curve["0"] + 0.25   # in-context examples matter
 
 
-def test_mixed_sequences_vary_the_length_within_the_budget() -> None:
-    cfg = BuildConfig()
-    segments = mixed_segments(random.Random(1), cfg)
-    prompts = [text for text, target in segments if not target]
-    assert len({len(p) for p in prompts}) > 1 and all(p.endswith(COT_MARK) for p in prompts)
-    assert sum(len(text) for text, _ in segments[:-1]) <= cfg.long_cot_tokens and segments[-1] == (EOS, True)
+def test_shipped_model_follows_the_base_its_trace_names() -> None:
+    """What a fine-tuning on a new base builds on: given the base's digit (`7:` for base 8), the
+    untuned model runs the trace in that base on numbers longer than the 2-digit training sums."""
+    from grokconsole.llm.addition import is_correct, make_problems
+    from grokconsole.llm.generate import generate
+    from grokconsole.llm.loading import load_model
+
+    model, tok = load_model(None)
+    queries = make_problems(8, 3, 30, 5)
+    texts = generate(model, tok, [q.prompt(True) + "7:" for q in queries], max_new_tokens=70)
+    assert sum(is_correct("7:" + t, q, True) for t, q in zip(texts, queries)) / len(queries) >= 0.8

@@ -19,19 +19,23 @@ def test_base_round_trip_and_sums(base: int) -> None:
         assert from_base(to_base(x, base), base) == x
         p = Problem(x, y, base, 0)
         assert from_base(p.answer, base) == x + y
-        # The trace's column digits, read most significant first, are the answer.
-        steps = cot_trace(x, y, base).split(",")
-        digits = "".join(s[-1] for s in reversed(steps))
-        carry = steps[-1][-2]
-        assert (carry + digits).lstrip("0") == p.answer.lstrip("0") or p.answer == "0"
+        # The trace names the base's largest digit, then one step per column; the last state's
+        # carry and digits are the answer.
+        trace = cot_trace(x, y, base)
+        head, steps = trace.split(":", 1)
+        assert head == "0123456789abcdef"[base - 1]
+        states = [s.split(",")[1] for s in steps.split(":")]
+        assert len(states) == max(len(to_base(x, base)), len(to_base(y, base)))
+        assert states[-1].startswith("+=") and states[-1][2:].lstrip("0") == p.answer.lstrip("0")
 
 
 def test_formats_differ_and_parse() -> None:
     p = Problem(0o35, 0o27, 8, 2)
     assert p.prompt(False) == "35+27=" and p.completion(False) == "64"
-    assert p.prompt(True) == "35+27:" and p.completion(True) == "5+7+0=14,3+2+1=06|64"
+    assert p.prompt(True) == "35+27:" and p.completion(True) == "7:5+7+0=14,3+2=14:3+2+1=06,+=064|64"
+    assert Problem(0o523, 0o303, 8, 3).completion(True) == "7:3+3+0=06,52+30=06:2+0+0=02,5+3=026:5+3+0=10,+=1026|1026"
     assert extract_answer("64", False) == "64"
-    assert extract_answer("5+7+0=14,3+2+1=06|64\n1+1=2", True) == "64"
+    assert extract_answer("7:5+7+0=14,3+2=14:3+2+1=06,+=064|64\n1+1=2", True) == "64"
     assert extract_answer("5+7+0=14", True) == ""
     assert is_correct(p.completion(True), p, True) and not is_correct("65", p, False)
     r = record(p, True).to_dict()

@@ -36,7 +36,7 @@ def test_max_digits_is_the_longest_that_fits(context: int, cot: bool) -> None:
 
 @pytest.mark.parametrize("task, sets, message", [
     ("baseadd", "n_digits=100000", "n_digits must be at most 339 (a solved example must fit the 1024-token context"),
-    ("baseadd", "cot=true n_digits=85", "n_digits must be at most 84"),
+    ("baseadd", "cot=true n_digits=22", "n_digits must be at most 21"),
     ("baseadd", "eval_digits=2,3,400", "eval_digits must be at most 339"),
     ("baseadd", "eval_size=1000000", "eval_size must be at most 100000"),
     ("baseadd", "train_eval_size=1000000", "train_eval_size must be at most 100000"),
@@ -60,7 +60,7 @@ def test_sizes_beyond_the_model_or_task_are_refused(task: str, sets: str, messag
 @pytest.mark.parametrize("task, sets", [
     ("baseadd", "lora_r=96 lora_targets=q_proj,v_proj"),
     ("baseadd", "n_digits=3 eval_digits=3,339"),
-    ("baseadd", "cot=true n_digits=3 eval_digits=84"),
+    ("baseadd", "cot=true n_digits=3 eval_digits=21"),
     ("procedural", "lora_targets=lm_head max_new_tokens=64"),
 ])
 def test_sizes_within_the_limits_are_accepted(task: str, sets: str) -> None:
@@ -128,12 +128,12 @@ def test_check_shots() -> None:
 def test_icl_prompts_must_fit_the_runs_model() -> None:
     spec = task_spec("baseadd")
     config = resolve_config("baseadd", "standard")
-    assert icl_tokens(config, False) == (10, 11) and icl_tokens(config, True) == (28, 29)
+    assert icl_tokens(config, False) == (10, 11) and icl_tokens(config, True) == (43, 44)
     check_icl_fits(spec, config, GenerationOptions(shots=(0, 16), icl_demos="both"))
     check_icl_fits(spec, config, GenerationOptions(shots=(101,)))
     with pytest.raises(GrokError, match="--shots 1000: at most 101"):
         check_icl_fits(spec, config, GenerationOptions(shots=(1000,)))
-    with pytest.raises(GrokError, match="--shots 40: at most 35"):
+    with pytest.raises(GrokError, match="--shots 40: at most 22"):
         check_icl_fits(spec, config, GenerationOptions(shots=(40,), icl_demos="cot"))
     check_icl_fits(task_spec("modarith"), {}, GenerationOptions(shots=(1000,)))  # no icl prompts to bound
 

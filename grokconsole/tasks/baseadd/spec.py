@@ -49,14 +49,19 @@ _SPECIAL_TOKENS = 2
 def example_tokens(digits: int, cot: bool) -> int:
     """Tokens of the longest solved example with ``digits``-digit operands (prompt, completion,
     BOS and EOS), one per character as in the built-in tokenizer: ``x+y=`` then d + 1 answer digits;
-    with ``cot`` ``x+y:``, d column steps ``a+b+c=XY`` joined by commas, ``|`` and the answer."""
-    chars = 12 * digits + 3 if cot else 3 * digits + 3
+    with ``cot`` ``x+y:``, the base's largest digit and ``;``, d column steps (``a+b+c=qd,`` and the restated rest of the operands,
+    carry and answer so far), ``|`` and the answer (:func:`~grokconsole.llm.addition.cot_trace`)."""
+    d = digits
+    chars = 2 * d * d - d * (d + 1) // 2 + 16 * d + 5 if cot else 3 * d + 3
     return chars + _SPECIAL_TOKENS
 
 
 def max_digits(context: int, cot: bool) -> int:
     """The longest operands whose solved example fits ``context`` tokens."""
-    return max(0, (context - 3 - _SPECIAL_TOKENS) // (12 if cot else 3))
+    d = 0
+    while example_tokens(d + 1, cot) <= context:
+        d += 1
+    return d
 
 
 def icl_tokens(cfg: dict[str, Any], cot: bool) -> tuple[int, int]:

@@ -89,7 +89,7 @@ def train_model(cfg: PretrainConfig, progress: Callable[[int, float], None] | No
         return pad_rows([encode_segments(sequence_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)],
                         vocab[PAD])
 
-    def report(_model: LlamaForCausalLM, loss: float) -> None:
+    def report(loss: float) -> None:
         losses.append(loss)
         if progress is not None:
             progress(len(losses), loss)
