@@ -61,11 +61,12 @@ def cot_trace(x: int, y: int, base: int) -> str:
 
     It opens with the base's largest digit (``7`` in base 8): the prompt does not name the base,
     so the trace's first step is to settle it, and a fine-tuning that teaches a new base has one
-    token to change before a procedure that does not depend on the base. Each step adds the last digits of what is left of the operands and the carry, then restates
-    the rest: ``a+b+c=qd,X+Y=qdA`` (``:`` before the next step) — the operands without their last
-    digit, ``=``, the carry ``q`` and the answer digits found so far (``d``, then the earlier
-    ones). A step thus reads its digits next to ``+`` and ``=`` in the state just before it,
-    however long the numbers are, and the trace ends when the operands are used up (``+=``)."""
+    token to change before a procedure that does not depend on the base. Each step adds the last
+    digits of what is left of the operands and the carry, then restates the rest:
+    ``a+b+c=qd,X+Y=qdA`` (``:`` before the next step) — the operands without their last digit,
+    ``=``, the carry ``q`` and the answer digits found so far (``d``, then the earlier ones). A
+    step thus reads its digits next to ``+`` and ``=`` in the state just before it, however long
+    the numbers are, and the trace ends when the operands are used up (``+=``)."""
     xs, ys = to_base(x, base), to_base(y, base)
     n = max(len(xs), len(ys))
     xs, ys = xs.rjust(n, "0"), ys.rjust(n, "0")

@@ -13,9 +13,9 @@ Base-8 sums thus start well below base-10 ones (room for fine-tuning). A batch i
   they are the length-generalization target of fine-tuning without the trace.
 * traced (``cot_fraction`` of the batches): sums of 1..``cot_max_digits`` digits, each drawn its
   own length, as many as fit in a budget drawn per batch up to ``cot_tokens`` characters (at
-  most, 16 two-digit demonstrations and a query). The
-  trace (:func:`~grokconsole.llm.addition.cot_trace`) names the base's largest digit first and
-  then steps through the columns, restating what is left of the operands: the model learns one
+  most, 16 two-digit demonstrations and a query). The trace
+  (:func:`~grokconsole.llm.addition.cot_trace`) names the base's largest digit first and then
+  steps through the columns, restating what is left of the operands: the model learns one
   procedure for every length, and a fine-tuning that only has to teach it a new base (the first
   token of the trace) carries over to longer numbers.
 
@@ -119,12 +119,12 @@ def traced_segments(rng: random.Random, cfg: BuildConfig, budget: int | None = N
     out: list[tuple[str, bool]] = []
     used = 0
     while True:
-        p = sample_problem(rng, base, rng.randint(1, cfg.cot_max_digits))
-        line = len(p.prompt(True)) + len(p.completion(True)) + 1
-        if out and used + line > budget:
+        line = _line(sample_problem(rng, base, rng.randint(1, cfg.cot_max_digits)), True, False)
+        chars = sum(len(text) for text, _ in line)
+        if out and used + chars > budget:
             break
-        used += line
-        out += _line(p, True, False)
+        used += chars
+        out += line
     out[-1] = (EOS, True)
     return out
 

@@ -49,8 +49,9 @@ _SPECIAL_TOKENS = 2
 def example_tokens(digits: int, cot: bool) -> int:
     """Tokens of the longest solved example with ``digits``-digit operands (prompt, completion,
     BOS and EOS), one per character as in the built-in tokenizer: ``x+y=`` then d + 1 answer digits;
-    with ``cot`` ``x+y:``, the base's largest digit and ``;``, d column steps (``a+b+c=qd,`` and the restated rest of the operands,
-    carry and answer so far), ``|`` and the answer (:func:`~grokconsole.llm.addition.cot_trace`)."""
+    with ``cot`` ``x+y:``, the base's largest digit and ``:``, d column steps (``a+b+c=qd,`` then
+    the rest of the operands, the carry and the answer so far), ``|`` and the answer
+    (:func:`~grokconsole.llm.addition.cot_trace`)."""
     d = digits
     chars = 2 * d * d - d * (d + 1) // 2 + 16 * d + 5 if cot else 3 * d + 3
     return chars + _SPECIAL_TOKENS
