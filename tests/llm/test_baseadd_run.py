@@ -107,6 +107,21 @@ def test_the_grokking_condition_trains_a_fresh_model_in_full(tmp_path: Path) -> 
     assert float(torch.linalg.norm(trained - shipped) / torch.linalg.norm(shipped)) > 0.5
 
 
+def test_the_standard_condition_carries_the_trace_to_longer_sums(tmp_path: Path) -> None:
+    """The study's headline on the embedded default: LoRA on the built-in model with 2-digit base-8
+    sums lifts 3-digit base-8 accuracy with the carry trace, and not answer only (a short run of
+    the ``standard`` condition; the full one is bench/science_baseadd.py)."""
+    small = "max_steps=60 eval_every_steps=60 n_val=16 eval_size=40 train_eval_size=8 eval_bases=8 eval_digits=3"
+    runs = {cot: launch(tmp_path, "--task", "baseadd", "--set", f"{small} cot={cot}", "--name", f"cot-{cot}")
+            for cot in ("true", "false")}
+    for folder in runs.values():
+        assert wait_for_end(folder, timeout=300) == "finished", (folder / "logs" / "stderr.log").read_text()[-2000:]
+    traced = read_jsonl(runs["true"] / "results" / "history.jsonl").rows
+    plain = read_jsonl(runs["false"] / "results" / "history.jsonl").rows
+    assert traced[0]["acc_b8_d3"] <= 0.3 and traced[-1]["acc_b8_d3"] >= 0.7, traced
+    assert plain[-1]["val_acc"] >= 0.5 and plain[-1]["acc_b8_d3"] <= 0.2, plain
+
+
 def test_bad_model_path_exits_2_and_creates_nothing(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for path in (tmp_path / "missing", tmp_path):
