@@ -154,7 +154,7 @@ SPEC = TaskSpec(
         # the trace in any base it is told has one thing to learn, the base, and SGD moves the
         # adapter along that gradient only. Adam gives every adapter weight a step of the learning
         # rate's size, however small its gradient, and on the built-in model that undoes the
-        # trace's length generalization (4-digit accuracy 0.14 after AdamW lr 1e-3, 0.93 after
+        # trace's length generalization (4-digit accuracy 0.14 after AdamW lr 1e-3, 0.95 after
         # SGD; bench/README.md). With optimizer=adamw, set lr too (1e-3).
         "standard": {"optimizer": "sgd", "lr": 0.1, "weight_decay": 0.01, "early_stopping_patience": 0},
     },
