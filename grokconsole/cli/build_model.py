@@ -15,7 +15,8 @@ def build_model(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write (default: $GROK_CACHE/tiny-adder, or tiny-TASK).")] = None,
     task: Annotated[Optional[str], typer.Option("--task", help="Rebuild this task's own built-in model instead (a task without one is refused).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the pre-training data.")] = 0,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Pre-training steps (default: the shipped model's).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Pre-training steps before the prior stage (default: the shipped model's).")] = None,
+    prior_steps: Annotated[Optional[int], typer.Option("--prior-steps", help="Steps of the prior stage that follows (0: none; default: the shipped model's; the generic tiny model only).")] = None,
     threads: Annotated[int, typer.Option("--threads", help="Torch threads (0: one per core).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a folder that already holds a model.")] = False,
 ) -> None:
@@ -30,6 +31,10 @@ def build_model(
     folder = (out or cache_dir() / (f"tiny-{task}" if builder else BUILTIN_NAME)).expanduser()
     if steps is not None and steps < 1:
         raise GrokError(f"--steps must be ≥ 1, got {steps}")
+    if prior_steps is not None and prior_steps < 0:
+        raise GrokError(f"--prior-steps must be ≥ 0, got {prior_steps}")
+    if prior_steps is not None and task is not None:
+        raise GrokError("--prior-steps belongs to the generic tiny model's build, not to --task")
     if threads < 0:
         raise GrokError(f"--threads must be ≥ 0, got {threads}")
     if folder.exists() and not folder.is_dir():
@@ -48,11 +53,12 @@ def build_model(
     if builder is not None:
         _build_for_task(builder, folder, seed, steps)
         return
-    cfg = BuildConfig(seed=seed) if steps is None else BuildConfig(seed=seed, steps=steps)
+    overrides = {k: v for k, v in (("steps", steps), ("prior_steps", prior_steps)) if v is not None}
+    cfg = BuildConfig(seed=seed, **overrides)
     columns = (TextColumn("pre-training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("build", total=cfg.steps, loss="—")
+        bar = progress.add_task("build", total=cfg.steps + cfg.prior_steps, loss="—")
         result = build(folder, cfg, progress=lambda step, loss: progress.update(bar, completed=step, loss=f"{loss:.3f}"),
                        quality=_quality)
     echo("built {folder} in {seconds} s; use it with [bold]--set model_path={folder}[/]", folder=folder,

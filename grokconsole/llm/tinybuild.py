@@ -19,6 +19,14 @@ Base-8 sums thus start well below base-10 ones (room for fine-tuning). A batch i
   procedure for every length, and a fine-tuning that only has to teach it a new base (the first
   token of the trace) carries over to longer numbers.
 
+A second, shorter stage (the prior stage, ``prior_steps``) then makes in-context evidence count
+the way it does for a large model: answer-only sequences are mostly decimal
+(``prior_base10_fraction``) and some of their lines are sums in another base, shown but not
+scored (``distractor_fraction``). A line that contradicts base 10 may be a stray one, so a
+demonstration or two of base 8 leave the model answering in base 10, and several turn it: k-shot
+accuracy in bases 8 and 9 rises over k = 2…6 instead of jumping at the first demonstration.
+Traced batches go on as before, so the trace and its base digit are kept.
+
 Everything is drawn from ``seed`` (Python RNG for the data, torch RNG for the weights), so a build
 is reproducible: the same seed gives the same losses step by step (up to float reduction order
 across thread counts).
@@ -67,6 +75,15 @@ class BuildConfig:
     cot_tokens: int = 760          # most characters of traced sums per sequence (17 of 2 digits fit)
     cot_max_digits: int = 4
     base10_fraction: float = 0.3
+    # The prior stage, after ``steps``: a fresh AdamW for ``prior_steps`` more steps, its answer-only
+    # sequences decimal with probability ``prior_base10_fraction`` and ``distractor_fraction`` of
+    # their lines in another base as unscored context. One or two demonstrations of base 8 then no
+    # longer outweigh the expectation of base 10, so k-shot accuracy rises over several k.
+    prior_steps: int = 1000
+    prior_lr: float = 4e-4
+    prior_warmup_steps: int = 20
+    prior_base10_fraction: float = 0.7
+    distractor_fraction: float = 0.15
     min_base: int = 5
     max_base: int = 16
     max_positions: int = 1024
@@ -91,23 +108,36 @@ def model_config(cfg: BuildConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaC
         bos_token_id=tokenizer.eos_token_id)
 
 
-def _base(rng: random.Random, cfg: BuildConfig) -> int:
-    return 10 if rng.random() < cfg.base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
+def _base(rng: random.Random, cfg: BuildConfig, base10_fraction: float | None = None) -> int:
+    share = cfg.base10_fraction if base10_fraction is None else base10_fraction
+    return 10 if rng.random() < share else rng.randint(cfg.min_base, cfg.max_base)
 
 
 def _line(p: Problem, cot: bool, last: bool) -> list[tuple[str, bool]]:
     return [(p.prompt(cot), False), (p.completion(cot), True), (EOS if last else SEPARATOR, True)]
 
 
-def plain_segments(rng: random.Random, cfg: BuildConfig) -> list[tuple[str, bool]]:
+def plain_segments(rng: random.Random, cfg: BuildConfig, prior_stage: bool = False) -> list[tuple[str, bool]]:
     """One answer-only sequence as (text, is_target) segments: prompts are context, completions
-    and separators targets; ``examples`` sums of 1..``plain_max_digits`` digits in one base."""
-    base = _base(rng, cfg)
+    and separators targets; ``examples`` sums of 1..``plain_max_digits`` digits in one base.
+
+    In the prior stage the base is 10 with probability ``prior_base10_fraction``, and each line
+    before the last is, with probability ``distractor_fraction``, a sum in another base (base 10
+    in a sequence of another base, any other base in a decimal one) that is context only: the
+    model learns that one line may mislead, and weighs the evidence of several."""
+    base = _base(rng, cfg, cfg.prior_base10_fraction if prior_stage else None)
+    noise = cfg.distractor_fraction if prior_stage else 0.0
     out: list[tuple[str, bool]] = []
     for i in range(cfg.examples):
         digits = 1 if cfg.plain_max_digits == 1 or rng.random() < cfg.one_digit_fraction \
             else rng.randint(2, cfg.plain_max_digits)
-        out += _line(sample_problem(rng, base, digits), False, i == cfg.examples - 1)
+        last = i == cfg.examples - 1
+        if noise and not last and rng.random() < noise:
+            other = 10 if base != 10 else rng.choice([b for b in range(cfg.min_base, cfg.max_base + 1) if b != 10])
+            p = sample_problem(rng, other, digits)
+            out += [(p.prompt(False), False), (p.completion(False), False), (SEPARATOR, True)]
+        else:
+            out += _line(sample_problem(rng, base, digits), False, last)
     return out
 
 
@@ -140,7 +170,8 @@ def encode_segments(segments: list[tuple[str, bool]], vocab: dict[str, int]) -> 
     return ids, labels
 
 
-def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> dict[str, torch.Tensor]:
+def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int],
+               prior_stage: bool = False) -> dict[str, torch.Tensor]:
     """A right-padded batch of one kind with next-token labels: all plain, or all traced within
     one length budget drawn uniformly up to ``cot_tokens`` — its sequences are about equally long,
     so padding wastes little, and short traced sequences make many a sum the first of its
@@ -149,7 +180,7 @@ def make_batch(rng: random.Random, cfg: BuildConfig, vocab: dict[str, int]) -> d
         budget = rng.randint(1, cfg.cot_tokens)
         rows = [encode_segments(traced_segments(rng, cfg, budget), vocab) for _ in range(cfg.batch_size)]
     else:
-        rows = [encode_segments(plain_segments(rng, cfg), vocab) for _ in range(cfg.batch_size)]
+        rows = [encode_segments(plain_segments(rng, cfg, prior_stage), vocab) for _ in range(cfg.batch_size)]
     return pad_rows(rows, vocab[PAD])
 
 
@@ -189,8 +220,9 @@ Snapshot = Callable[[int, LlamaForCausalLM, PreTrainedTokenizerFast], None]
 def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None = None,
                snapshot: Snapshot | None = None, snapshot_every: int = 0,
                ) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast, list[float]]:
-    """Build and pre-train the model in memory; ``progress(step, loss)`` after each step and
-    ``snapshot(step, model, tokenizer)`` every ``snapshot_every`` steps."""
+    """Build and pre-train the model in memory (``steps``, then the prior stage's ``prior_steps``,
+    counted on); ``progress(step, loss)`` after each step and ``snapshot(step, model, tokenizer)``
+    every ``snapshot_every`` steps."""
     torch.manual_seed(cfg.seed)
     tokenizer = char_tokenizer()
     vocab = tokenizer.get_vocab()
@@ -208,6 +240,10 @@ def train_tiny(cfg: BuildConfig, progress: Callable[[int, float], None] | None =
             model.train()
 
     train_stage(model, cfg.steps, cfg.lr, cfg.warmup_steps, cfg, lambda: make_batch(rng, cfg, vocab), report)
+    if cfg.prior_steps:
+        prior_rng = random.Random(f"tinybuild/{cfg.seed}/prior")
+        train_stage(model, cfg.prior_steps, cfg.prior_lr, cfg.prior_warmup_steps, cfg,
+                    lambda: make_batch(prior_rng, cfg, vocab, prior_stage=True), report)
     model.eval()
     return model, tokenizer, losses
 

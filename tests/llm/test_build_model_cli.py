@@ -16,6 +16,9 @@ def test_refusals(tmp_path: Path) -> None:
     for args, message in ((["--out", str(tmp_path / "m")], "already holds a model"),
                           (["--out", str(tmp_path / "file")], "not a folder"),
                           (["--steps", "0", "--out", str(tmp_path / "new")], "--steps must be"),
+                          (["--prior-steps", "-1", "--out", str(tmp_path / "new")], "--prior-steps must be"),
+                          (["--task", "procedural", "--prior-steps", "5", "--out", str(tmp_path / "new")],
+                           "not to --task"),
                           (["--task", "modarith", "--out", str(tmp_path / "new")], "no built-in model of its own"),
                           (["--task", "nope", "--out", str(tmp_path / "new")], "unknown task")):
         res = runner.invoke(app, ["build-model", *args])

@@ -28,8 +28,14 @@ def test_builder_reproduces_the_first_steps() -> None:
     # (the learning-rate schedule does not depend on the total, so these steps are the shipped
     # build's first steps). Tolerance: float reduction order differs across thread counts.
     expected = _info()["loss_first"][:3]
-    _, _, losses = train_tiny(BuildConfig(steps=3))
+    _, _, losses = train_tiny(BuildConfig(steps=3, prior_steps=0))
     assert losses == pytest.approx(expected, rel=1e-4)
+
+
+def test_the_prior_stage_follows_the_main_one() -> None:
+    _, _, main = train_tiny(BuildConfig(steps=2, prior_steps=0))
+    _, _, both = train_tiny(BuildConfig(steps=2, prior_steps=2))
+    assert len(both) == 4 and both[:2] == pytest.approx(main, rel=1e-5)
 
 
 def test_plain_sequences_hold_17_short_sums_in_one_base() -> None:
@@ -39,6 +45,37 @@ def test_plain_sequences_hold_17_short_sums_in_one_base() -> None:
     assert len(prompts) == cfg.examples == 17   # a query after 16 demonstrations
     assert all(p.endswith("=") and len(p) <= 2 * cfg.plain_max_digits + 2 for p in prompts)
     assert segments[-1] == (EOS, True)
+
+
+def _scored_lines(segments: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
+    """(prompt, completion, scored) per line of an answer-only sequence."""
+    texts = [(text, target) for text, target in segments if text not in (SEPARATOR, EOS)]
+    return [(p, c, scored) for (p, _), (c, scored) in zip(texts[::2], texts[1::2])]
+
+
+def _base10_sum(prompt: str, completion: str) -> bool:
+    x, y = prompt.rstrip("=").split("+")
+    return all(t.isdigit() for t in (x, y, completion)) and int(x) + int(y) == int(completion)
+
+
+def test_prior_stage_sequences_are_mostly_decimal_with_unscored_lines_of_another_base() -> None:
+    cfg = BuildConfig()
+    rng = random.Random(2)
+    sequences = [_scored_lines(plain_segments(rng, cfg, prior_stage=True)) for _ in range(400)]
+    assert all(len(lines) == cfg.examples and lines[-1][2] for lines in sequences)  # the query is scored
+    before_last = [line for lines in sequences for line in lines[:-1]]
+    unscored = sum(not scored for _, _, scored in before_last) / len(before_last)
+    assert abs(unscored - cfg.distractor_fraction) < 0.03
+    # A decimal sequence's scored lines are all base-10 sums: 16 of another base almost never are.
+    decimal = [lines for lines in sequences if all(_base10_sum(p, c) for p, c, s in lines if s)]
+    assert 0.63 < len(decimal) / len(sequences) < 0.77   # prior_base10_fraction = 0.7
+    strays = [(p, c) for lines in decimal for p, c, s in lines if not s]
+    assert strays and sum(_base10_sum(p, c) for p, c in strays) / len(strays) < 0.5   # another base's sums
+
+
+def test_main_stage_sequences_score_every_line() -> None:
+    lines = _scored_lines(plain_segments(random.Random(3), BuildConfig()))
+    assert all(scored for _, _, scored in lines)
 
 
 def test_traced_sequences_mix_lengths_within_the_budget_and_name_their_base() -> None:
@@ -62,8 +99,10 @@ def test_shipped_model_quality() -> None:
     recorded = _info()["quality"]
     for key in ("b8_d2", "b10_d2", "b10_d2_cot"):
         assert q[key] >= recorded[key] - 0.15, key   # 60 problems here, 100 when recorded
-    curve = q["kshot_b8"]
-    assert curve["8"] >= 0.6 and curve["8"] > curve["0"] + 0.25   # in-context examples matter
+    for base in (8, 9):   # in-context examples matter, and two are not yet enough (k* > 2)
+        curve = q[f"kshot_b{base}"]
+        assert curve["8"] >= 0.6 and curve["8"] > curve["0"] + 0.25, base
+        assert curve["8"] > curve["2"] + 0.15, base
 
 
 def test_shipped_model_follows_the_base_its_trace_names() -> None:
