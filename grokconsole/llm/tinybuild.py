@@ -108,13 +108,13 @@ def model_config(cfg: BuildConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaC
         bos_token_id=tokenizer.eos_token_id)
 
 
-def _base(rng: random.Random, cfg: BuildConfig, base10_fraction: float | None = None) -> int:
-    share = cfg.base10_fraction if base10_fraction is None else base10_fraction
-    return 10 if rng.random() < share else rng.randint(cfg.min_base, cfg.max_base)
+def _base(rng: random.Random, cfg: BuildConfig, base10_fraction: float) -> int:
+    return 10 if rng.random() < base10_fraction else rng.randint(cfg.min_base, cfg.max_base)
 
 
-def _line(p: Problem, cot: bool, last: bool) -> list[tuple[str, bool]]:
-    return [(p.prompt(cot), False), (p.completion(cot), True), (EOS if last else SEPARATOR, True)]
+def _line(p: Problem, cot: bool, last: bool, scored: bool = True) -> list[tuple[str, bool]]:
+    """A solved sum as segments; an unscored one is context only (its separator still scored)."""
+    return [(p.prompt(cot), False), (p.completion(cot), scored), (EOS if last else SEPARATOR, True)]
 
 
 def plain_segments(rng: random.Random, cfg: BuildConfig, prior_stage: bool = False) -> list[tuple[str, bool]]:
@@ -125,7 +125,7 @@ def plain_segments(rng: random.Random, cfg: BuildConfig, prior_stage: bool = Fal
     before the last is, with probability ``distractor_fraction``, a sum in another base (base 10
     in a sequence of another base, any other base in a decimal one) that is context only: the
     model learns that one line may mislead, and weighs the evidence of several."""
-    base = _base(rng, cfg, cfg.prior_base10_fraction if prior_stage else None)
+    base = _base(rng, cfg, cfg.prior_base10_fraction if prior_stage else cfg.base10_fraction)
     noise = cfg.distractor_fraction if prior_stage else 0.0
     out: list[tuple[str, bool]] = []
     for i in range(cfg.examples):
@@ -134,8 +134,7 @@ def plain_segments(rng: random.Random, cfg: BuildConfig, prior_stage: bool = Fal
         last = i == cfg.examples - 1
         if noise and not last and rng.random() < noise:
             other = 10 if base != 10 else rng.choice([b for b in range(cfg.min_base, cfg.max_base + 1) if b != 10])
-            p = sample_problem(rng, other, digits)
-            out += [(p.prompt(False), False), (p.completion(False), False), (SEPARATOR, True)]
+            out += _line(sample_problem(rng, other, digits), False, False, scored=False)
         else:
             out += _line(sample_problem(rng, base, digits), False, last)
     return out
@@ -144,7 +143,7 @@ def plain_segments(rng: random.Random, cfg: BuildConfig, prior_stage: bool = Fal
 def traced_segments(rng: random.Random, cfg: BuildConfig, budget: int | None = None) -> list[tuple[str, bool]]:
     """One traced sequence: sums in one base, each of its own length (1..``cot_max_digits``), as
     many as fit in ``budget`` characters (``cot_tokens`` by default; at least one sum)."""
-    base = _base(rng, cfg)
+    base = _base(rng, cfg, cfg.base10_fraction)
     budget = cfg.cot_tokens if budget is None else budget
     out: list[tuple[str, bool]] = []
     used = 0
